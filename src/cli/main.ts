@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { CliError, type Command } from './command';
+import { commands } from './registry';
+import { ImageInputError } from '../core/image/decode';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'rcnn: R-CNN (Girshick et al., 2014) from the command line, sharing the app\'s pipeline modules.',
+    '',
+    'Usage: rcnn <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `rcnn <command> --help` for a command\'s options.',
+  ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  const lines = [`Usage: rcnn ${c.usage}`, '', c.summary];
+  if (c.details) lines.push('', c.details);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], io = { stdout: (t: string) => process.stdout.write(t), stderr: (t: string) => process.stderr.write(t) }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    io.stdout((target ? commandHelp(target) : usage()) + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout('rcnn-explorer 0.1.0\n');
+    return 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    io.stderr(`rcnn: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(commandHelp(cmd) + '\n');
+    return 0;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
+  } catch (e) {
+    io.stderr(`rcnn ${cmd.name}: ${(e as Error).message}\nUsage: rcnn ${cmd.usage}\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run({
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      positionals: parsed.positionals,
+      stdout: io.stdout,
+      stderr: io.stderr,
+    });
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`rcnn ${cmd.name}: ${e.message}\n${e.hint ? e.hint + '\n' : ''}${e.exitCode === 2 ? `Usage: rcnn ${cmd.usage}\n` : ''}`);
+      return e.exitCode;
+    }
+    if (e instanceof ImageInputError) {
+      io.stderr(`rcnn ${cmd.name}: ${e.message}\n${e.hint}\n`);
+      return 1;
+    }
+    io.stderr(`rcnn ${cmd.name}: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}

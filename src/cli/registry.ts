@@ -1,0 +1,8 @@
+import type { Command } from './command';
+import { infoCommand } from './commands/info';
+
+/**
+ * Every sub-command of `rcnn`. A command is listed here only when it is implemented: the help
+ * text never advertises something that does not exist.
+ */
+export const commands: Command[] = [infoCommand];

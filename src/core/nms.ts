@@ -1,0 +1,157 @@
+/**
+ * Greedy non-maximum suppression exactly as R-CNN (RCNN-SPEC section 7, rcnn/nms.m):
+ * drop boxes scoring below the score threshold, sort by score (descending), repeatedly keep the
+ * best remaining box and remove every remaining box whose IoU with it is *strictly above* the
+ * overlap threshold. Ties in score are broken by the lower input index first, so results are
+ * deterministic.
+ *
+ * Besides the kept indices we record, for every suppressed box, which kept box removed it, so
+ * the UI can replay the process.
+ */
+import { type AreaConvention, sideOffset } from './geometry';
+
+export interface NmsOptions {
+  /** Boxes with score < scoreThreshold are discarded before suppression (R-CNN demo: -1). */
+  scoreThreshold?: number;
+  /** Overlap threshold: a box is removed when IoU > iouThreshold (R-CNN: 0.3). */
+  iouThreshold?: number;
+  convention?: AreaConvention;
+}
+
+/** suppressedBy[i] values besides a box index. */
+export const KEPT = -1;
+export const BELOW_THRESHOLD = -2;
+
+export interface NmsResult {
+  /** Indices of kept boxes, best score first. */
+  keep: Int32Array;
+  /** Per input box: KEPT, BELOW_THRESHOLD, or the index of the kept box that suppressed it. */
+  suppressedBy: Int32Array;
+  /** IoU with the suppressing box for suppressed boxes, else 0. */
+  suppressionIou: Float32Array;
+}
+
+// Scratch buffers reused across calls: NMS runs on every slider move, so avoid re-allocating.
+let scratchCap = 0;
+let sx1 = new Float64Array(0);
+let sy1 = new Float64Array(0);
+let sx2 = new Float64Array(0);
+let sy2 = new Float64Array(0);
+let sarea = new Float64Array(0);
+let alive = new Uint8Array(0);
+let orderBuf = new Int32Array(0);
+
+function ensureScratch(n: number): void {
+  if (n <= scratchCap) return;
+  scratchCap = Math.max(n, scratchCap * 2, 64);
+  sx1 = new Float64Array(scratchCap);
+  sy1 = new Float64Array(scratchCap);
+  sx2 = new Float64Array(scratchCap);
+  sy2 = new Float64Array(scratchCap);
+  sarea = new Float64Array(scratchCap);
+  alive = new Uint8Array(scratchCap);
+  orderBuf = new Int32Array(scratchCap);
+}
+
+/**
+ * NMS over n boxes. `boxes` holds flat [x1, y1, x2, y2] starting at boxOffset (4 values per box);
+ * `scores` is read as scores[scoreOffset + i * scoreStride], so one column of an N x C score matrix
+ * can be used without copying.
+ */
+export function nms(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  options: NmsOptions = {},
+  n: number = boxes.length >> 2,
+  scoreStride = 1,
+  scoreOffset = 0,
+  boxOffset = 0,
+): NmsResult {
+  const scoreThreshold = options.scoreThreshold ?? -Infinity;
+  const iouThreshold = options.iouThreshold ?? 0.3;
+  const o = sideOffset(options.convention);
+  ensureScratch(n);
+
+  const suppressedBy = new Int32Array(n).fill(BELOW_THRESHOLD);
+  const suppressionIou = new Float32Array(n);
+
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const s = scores[scoreOffset + i * scoreStride];
+    if (s >= scoreThreshold) orderBuf[m++] = i; // NaN scores fail this test and are dropped
+  }
+  const order = orderBuf.subarray(0, m);
+  order.sort((a, b) => {
+    const d = scores[scoreOffset + b * scoreStride] - scores[scoreOffset + a * scoreStride];
+    return d !== 0 ? d : a - b;
+  });
+
+  for (let r = 0; r < m; r++) {
+    const b = boxOffset + 4 * order[r];
+    const x1 = boxes[b], y1 = boxes[b + 1], x2 = boxes[b + 2], y2 = boxes[b + 3];
+    sx1[r] = x1;
+    sy1[r] = y1;
+    sx2[r] = x2;
+    sy2[r] = y2;
+    const w = x2 - x1 + o;
+    const h = y2 - y1 + o;
+    sarea[r] = w > 0 && h > 0 ? w * h : 0;
+    alive[r] = 1;
+  }
+
+  const keep: number[] = [];
+  for (let r = 0; r < m; r++) {
+    if (!alive[r]) continue;
+    const idx = order[r];
+    keep.push(idx);
+    suppressedBy[idx] = KEPT;
+    const x1 = sx1[r], y1 = sy1[r], x2 = sx2[r], y2 = sy2[r], area = sarea[r];
+    for (let q = r + 1; q < m; q++) {
+      if (!alive[q]) continue;
+      const w = Math.min(x2, sx2[q]) - Math.max(x1, sx1[q]) + o;
+      if (w <= 0) continue;
+      const h = Math.min(y2, sy2[q]) - Math.max(y1, sy1[q]) + o;
+      if (h <= 0) continue;
+      const inter = w * h;
+      const ov = inter / (area + sarea[q] - inter);
+      if (ov > iouThreshold) {
+        alive[q] = 0;
+        suppressedBy[order[q]] = idx;
+        suppressionIou[order[q]] = ov;
+      }
+    }
+  }
+  return { keep: Int32Array.from(keep), suppressedBy, suppressionIou };
+}
+
+export interface ClassNmsResult extends NmsResult {
+  classIndex: number;
+}
+
+/**
+ * Per-class NMS over an N x C score matrix (row-major, proposal i's class c score at i * C + c).
+ * `boxes` is either N shared boxes (4N values) or class-specific boxes laid out class-major
+ * (C x N x 4 values, e.g. after per-class box regression).
+ * `classes` selects which classes to process (default all).
+ */
+export function nmsPerClass(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  numClasses: number,
+  options: NmsOptions = {},
+  classes?: ArrayLike<number>,
+): ClassNmsResult[] {
+  const n = Math.floor(scores.length / numClasses);
+  const perClassBoxes = boxes.length === 4 * n * numClasses && numClasses > 1;
+  if (!perClassBoxes && boxes.length !== 4 * n) {
+    throw new Error(`nmsPerClass: expected ${4 * n} or ${4 * n * numClasses} box values, got ${boxes.length}`);
+  }
+  const list = classes ?? Array.from({ length: numClasses }, (_, c) => c);
+  const out: ClassNmsResult[] = [];
+  for (let k = 0; k < list.length; k++) {
+    const c = list[k];
+    const res = nms(boxes, scores, options, n, numClasses, c, perClassBoxes ? 4 * n * c : 0);
+    out.push({ ...res, classIndex: c });
+  }
+  return out;
+}
