@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, type Command } from './command';
 import { commands } from './registry';
+import { runBench } from './commands/bench';
 import { ImageInputError } from '../core/image/decode';
 
 function usage(): string {
@@ -43,6 +44,7 @@ export async function main(argv: string[], io = { stdout: (t: string) => process
     io.stdout(commandHelp(cmd) + '\n');
     return 0;
   }
+  if (cmd.name === 'bench') return guard(cmd, io, () => runBench(rest, io.stdout, io.stderr));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
@@ -50,13 +52,20 @@ export async function main(argv: string[], io = { stdout: (t: string) => process
     io.stderr(`rcnn ${cmd.name}: ${(e as Error).message}\nUsage: rcnn ${cmd.usage}\n`);
     return 2;
   }
-  try {
-    return await cmd.run({
+  return guard(cmd, io, () =>
+    cmd.run({
       values: parsed.values as Record<string, string | boolean | undefined>,
       positionals: parsed.positionals,
       stdout: io.stdout,
       stderr: io.stderr,
-    });
+    }),
+  );
+}
+
+/** Run a command, turning user-facing errors into a message and an exit code. */
+async function guard(cmd: Command, io: { stderr: (t: string) => void }, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
   } catch (e) {
     if (e instanceof CliError) {
       io.stderr(`rcnn ${cmd.name}: ${e.message}\n${e.hint ? e.hint + '\n' : ''}${e.exitCode === 2 ? `Usage: rcnn ${cmd.usage}\n` : ''}`);

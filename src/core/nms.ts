@@ -38,7 +38,7 @@ let sy1 = new Float64Array(0);
 let sx2 = new Float64Array(0);
 let sy2 = new Float64Array(0);
 let sarea = new Float64Array(0);
-let alive = new Uint8Array(0);
+let liveBuf = new Int32Array(0);
 let orderBuf = new Int32Array(0);
 
 function ensureScratch(n: number): void {
@@ -49,7 +49,7 @@ function ensureScratch(n: number): void {
   sx2 = new Float64Array(scratchCap);
   sy2 = new Float64Array(scratchCap);
   sarea = new Float64Array(scratchCap);
-  alive = new Uint8Array(scratchCap);
+  liveBuf = new Int32Array(scratchCap);
   orderBuf = new Int32Array(scratchCap);
 }
 
@@ -96,30 +96,55 @@ export function nms(
     const w = x2 - x1 + o;
     const h = y2 - y1 + o;
     sarea[r] = w > 0 && h > 0 ? w * h : 0;
-    alive[r] = 1;
   }
 
+  return greedy(order, m, iouThreshold, o, suppressedBy, suppressionIou);
+}
+
+/**
+ * The greedy loop on score-sorted scratch arrays. `live` holds the ranks still alive after the
+ * current position and is compacted during every scan, so suppressed boxes are never visited again.
+ */
+function greedy(order: Int32Array, m: number, iouThreshold: number, o: number, suppressedBy: Int32Array, suppressionIou: Float32Array): NmsResult {
+  const X1 = sx1, Y1 = sy1, X2 = sx2, Y2 = sy2, A = sarea;
+  const live = liveBuf;
+  for (let r = 0; r < m; r++) live[r] = r;
+  let liveCount = m;
+  // IoU > t needs min(area)/max(area) > t (the intersection is at most the smaller area),
+  // so pairs with very different areas are skipped without computing the intersection.
+  const t = iouThreshold;
   const keep: number[] = [];
-  for (let r = 0; r < m; r++) {
-    if (!alive[r]) continue;
+  let head = 0;
+  while (head < liveCount) {
+    const r = live[head++];
     const idx = order[r];
     keep.push(idx);
     suppressedBy[idx] = KEPT;
-    const x1 = sx1[r], y1 = sy1[r], x2 = sx2[r], y2 = sy2[r], area = sarea[r];
-    for (let q = r + 1; q < m; q++) {
-      if (!alive[q]) continue;
-      const w = Math.min(x2, sx2[q]) - Math.max(x1, sx1[q]) + o;
-      if (w <= 0) continue;
-      const h = Math.min(y2, sy2[q]) - Math.max(y1, sy1[q]) + o;
-      if (h <= 0) continue;
-      const inter = w * h;
-      const ov = inter / (area + sarea[q] - inter);
-      if (ov > iouThreshold) {
-        alive[q] = 0;
-        suppressedBy[order[q]] = idx;
-        suppressionIou[order[q]] = ov;
+    const x1 = X1[r], y1 = Y1[r], x2 = X2[r], y2 = Y2[r], area = A[r];
+    const lo = area * t;
+    const hi = t > 0 ? area / t : Infinity;
+    let w = head;
+    for (let k = head; k < liveCount; k++) {
+      const q = live[k];
+      const aq = A[q];
+      if (aq > lo && aq < hi) {
+        const iw = (x2 < X2[q] ? x2 : X2[q]) - (x1 > X1[q] ? x1 : X1[q]) + o;
+        if (iw > 0) {
+          const ih = (y2 < Y2[q] ? y2 : Y2[q]) - (y1 > Y1[q] ? y1 : Y1[q]) + o;
+          if (ih > 0) {
+            const inter = iw * ih;
+            const ov = inter / (area + aq - inter);
+            if (ov > t) {
+              suppressedBy[order[q]] = idx;
+              suppressionIou[order[q]] = ov;
+              continue;
+            }
+          }
+        }
       }
+      live[w++] = q;
     }
+    liveCount = w;
   }
   return { keep: Int32Array.from(keep), suppressedBy, suppressionIou };
 }

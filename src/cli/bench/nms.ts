@@ -1,0 +1,62 @@
+import { nmsPerClass } from '../../core/nms';
+import { type BenchTarget, formatTable, median } from './types';
+
+/** A deterministic pseudo-random generator (mulberry32) so every run times the same boxes. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Boxes shaped like selective-search proposals on a 500 x 375 image: many sizes, clustered. */
+function proposalLikeBoxes(n: number, rand: () => number): Float32Array {
+  const b = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const w = 20 + rand() ** 2 * 480;
+    const h = 20 + rand() ** 2 * 355;
+    const x = rand() * (500 - w);
+    const y = rand() * (375 - h);
+    b.set([x, y, x + w, y + h], 4 * i);
+  }
+  return b;
+}
+
+export const nmsBench: BenchTarget = {
+  name: 'nms',
+  summary: 'Per-class greedy NMS time for N boxes x C classes (the NMS sliders re-run this on every move).',
+  optionsHelp: '--reps R (default 30)',
+  async run({ options, stdout }) {
+    const reps = Number(options.reps ?? 30);
+    const rand = rng(1);
+    const rows: Array<Array<string | number>> = [['boxes x classes', 'score threshold', 'kept/class', 'median ms', 'p95 ms', 'frames (16.7 ms)']];
+    for (const [n, c] of [[2000, 20], [2000, 200]] as const) {
+      const boxes = proposalLikeBoxes(n, rand);
+      const perClass = new Float32Array(4 * n * c);
+      for (let k = 0; k < c; k++) perClass.set(boxes, 4 * n * k);
+      // SVM-like scores: mostly well below -1, a few positives.
+      const scores = new Float32Array(n * c);
+      for (let i = 0; i < scores.length; i++) scores[i] = -1.5 + rand() * 1.2 + (rand() < 0.02 ? 2 : 0);
+      for (const thr of [-Infinity, -1, 0]) {
+        const times: number[] = [];
+        let kept = 0;
+        for (let r = 0; r < reps + 3; r++) {
+          const t0 = performance.now();
+          const res = nmsPerClass(perClass, scores, c, { iouThreshold: 0.3, scoreThreshold: thr });
+          const dt = performance.now() - t0;
+          if (r >= 3) times.push(dt);
+          kept = res.reduce((s, x) => s + x.keep.length, 0) / c;
+        }
+        times.sort((a, b) => a - b);
+        const med = median(times);
+        rows.push([`${n} x ${c}`, thr === -Infinity ? 'none (all boxes)' : String(thr), kept, med, times[Math.floor(0.95 * (times.length - 1))], med / 16.7]);
+      }
+    }
+    stdout(formatTable(rows));
+    return 0;
+  },
+};
