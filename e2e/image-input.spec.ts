@@ -1,0 +1,134 @@
+import { expect, test } from '@playwright/test';
+import { STAGES } from '../src/state/stages';
+import { canvasRegionMean, canvasStats, collectConsoleErrors, screenshot, waitForImage } from './helpers';
+import { halves, jpegBytes, pngBytes, withExifOrientation, writeFixture } from './fixtures';
+
+test.describe('image input and the stage stepper', () => {
+  test('opens on the default sample and draws it on the canvas', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    await expect(page.getByTestId('original-size')).toHaveText('512 × 512 px');
+    const stats = await canvasStats(page);
+    // A real photo was drawn: a large opaque canvas with varied pixels, not blank.
+    expect(stats.width).toBeGreaterThan(300);
+    expect(stats.opaque).toBe(1);
+    expect(stats.std).toBeGreaterThan(20);
+    await screenshot(page, 'stage-1-image');
+    expect(errors).toEqual([]);
+  });
+
+  test('gallery, file picker, bad files and keyboard stepping', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    const appleStats = await canvasStats(page);
+
+    // Gallery: another sample replaces the image.
+    await page.locator('[data-sample="orange.jpg"]').click();
+    await waitForImage(page, 'orange.jpg');
+    const orangeStats = await canvasStats(page);
+    expect(Math.abs(orangeStats.mean - appleStats.mean)).toBeGreaterThan(1);
+
+    // Upload through the file picker: a PNG with a known layout is drawn where it should be.
+    const W = 300, H = 200;
+    const png = writeFixture('halves.png', pngBytes(W, H, halves(W, H), 4));
+    await page.getByTestId('file-input').setInputFiles(png);
+    await waitForImage(page, 'halves.png');
+    await expect(page.getByTestId('working-size')).toContainText('300 × 200 px');
+    const left = await canvasRegionMean(page, 0.3, 0.6, 0.15, 0.3);
+    const right = await canvasRegionMean(page, 0.6, 0.3, 0.3, 0.6);
+    const tl = await canvasRegionMean(page, 0.05, 0.05, 0.12, 0.12);
+    expect(left[0]).toBeGreaterThan(200);
+    expect(left[2]).toBeLessThan(50);
+    expect(right[2]).toBeGreaterThan(200);
+    expect(right[0]).toBeLessThan(50);
+    expect(tl[1]).toBeGreaterThan(180);
+
+    // Not an image: a clear message, and the previous image stays.
+    const txt = writeFixture('notes.jpg', new TextEncoder().encode('this is not a photo at all'));
+    await page.getByTestId('file-input').setInputFiles(txt);
+    await expect(page.getByTestId('message-error')).toContainText('notes.jpg is not an image');
+    await expect(page.getByTestId('message-error')).toContainText('previous image is still loaded');
+    await expect(page.getByTestId('image-facts')).toContainText('halves.png');
+    expect((await canvasRegionMean(page, 0.6, 0.3, 0.3, 0.6))[2]).toBeGreaterThan(200);
+    await screenshot(page, 'bad-input-message');
+
+    // PNG data named .jpg loads as PNG.
+    const disguised = writeFixture('disguised.jpg', pngBytes(W, H, halves(W, H), 4));
+    await page.getByTestId('file-input').setInputFiles(disguised);
+    await waitForImage(page, 'disguised.jpg');
+    await expect(page.getByTestId('image-facts')).toContainText('PNG');
+
+    // Keyboard: arrows step through stages; each later stage says what computes it.
+    await page.getByRole('tab', { name: /Image/ }).focus();
+    for (let i = 1; i < STAGES.length; i++) {
+      await page.keyboard.press('ArrowRight');
+      await expect(page.getByRole('tab', { selected: true })).toHaveAttribute('data-stage', STAGES[i].id);
+      await screenshot(page, `stage-${i + 1}-${STAGES[i].id}`);
+    }
+    await page.keyboard.press('ArrowLeft');
+    await expect(page.getByRole('tab', { selected: true })).toHaveAttribute('data-stage', STAGES[STAGES.length - 2].id);
+    expect(errors).toEqual([]);
+  });
+
+  test('EXIF rotation, grey and RGBA PNGs, tiny, truncated and huge photos', async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+
+    // Stored 300 x 200 with EXIF orientation 6 (rotate 90° clockwise): shown 200 x 300, and the
+    // stored top-left green square ends up top-right.
+    const rot = writeFixture('rotated.jpg', withExifOrientation(jpegBytes(300, 200, halves(300, 200), 95), 6));
+    await page.getByTestId('file-input').setInputFiles(rot);
+    await waitForImage(page, 'rotated.jpg');
+    await expect(page.getByTestId('original-size')).toHaveText('200 × 300 px');
+    await expect(page.getByTestId('image-facts')).toContainText('rotated 90° clockwise');
+    const topRight = await canvasRegionMean(page, 0.8, 0.05, 0.15, 0.15);
+    const topLeft = await canvasRegionMean(page, 0.05, 0.05, 0.15, 0.15);
+    expect(topRight[1]).toBeGreaterThan(150);
+    expect(topLeft[1]).toBeLessThan(100);
+
+    // Greyscale PNG.
+    const grey = new Uint8Array(64 * 48).map((_, i) => (i % 64) * 4);
+    await page.getByTestId('file-input').setInputFiles(writeFixture('grey.png', pngBytes(64, 48, grey, 1)));
+    await waitForImage(page, 'grey.png');
+    const g = await canvasRegionMean(page, 0.8, 0.4, 0.1, 0.2);
+    expect(Math.abs(g[0] - g[1])).toBeLessThan(3);
+    expect(g[0]).toBeGreaterThan(150);
+
+    // RGBA PNG fully transparent: composited over white.
+    await page.getByTestId('file-input').setInputFiles(writeFixture('clear.png', pngBytes(64, 48, halves(64, 48, 0), 4)));
+    await waitForImage(page, 'clear.png');
+    expect((await canvasRegionMean(page, 0.4, 0.4, 0.2, 0.2))[0]).toBeGreaterThan(245);
+
+    // 1 x 1: refused with its size; the previous image stays.
+    await page.getByTestId('file-input').setInputFiles(writeFixture('dot.png', pngBytes(1, 1, new Uint8Array([1, 2, 3]), 3)));
+    await expect(page.getByTestId('message-error')).toContainText('1 x 1 pixels');
+    await expect(page.getByTestId('image-facts')).toContainText('clear.png');
+
+    // Truncated JPEG: loads with a warning (grey rows), or a clear error; never a crash.
+    const full = jpegBytes(400, 300, halves(400, 300), 90);
+    await page.getByTestId('file-input').setInputFiles(writeFixture('cut.jpg', full.subarray(0, Math.floor(full.length * 0.55))));
+    await expect(page.locator('[data-testid="message-warning"], [data-testid="message-error"]').first()).toContainText(/cut\.jpg/);
+
+    // A 12000 x 9000 photo is decoded in the worker and downscaled to the working size.
+    const W = 12000, H = 9000;
+    const big = new Uint8Array(W * H * 4);
+    for (let i = 0; i < W * H; i++) {
+      const x = i % W;
+      big[4 * i] = x < W / 2 ? 200 : 30;
+      big[4 * i + 1] = 90;
+      big[4 * i + 2] = x < W / 2 ? 40 : 190;
+      big[4 * i + 3] = 255;
+    }
+    await page.getByTestId('file-input').setInputFiles(writeFixture('huge.jpg', jpegBytes(W, H, big, 70)));
+    await waitForImage(page, 'huge.jpg');
+    await expect(page.getByTestId('original-size')).toHaveText('12000 × 9000 px');
+    await expect(page.getByTestId('working-size')).toContainText('1600 × 1200 px');
+    expect((await canvasRegionMean(page, 0.1, 0.3, 0.3, 0.3))[0]).toBeGreaterThan(170);
+    await screenshot(page, 'huge-photo');
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+import type { PreparedImage } from '../core/image/decode';
+import { rasterFingerprint } from '../core/image/raster';
+import type { LoadedImage } from '../state/store';
+import type { DecodeRequest, DecodeResponse } from '../workers/decodeProtocol';
+
+export class ImageLoadError extends Error {
+  constructor(message: string, readonly hint: string) {
+    super(message);
+  }
+}
+
+/** Hard cap on the file size we read at all (a 150 MP PNG is at most ~450 MB; anything bigger is not a photo). */
+const MAX_FILE_BYTES = 400 * 1024 * 1024;
+
+let worker: Worker | null = null;
+let nextId = 1;
+const pending = new Map<number, { resolve: (r: DecodeResponse) => void }>();
+
+function getWorker(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'decode' });
+    worker.onmessage = (ev: MessageEvent<DecodeResponse>) => {
+      const p = pending.get(ev.data.id);
+      pending.delete(ev.data.id);
+      p?.resolve(ev.data);
+    };
+  }
+  return worker;
+}
+
+/**
+ * Decode bytes in the decode worker. Only the latest request matters: an older one that
+ * finishes after a newer one started is reported as superseded (null).
+ */
+export async function decodeInWorker(bytes: ArrayBuffer, name: string, source: LoadedImage['source']): Promise<LoadedImage | null> {
+  if (bytes.byteLength > MAX_FILE_BYTES) {
+    throw new ImageLoadError(`${name} is ${(bytes.byteLength / 1048576).toFixed(0)} MB, too large to be a photo this app can use.`, 'Use a photo under 400 MB (R-CNN works at about 500 px wide).');
+  }
+  const id = nextId++;
+  const res = await new Promise<DecodeResponse>((resolve) => {
+    pending.set(id, { resolve });
+    const req: DecodeRequest = { id, bytes, name };
+    getWorker().postMessage(req, [bytes]);
+  });
+  if (id !== nextId - 1) return null;
+  if (!res.ok) throw new ImageLoadError(res.message, res.hint);
+  return toLoadedImage(res.prepared, name, source, res.ms);
+}
+
+export function toLoadedImage(p: PreparedImage, name: string, source: LoadedImage['source'], decodeMs: number): LoadedImage {
+  return {
+    name,
+    source,
+    format: p.format,
+    orientation: p.orientation,
+    originalWidth: p.originalWidth,
+    originalHeight: p.originalHeight,
+    image: p.image,
+    scaleX: p.scaleX,
+    scaleY: p.scaleY,
+    key: rasterFingerprint(p.image),
+    warnings: p.warnings,
+    decodeMs,
+  };
+}
+
+export const SAMPLES = [
+  { file: 'apple.jpg', label: 'Apple' },
+  { file: 'orange.jpg', label: 'Orange' },
+  { file: 'fruits.jpg', label: 'Fruit bowl' },
+  { file: 'dog.jpg', label: 'Dog, bicycle, truck' },
+  { file: 'horses.jpg', label: 'Horses' },
+  { file: 'person.jpg', label: 'Person, dog, horse' },
+  { file: 'eagle.jpg', label: 'Eagle' },
+  { file: 'giraffe.jpg', label: 'Giraffe, zebra' },
+] as const;
+
+export function sampleUrl(file: string): string {
+  return `${import.meta.env.BASE_URL}samples/${file}`;
+}
+
+export async function fetchSample(file: string): Promise<ArrayBuffer> {
+  const res = await fetch(sampleUrl(file));
+  if (!res.ok) throw new ImageLoadError(`Sample ${file} could not be loaded (HTTP ${res.status}).`, 'Reload the page; if it persists, rebuild the app (npm run build).');
+  return res.arrayBuffer();
+}

@@ -1,0 +1,98 @@
+import { useEffect } from 'react';
+import { useStore } from '../state/store';
+import { STAGES, type StageId } from '../state/stages';
+import { Stepper, type StageStatus } from './Stepper';
+import { UploadButton } from './ImageInput';
+import { Messages } from './Messages';
+import { ProgressBar } from './ProgressBar';
+import { ImageCanvas } from './ImageCanvas';
+import { ImageStage } from './stages/ImageStage';
+import { loadSample } from '../runner/loadImage';
+
+const DEFAULT_SAMPLE = 'apple.jpg';
+
+function isTypingTarget(el: EventTarget | null): boolean {
+  const t = el as HTMLElement | null;
+  if (!t) return false;
+  const tag = t.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable;
+}
+
+export function App() {
+  const image = useStore((s) => s.image);
+  const stage = useStore((s) => s.stage);
+  const loading = useStore((s) => s.imageLoading);
+
+  useEffect(() => {
+    if (!useStore.getState().image) void loadSample(DEFAULT_SAMPLE);
+  }, []);
+
+  // Left/Right arrows step through the stages unless the user is typing or on a slider.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey || e.ctrlKey || e.metaKey || isTypingTarget(e.target)) return;
+      if (e.key === 'ArrowRight') {
+        useStore.getState().nextStage();
+        e.preventDefault();
+      } else if (e.key === 'ArrowLeft') {
+        useStore.getState().prevStage();
+        e.preventDefault();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  // Keep keyboard focus on the current tab when the stage changes through the keyboard.
+  useEffect(() => {
+    const active = document.activeElement as HTMLElement | null;
+    if (active?.getAttribute('role') === 'tab') document.getElementById(`tab-${stage}`)?.focus();
+  }, [stage]);
+
+  const status = {} as Record<StageId, StageStatus>;
+  for (const s of STAGES) status[s.id] = s.id === 'image' ? (image ? 'done' : 'pending') : 'pending';
+  const info = STAGES.find((s) => s.id === stage)!;
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>
+          R-CNN Explorer <span className="subtitle">Girshick et al. 2014, stage by stage, in your browser</span>
+        </h1>
+        <div className="header-actions">
+          <UploadButton />
+        </div>
+      </header>
+      <Stepper status={status} />
+      <main className="workspace">
+        <section className="viewer" aria-label="Image view">
+          {image ? (
+            <ImageCanvas image={image.image} label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`} />
+          ) : (
+            <div className="viewer-empty">{loading ? 'Decoding…' : 'Choose a sample or upload a photo.'}</div>
+          )}
+          {loading && image && <div className="viewer-busy">Decoding new image…</div>}
+        </section>
+        <aside className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${stage}`} data-testid="stage-panel">
+          <h2>
+            {STAGES.indexOf(info) + 1}. {info.title}
+          </h2>
+          <p className="summary">{info.summary}</p>
+          {stage === 'image' ? (
+            <ImageStage />
+          ) : (
+            <div className="pending" data-testid="stage-pending">
+              <p>
+                <strong>Not computed yet.</strong> {info.computedBy}
+              </p>
+            </div>
+          )}
+        </aside>
+      </main>
+      <footer className="app-footer">
+        <ProgressBar onCancel={() => useStore.getState().setProgress(null)} />
+        <Messages />
+      </footer>
+    </div>
+  );
+}

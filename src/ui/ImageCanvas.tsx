@@ -1,0 +1,122 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { RgbImage } from '../core/image/raster';
+import { rgbToRgba } from '../core/image/raster';
+
+export interface ViewTransform {
+  /** CSS pixels per working-image pixel. */
+  scale: number;
+  /** CSS size of the drawn image. */
+  width: number;
+  height: number;
+}
+
+interface Props {
+  image: RgbImage;
+  /** Draws on top of the photo, in working-image coordinates (the context is already scaled). */
+  drawOverlay?: (ctx: CanvasRenderingContext2D, view: ViewTransform) => void;
+  /** Pointer position in working-image pixels (null when the pointer leaves). */
+  onHover?: (p: { x: number; y: number } | null) => void;
+  onClick?: (p: { x: number; y: number }) => void;
+  /** Extra layers (e.g. an SVG of interactive boxes) positioned over the photo. */
+  children?: (view: ViewTransform) => ReactNode;
+  label: string;
+  /** Redraw trigger for the overlay. */
+  overlayKey?: unknown;
+}
+
+const bitmapCache = new WeakMap<RgbImage, HTMLCanvasElement>();
+
+/** The photo as an offscreen canvas, built once per raster. */
+function photoCanvas(image: RgbImage): HTMLCanvasElement {
+  let c = bitmapCache.get(image);
+  if (!c) {
+    c = document.createElement('canvas');
+    c.width = image.width;
+    c.height = image.height;
+    const ctx = c.getContext('2d')!;
+    ctx.putImageData(new ImageData(rgbToRgba(image) as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+    bitmapCache.set(image, c);
+  }
+  return c;
+}
+
+/** The working image scaled to fit its box, with a crisp overlay layer (device-pixel aware). */
+export function ImageCanvas({ image, drawOverlay, onHover, onClick, children, label, overlayKey }: Props) {
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [box, setBox] = useState({ w: 640, h: 480 });
+
+  useEffect(() => {
+    const el = wrapRef.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([entry]) => {
+      const r = entry.contentRect;
+      setBox({ w: Math.max(50, r.width), h: Math.max(50, r.height) });
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const scale = Math.min(box.w / image.width, box.h / image.height);
+  const view: ViewTransform = { scale, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.max(1, Math.round(view.width * dpr));
+    canvas.height = Math.max(1, Math.round(view.height * dpr));
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(photoCanvas(image), 0, 0, canvas.width, canvas.height);
+    if (drawOverlay) {
+      ctx.save();
+      ctx.setTransform(view.scale * dpr, 0, 0, view.scale * dpr, 0, 0);
+      drawOverlay(ctx, view);
+      ctx.restore();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [image, view.width, view.height, drawOverlay, overlayKey]);
+
+  const toImage = (e: React.PointerEvent | React.MouseEvent) => {
+    const r = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    return { x: (e.clientX - r.left) / view.scale, y: (e.clientY - r.top) / view.scale };
+  };
+
+  return (
+    <div className="image-canvas" ref={wrapRef}>
+      <div
+        className="image-canvas-inner"
+        style={{ width: view.width, height: view.height }}
+        onPointerMove={onHover ? (e) => onHover(toImage(e)) : undefined}
+        onPointerLeave={onHover ? () => onHover(null) : undefined}
+        onClick={onClick ? (e) => onClick(toImage(e)) : undefined}
+      >
+        <canvas
+          ref={canvasRef}
+          role="img"
+          aria-label={label}
+          data-testid="main-canvas"
+          style={{ width: view.width, height: view.height }}
+        />
+        {children?.(view)}
+      </div>
+    </div>
+  );
+}
+
+/** Stroke a box with a dark halo so the colour reads on light and dark photos. */
+export function strokeBox(ctx: CanvasRenderingContext2D, b: ArrayLike<number>, color: string, widthCss: number, view: ViewTransform, dash?: number[]): void {
+  const lw = widthCss / view.scale;
+  ctx.setLineDash(dash ? dash.map((d) => d / view.scale) : []);
+  ctx.lineWidth = lw * 2.2;
+  ctx.strokeStyle = 'rgba(0,0,0,0.55)';
+  ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+  ctx.lineWidth = lw;
+  ctx.strokeStyle = color;
+  ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+  ctx.setLineDash([]);
+}

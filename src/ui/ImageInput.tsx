@@ -1,0 +1,105 @@
+import { useEffect, useRef, useState } from 'react';
+import { loadFile, loadSample } from '../runner/loadImage';
+import { SAMPLES, sampleUrl } from '../runner/imageLoader';
+import { useStore } from '../state/store';
+
+/** Upload button + hidden file input. Also owns window-level drag-and-drop and paste. */
+export function UploadButton() {
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    let depth = 0;
+    const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
+    const enter = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      depth++;
+      setDragging(true);
+    };
+    const leave = () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const over = (e: DragEvent) => {
+      if (hasFiles(e)) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth = 0;
+      setDragging(false);
+      const file = e.dataTransfer?.files[0];
+      if (file) void loadFile(file, 'drop');
+    };
+    const paste = (e: ClipboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
+      const file = Array.from(e.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/')) ?? e.clipboardData?.files[0];
+      if (file) {
+        e.preventDefault();
+        void loadFile(file, 'paste');
+      }
+    };
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    window.addEventListener('paste', paste);
+    return () => {
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+      window.removeEventListener('paste', paste);
+    };
+  }, []);
+
+  return (
+    <>
+      <button className="btn btn-primary" onClick={() => inputRef.current?.click()} title="Upload a photo (or drop one anywhere, or paste with Ctrl+V)">
+        Upload photo…
+      </button>
+      <input
+        ref={inputRef}
+        type="file"
+        accept="image/*,.jpg,.jpeg,.png,.webp,.gif,.bmp"
+        className="visually-hidden"
+        data-testid="file-input"
+        aria-label="Upload a photo"
+        tabIndex={-1}
+        onChange={(e) => {
+          const f = e.target.files?.[0];
+          e.target.value = '';
+          if (f) void loadFile(f, 'file');
+        }}
+      />
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          <div>Drop the photo to run R-CNN on it</div>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** Thumbnails of the bundled sample photos. */
+export function SampleGallery() {
+  const current = useStore((s) => s.image);
+  return (
+    <div className="gallery" role="list" aria-label="Sample photos">
+      {SAMPLES.map((s) => (
+        <button
+          key={s.file}
+          role="listitem"
+          className={`thumb${current?.source === 'sample' && current.name === s.file ? ' thumb-current' : ''}`}
+          onClick={() => void loadSample(s.file)}
+          aria-label={`Load sample photo: ${s.label}`}
+          data-sample={s.file}
+        >
+          <img src={sampleUrl(s.file)} alt="" loading="lazy" width={96} height={72} />
+          <span>{s.label}</span>
+        </button>
+      ))}
+    </div>
+  );
+}

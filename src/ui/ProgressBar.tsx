@@ -1,0 +1,50 @@
+import { useEffect, useState } from 'react';
+import { useStore } from '../state/store';
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '…';
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** Progress of the running stage with elapsed time, ETA and a cancel button. */
+export function ProgressBar({ onCancel }: { onCancel: () => void }) {
+  const p = useStore((s) => s.progress);
+  const [, tick] = useState(0);
+  useEffect(() => {
+    if (!p) return;
+    const t = setInterval(() => tick((x) => x + 1), 500);
+    return () => clearInterval(t);
+  }, [p]);
+  if (!p) return null;
+  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  const elapsed = (performance.now() - p.startedAt) / 1000;
+  const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
+  return (
+    <div className="progress" data-testid="progress">
+      <div className="progress-text">
+        <strong>{p.label}</strong> {p.detail && <span className="muted">{p.detail}</span>}
+        <span className="muted">
+          {' '}
+          · {formatSeconds(elapsed)} elapsed{Number.isFinite(eta) ? ` · about ${formatSeconds(eta)} left` : ''}
+        </span>
+      </div>
+      <div className="progress-row">
+        <div
+          className="progress-track"
+          role="progressbar"
+          aria-label={p.label}
+          aria-valuemin={0}
+          aria-valuemax={p.total}
+          aria-valuenow={p.done}
+          aria-valuetext={`${p.done} of ${p.total}`}
+        >
+          <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
+        </div>
+        <button className="btn" onClick={onCancel} data-testid="cancel">
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
