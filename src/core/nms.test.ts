@@ -82,3 +82,28 @@ describe('greedy NMS (RCNN-SPEC section 7)', () => {
     expect(() => nmsPerClass(new Float32Array(5), s, 2)).toThrow();
   });
 });
+
+describe('InteractiveNms (slider path)', () => {
+  it('matches a fresh per-class NMS for every slider sequence', async () => {
+    const { InteractiveNms } = await import('./nms');
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296);
+    const n = 300, C = 4;
+    const boxes = new Float32Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      const x = rand() * 200, y = rand() * 200, w = 10 + rand() * 80, h = 10 + rand() * 80;
+      boxes.set([x, y, x + w, y + h], 4 * i);
+    }
+    const scores = new Float32Array(n * C).map(() => rand() * 4 - 2);
+    const inter = new InteractiveNms(boxes, scores, C);
+    const settings: Array<[number, number]> = [[-1, 0.3], [0, 0.3], [0.5, 0.3], [-0.5, 0.3], [-0.5, 0.5], [1, 0.5], [-2, 0.1]];
+    for (const [scoreThreshold, iouThreshold] of settings) {
+      const got = inter.run({ scoreThreshold, iouThreshold });
+      const want = nmsPerClass(boxes, scores, C, { scoreThreshold, iouThreshold });
+      for (let c = 0; c < C; c++) {
+        expect(Array.from(got[c].keep)).toEqual(Array.from(want[c].keep));
+        expect(Array.from(got[c].suppressedBy)).toEqual(Array.from(want[c].suppressedBy));
+      }
+    }
+  });
+});

@@ -180,3 +180,59 @@ export function nmsPerClass(
   }
   return out;
 }
+
+/**
+ * Per-class NMS for interactive sliders. Greedy NMS has a prefix property: whether a box is kept
+ * depends only on boxes with higher scores, so raising the score threshold just filters the
+ * previous result. We therefore re-run suppression only when the IoU threshold or convention
+ * changes, or when the score threshold drops below the one last computed with.
+ */
+export class InteractiveNms {
+  private cache = new Map<number, { iou: number; convention: AreaConvention; threshold: number; result: NmsResult }>();
+  readonly numBoxes: number;
+
+  constructor(
+    readonly boxes: ArrayLike<number>,
+    readonly scores: ArrayLike<number>,
+    readonly numClasses: number,
+  ) {
+    this.numBoxes = Math.floor(scores.length / numClasses);
+  }
+
+  /** NMS for one class, reusing the cached run when the prefix property allows. */
+  classResult(c: number, options: NmsOptions): NmsResult {
+    const iou = options.iouThreshold ?? 0.3;
+    const convention = options.convention ?? 'continuous';
+    const threshold = options.scoreThreshold ?? -Infinity;
+    const hit = this.cache.get(c);
+    if (hit && hit.iou === iou && hit.convention === convention && hit.threshold <= threshold) {
+      return hit.threshold === threshold ? hit.result : filterByScore(hit.result, this.scores, this.numClasses, c, threshold);
+    }
+    const n = this.numBoxes;
+    const perClassBoxes = this.boxes.length === 4 * n * this.numClasses && this.numClasses > 1;
+    const result = nms(this.boxes, this.scores, { iouThreshold: iou, convention, scoreThreshold: threshold }, n, this.numClasses, c, perClassBoxes ? 4 * n * c : 0);
+    this.cache.set(c, { iou, convention, threshold, result });
+    return result;
+  }
+
+  run(options: NmsOptions, classes?: ArrayLike<number>): ClassNmsResult[] {
+    const list = classes ?? Array.from({ length: this.numClasses }, (_, c) => c);
+    const out: ClassNmsResult[] = [];
+    for (let k = 0; k < list.length; k++) out.push({ ...this.classResult(list[k], options), classIndex: list[k] });
+    return out;
+  }
+}
+
+function filterByScore(r: NmsResult, scores: ArrayLike<number>, stride: number, c: number, threshold: number): NmsResult {
+  const n = r.suppressedBy.length;
+  const suppressedBy = r.suppressedBy.slice();
+  const suppressionIou = r.suppressionIou.slice();
+  for (let i = 0; i < n; i++) {
+    if (!(scores[i * stride + c] >= threshold)) {
+      suppressedBy[i] = BELOW_THRESHOLD;
+      suppressionIou[i] = 0;
+    }
+  }
+  // Boxes suppressed by a box that is now below threshold were themselves below it (lower score).
+  return { keep: r.keep.filter((i) => scores[i * stride + c] >= threshold), suppressedBy, suppressionIou };
+}

@@ -1,4 +1,4 @@
-import { nmsPerClass } from '../../core/nms';
+import { InteractiveNms, nmsPerClass } from '../../core/nms';
 import { type BenchTarget, formatTable, median } from './types';
 
 /** A deterministic pseudo-random generator (mulberry32) so every run times the same boxes. */
@@ -55,6 +55,17 @@ export const nmsBench: BenchTarget = {
         const med = median(times);
         rows.push([`${n} x ${c}`, thr === -Infinity ? 'none (all boxes)' : String(thr), kept, med, times[Math.floor(0.95 * (times.length - 1))], med / 16.7]);
       }
+      // The score slider: after one full run at -1, moving the threshold up only filters (prefix property).
+      const inter = new InteractiveNms(perClass, scores, c);
+      inter.run({ iouThreshold: 0.3, scoreThreshold: -1 });
+      const times: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        inter.run({ iouThreshold: 0.3, scoreThreshold: -1 + ((r % 10) + 1) * 0.05 });
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      rows.push([`${n} x ${c}`, 'slider move above -1 (cached)', '', median(times), times[Math.floor(0.95 * (times.length - 1))], median(times) / 16.7]);
     }
     stdout(formatTable(rows));
     return 0;
