@@ -1,0 +1,409 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type CaffeNetArch,
+  type ConvName,
+  type FcName,
+  type LayerName,
+  type LrnSpec,
+  type Pads4,
+  type PoolSpec,
+  LAYER_NAMES,
+  describeArch,
+  pool5Length,
+  validateArch,
+} from './architecture';
+
+/**
+ * CaffeNet (RCNN-SPEC section 3) on tfjs ops, for inference and for training with the same graph.
+ *
+ * Input: NHWC float32 [B, H, W, 3], BGR, mean-subtracted (warp.ts produces it).
+ * Weights live in tf.Variables; a grouped conv keeps one variable per group and a wide fc layer
+ * may keep several column blocks (see maxBindingBytes), but the canonical weight layout (what the
+ * model package stores) is one tensor per layer:
+ *   convN.weight [kh, kw, cin / group, cout]  (tfjs HWIO; group g owns output channels
+ *                                             [g * cout / G, (g + 1) * cout / G) and reads the
+ *                                             same slice of the input channels)
+ *   convN.bias   [cout]
+ *   fcN.weight   [in, out]   (fc6's `in` runs over pool5 in Caffe's C,H,W order)
+ *   fcN.bias     [out]
+ */
+
+export type WeightName = `${ConvName | FcName}.${'weight' | 'bias'}`;
+
+/** A host-side tensor: what packages store and what ONNX import produces. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+export type NamedWeights = Partial<Record<WeightName, HostTensor>>;
+
+const CONVS: ConvName[] = ['conv1', 'conv2', 'conv3', 'conv4', 'conv5'];
+
+/** Canonical weight names and shapes for an architecture, in forward order. */
+export function weightShapes(arch: CaffeNetArch): Array<{ name: WeightName; shape: number[] }> {
+  const out: Array<{ name: WeightName; shape: number[] }> = [];
+  let cin = arch.inputChannels;
+  for (const c of CONVS) {
+    const s = arch.conv[c];
+    out.push({ name: `${c}.weight`, shape: [s.kernel[0], s.kernel[1], cin / s.group, s.filters] });
+    out.push({ name: `${c}.bias`, shape: [s.filters] });
+    cin = s.filters;
+  }
+  let d = pool5Length(arch);
+  const fcs: Array<[FcName, number]> = [['fc6', arch.fc6], ['fc7', arch.fc7]];
+  if (arch.fc8 > 0) fcs.push(['fc8', arch.fc8]);
+  for (const [name, n] of fcs) {
+    out.push({ name: `${name}.weight`, shape: [d, n] });
+    out.push({ name: `${name}.bias`, shape: [n] });
+    d = n;
+  }
+  return out;
+}
+
+export interface CaffeNetOptions {
+  /**
+   * Largest tensor, in bytes, the backend can bind at once (WebGPU maxStorageBufferBindingSize).
+   * An fc weight above it is kept as column blocks whose matmuls are concatenated, so fc6
+   * (151 MB at full width) runs on devices capped at 128 MiB. Default: no cap.
+   */
+  maxBindingBytes?: number;
+  /** Whether the variables are trainable (default true; inference-only callers may pass false). */
+  trainable?: boolean;
+}
+
+export interface InitOptions {
+  /**
+   * 'he': Kaiming-normal weights, zero biases (trains from scratch reliably);
+   * 'caffe': CaffeNet's own filler (gaussian std 0.01, fc6/fc7 0.005, biases 1 on conv2/4/5/fc6/fc7).
+   */
+  scheme?: 'he' | 'caffe';
+  seed?: number;
+}
+
+export interface ForwardOptions {
+  /** Layers to return (default: the last layer). The pass stops after the deepest one asked. */
+  outputs?: readonly LayerName[];
+  /** Training mode: dropout on fc6 and fc7 outputs. */
+  training?: boolean;
+}
+
+/** Per-layer outputs: spatial layers are NHWC [B, H, W, C]; fc layers [B, D]. */
+export type LayerOutputs = Partial<Record<LayerName, tf.Tensor>>;
+
+/** tfjs variable names are global: each network instance gets its own prefix. */
+let instanceCount = 0;
+
+interface FcBlock {
+  weight: tf.Variable;
+  bias: tf.Variable;
+}
+
+export class CaffeNet {
+  readonly arch: CaffeNetArch;
+  /** Column blocks per fc layer; one block unless the layer exceeds maxBindingBytes. */
+  readonly fcBlocks: Partial<Record<FcName, FcBlock[]>> = {};
+  /** One filter/bias pair per group for each conv. */
+  readonly convGroups: Partial<Record<ConvName, FcBlock[]>> = {};
+  private readonly layerOrder: LayerName[];
+  private disposed = false;
+
+  /**
+   * Builds the graph's variables from canonical weights. Weights are copied into the variables;
+   * the host arrays can be dropped afterwards. Use createCaffeNet for random initialisation.
+   */
+  constructor(arch: CaffeNetArch, weights: NamedWeights, readonly options: CaffeNetOptions = {}) {
+    validateArch(arch);
+    this.arch = arch;
+    this.layerOrder = describeArch(arch).map((l) => l.name);
+    const trainable = options.trainable ?? true;
+    const prefix = `caffenet${++instanceCount}/`;
+    const cap = options.maxBindingBytes ?? Infinity;
+    try {
+      for (const { name, shape } of weightShapes(arch)) {
+        const w = weights[name];
+        if (!w) throw new Error(`missing weight ${name} (expected shape ${shape.join('x')})`);
+        if (w.shape.length !== shape.length || w.shape.some((v, i) => v !== shape[i])) {
+          throw new Error(`weight ${name} has shape ${w.shape.join('x')}, expected ${shape.join('x')}`);
+        }
+        if (w.data.length !== shape.reduce((a, b) => a * b, 1)) {
+          throw new Error(`weight ${name} has ${w.data.length} values, expected ${shape.join('x')}`);
+        }
+      }
+      for (const c of CONVS) {
+        const g = arch.conv[c].group;
+        const w = weights[`${c}.weight`]!;
+        const b = weights[`${c}.bias`]!;
+        const groups: FcBlock[] = [];
+        tf.tidy(() => {
+          const wt = tf.tensor4d(w.data, w.shape as [number, number, number, number]);
+          const bt = tf.tensor1d(b.data);
+          const ws = g === 1 ? [wt] : tf.split(wt, g, 3);
+          const bs = g === 1 ? [bt] : tf.split(bt, g, 0);
+          for (let i = 0; i < g; i++) {
+            groups.push({
+              weight: tf.variable(ws[i], trainable, `${prefix}${c}.weight${g > 1 ? `.g${i}` : ''}`),
+              bias: tf.variable(bs[i], trainable, `${prefix}${c}.bias${g > 1 ? `.g${i}` : ''}`),
+            });
+          }
+        });
+        this.convGroups[c] = groups;
+      }
+      for (const f of this.fcNames()) {
+        const w = weights[`${f}.weight`]!;
+        const b = weights[`${f}.bias`]!;
+        const [din, dout] = w.shape;
+        const blocks = Math.min(dout, Math.max(1, Math.ceil((din * dout * 4) / cap)));
+        const list: FcBlock[] = [];
+        tf.tidy(() => {
+          const wt = tf.tensor2d(w.data, [din, dout]);
+          const bt = tf.tensor1d(b.data);
+          // Balanced column blocks, each small enough for one binding.
+          const sizes = splitSizes(dout, blocks);
+          const ws = blocks === 1 ? [wt] : tf.split(wt, sizes, 1);
+          const bs = blocks === 1 ? [bt] : tf.split(bt, sizes, 0);
+          for (let i = 0; i < blocks; i++) {
+            const suffix = blocks > 1 ? `.c${i}` : '';
+            list.push({
+              weight: tf.variable(ws[i], trainable, `${prefix}${f}.weight${suffix}`),
+              bias: tf.variable(bs[i], trainable, `${prefix}${f}.bias${suffix}`),
+            });
+          }
+        });
+        this.fcBlocks[f] = list;
+      }
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  private fcNames(): FcName[] {
+    return this.arch.fc8 > 0 ? ['fc6', 'fc7', 'fc8'] : ['fc6', 'fc7'];
+  }
+
+  /** Layers this network produces, in forward order. */
+  get layers(): readonly LayerName[] {
+    return this.layerOrder;
+  }
+
+  /** Every variable, in forward order (what an optimiser updates). */
+  get variables(): tf.Variable[] {
+    const out: tf.Variable[] = [];
+    for (const c of CONVS) for (const g of this.convGroups[c] ?? []) out.push(g.weight, g.bias);
+    for (const f of this.fcNames()) for (const b of this.fcBlocks[f] ?? []) out.push(b.weight, b.bias);
+    return out;
+  }
+
+  /** Whether fc weights were split into column blocks to respect maxBindingBytes. */
+  get splitFcLayers(): FcName[] {
+    return this.fcNames().filter((f) => (this.fcBlocks[f]?.length ?? 0) > 1);
+  }
+
+  /**
+   * Runs the network on a preprocessed batch and returns the requested layers (caller disposes
+   * them; call inside tf.tidy or dispose each). Intermediate tensors are released here.
+   */
+  forward(x: tf.Tensor4D, opts: ForwardOptions = {}): LayerOutputs {
+    if (this.disposed) throw new Error('CaffeNet has been disposed');
+    const a = this.arch;
+    if (x.shape[1] !== a.inputHeight || x.shape[2] !== a.inputWidth || x.shape[3] !== a.inputChannels) {
+      throw new Error(`input must be [B, ${a.inputHeight}, ${a.inputWidth}, ${a.inputChannels}] (NHWC), got [${x.shape.join(', ')}]`);
+    }
+    const wanted = opts.outputs && opts.outputs.length > 0 ? opts.outputs : [this.layerOrder[this.layerOrder.length - 1]];
+    for (const n of wanted) {
+      if (!this.layerOrder.includes(n)) throw new Error(`layer ${n} is not in this network (layers: ${this.layerOrder.join(', ')})`);
+    }
+    const last = Math.max(...wanted.map((n) => LAYER_NAMES.indexOf(n)));
+    const training = opts.training ?? false;
+    const result = tf.tidy(() => {
+      const out: LayerOutputs = {};
+      let done = false;
+      const emit = (name: LayerName, t: tf.Tensor) => {
+        if (wanted.includes(name)) out[name] = t;
+        if (LAYER_NAMES.indexOf(name) >= last) done = true;
+        return t;
+      };
+      let h: tf.Tensor4D = x;
+      const block = (i: 1 | 2) => {
+        const p = i === 1 ? a.pool1 : a.pool2;
+        const n = i === 1 ? a.norm1 : a.norm2;
+        if (a.normOrder === 'pool-then-lrn') {
+          h = emit(`pool${i}`, maxPool(h, p)) as tf.Tensor4D;
+          if (!done) h = emit(`norm${i}`, lrn(h, n)) as tf.Tensor4D;
+        } else {
+          h = emit(`norm${i}`, lrn(h, n)) as tf.Tensor4D;
+          if (!done) h = emit(`pool${i}`, maxPool(h, p)) as tf.Tensor4D;
+        }
+      };
+      const steps: Array<() => void> = [
+        () => (h = emit('conv1', this.conv('conv1', h)) as tf.Tensor4D),
+        () => block(1),
+        () => (h = emit('conv2', this.conv('conv2', h)) as tf.Tensor4D),
+        () => block(2),
+        () => (h = emit('conv3', this.conv('conv3', h)) as tf.Tensor4D),
+        () => (h = emit('conv4', this.conv('conv4', h)) as tf.Tensor4D),
+        () => (h = emit('conv5', this.conv('conv5', h)) as tf.Tensor4D),
+        () => (h = emit('pool5', maxPool(h, a.pool5)) as tf.Tensor4D),
+      ];
+      for (const s of steps) {
+        if (done) break;
+        s();
+      }
+      if (!done) {
+        let v: tf.Tensor2D = flattenChw(h);
+        for (const f of this.fcNames()) {
+          if (done) break;
+          v = this.fc(f, v, f !== 'fc8');
+          if (training && f !== 'fc8' && a.dropout > 0) v = tf.dropout(v, a.dropout) as tf.Tensor2D;
+          emit(f, v);
+        }
+        if (!done) emit('prob', tf.softmax(v));
+      }
+      return out as Record<string, tf.Tensor>;
+    });
+    return result as LayerOutputs;
+  }
+
+  private conv(name: ConvName, x: tf.Tensor4D): tf.Tensor4D {
+    const s = this.arch.conv[name];
+    const groups = this.convGroups[name]!;
+    const pad = tfPad(s.pads);
+    const run = (inp: tf.Tensor4D, g: FcBlock): tf.Tensor4D =>
+      tf.fused.conv2d({ x: inp, filter: g.weight as tf.Tensor4D, bias: g.bias, strides: s.stride, pad, activation: 'relu' });
+    if (groups.length === 1) return run(x, groups[0]);
+    // Grouped convolution (AlexNet's two-GPU split): each group sees its own slice of channels.
+    const parts = tf.split(x, groups.length, 3) as tf.Tensor4D[];
+    return tf.concat(parts.map((p, i) => run(p, groups[i])), 3);
+  }
+
+  private fc(name: FcName, v: tf.Tensor2D, relu: boolean): tf.Tensor2D {
+    const blocks = this.fcBlocks[name]!;
+    const run = (b: FcBlock): tf.Tensor2D => tf.fused.matMul({ a: v, b: b.weight as tf.Tensor2D, bias: b.bias, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+    if (blocks.length === 1) return run(blocks[0]);
+    return tf.concat(blocks.map(run), 1);
+  }
+
+  /** Canonical weights copied back to the host (for saving a package after training). */
+  async getWeights(): Promise<NamedWeights> {
+    const out: NamedWeights = {};
+    const read = async (name: WeightName, parts: tf.Tensor[], axis: number) => {
+      const t = parts.length === 1 ? parts[0] : tf.concat(parts, axis);
+      const data = (await t.data()) as Float32Array;
+      out[name] = { shape: t.shape.slice(), data: new Float32Array(data) };
+      if (t !== parts[0]) t.dispose();
+    };
+    for (const c of CONVS) {
+      const g = this.convGroups[c]!;
+      await read(`${c}.weight`, g.map((x) => x.weight), 3);
+      await read(`${c}.bias`, g.map((x) => x.bias), 0);
+    }
+    for (const f of this.fcNames()) {
+      const b = this.fcBlocks[f]!;
+      await read(`${f}.weight`, b.map((x) => x.weight), 1);
+      await read(`${f}.bias`, b.map((x) => x.bias), 0);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const c of CONVS) for (const g of this.convGroups[c] ?? []) g.weight.dispose(), g.bias.dispose();
+    for (const f of ['fc6', 'fc7', 'fc8'] as FcName[]) for (const b of this.fcBlocks[f] ?? []) b.weight.dispose(), b.bias.dispose();
+  }
+}
+
+/** Random weights for an architecture (training from scratch, tests, benchmarks). */
+export function randomWeights(arch: CaffeNetArch, init: InitOptions = {}): NamedWeights {
+  const scheme = init.scheme ?? 'he';
+  const rand = gaussian(init.seed ?? 1);
+  const out: NamedWeights = {};
+  for (const { name, shape } of weightShapes(arch)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    const layer = name.split('.')[0];
+    if (name.endsWith('.weight')) {
+      const fanIn = shape.length === 4 ? shape[0] * shape[1] * shape[2] : shape[0];
+      const std = scheme === 'he' ? Math.sqrt(2 / fanIn) : layer === 'fc6' || layer === 'fc7' ? 0.005 : 0.01;
+      for (let i = 0; i < n; i++) data[i] = rand() * std;
+    } else if (scheme === 'caffe' && ['conv2', 'conv4', 'conv5', 'fc6', 'fc7'].includes(layer)) {
+      data.fill(1);
+    }
+    out[name] = { shape, data };
+  }
+  return out;
+}
+
+export function createCaffeNet(arch: CaffeNetArch, init: InitOptions = {}, options: CaffeNetOptions = {}): CaffeNet {
+  return new CaffeNet(arch, randomWeights(arch, init), options);
+}
+
+/** Standard normal samples from a seeded generator (mulberry32 + Box-Muller). */
+export function gaussian(seed: number): () => number {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const s = spare;
+      spare = null;
+      return s;
+    }
+    let u = 0;
+    while (u === 0) u = uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+
+function splitSizes(n: number, parts: number): number[] {
+  const base = Math.floor(n / parts);
+  return Array.from({ length: parts }, (_, i) => base + (i < n % parts ? 1 : 0));
+}
+
+/** tfjs padding argument for ONNX-style [top, left, bottom, right] pads. */
+function tfPad(p: Pads4): number | [[number, number], [number, number], [number, number], [number, number]] {
+  if (p[0] === p[1] && p[0] === p[2] && p[0] === p[3]) return p[0];
+  return [[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]];
+}
+
+function maxPool(x: tf.Tensor4D, s: PoolSpec): tf.Tensor4D {
+  return tf.maxPool(x, s.kernel, s.stride, tfPad(s.pads));
+}
+
+/**
+ * Caffe's across-channel LRN, y = x / (k + alpha / size * sum x^2) ^ beta over `size` channels
+ * centred on the channel, on tfjs's localResponseNormalization, whose formula is
+ * y = x / (bias + alpha' * sum_{c - r .. c + r} x^2) ^ beta: so r = (size - 1) / 2, bias = k and
+ * alpha' = alpha / size (tfjs does not divide by the window size).
+ */
+export function caffeLrnToTfjs(s: LrnSpec): { depthRadius: number; bias: number; alpha: number; beta: number } {
+  if (s.size % 2 !== 1) throw new Error(`LRN size must be odd, got ${s.size}`);
+  return { depthRadius: (s.size - 1) / 2, bias: s.k, alpha: s.alpha / s.size, beta: s.beta };
+}
+
+export function lrn(x: tf.Tensor4D, s: LrnSpec | null): tf.Tensor4D {
+  if (!s) return x;
+  const p = caffeLrnToTfjs(s);
+  return tf.localResponseNormalization(x, p.depthRadius, p.bias, p.alpha, p.beta);
+}
+
+/** NHWC [B, H, W, C] to [B, C*H*W] in Caffe's C,H,W order (what fc6 and the pool5 feature use). */
+export function flattenChw(x: tf.Tensor4D): tf.Tensor2D {
+  const [b, h, w, c] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [b, c * h * w]);
+}
+
+/** Any layer output in ONNX/Caffe layout: NHWC activations become NCHW; fc outputs unchanged. */
+export function toNchw(t: tf.Tensor): tf.Tensor {
+  return t.rank === 4 ? tf.transpose(t, [0, 3, 1, 2]) : t.clone();
+}
