@@ -167,3 +167,52 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, flo
   for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), f));
   return m;
 }
+
+/**
+ * R-CNN's warp written out per output pixel (RCNN-SPEC section 2), for the warp tests: dilate
+ * about the centre by size / (size - 2 * padding); output pixel (u, v) samples the continuous
+ * point X1 + (u + 0.5) * w / size (pixel i covers [i, i + 1)); bilinear between pixel centres,
+ * edge pixels held in the half pixel next to the border; mean (0) outside [0, W] x [0, H].
+ * Returns NHWC, BGR, mean-subtracted.
+ */
+export function refWarp(
+  img: { width: number; height: number; data: Uint8Array },
+  boxes: ArrayLike<number>,
+  mean: [number, number, number],
+  size = 227,
+  padding = 16,
+): Float32Array {
+  const n = boxes.length >> 2;
+  const out = new Float32Array(n * size * size * 3);
+  const scale = size / (size - 2 * padding);
+  const { width: W, height: H, data } = img;
+  const px = (x: number, y: number, c: number) => data[3 * (y * W + x) + c];
+  for (let b = 0; b < n; b++) {
+    const cx = 0.5 * (boxes[4 * b] + boxes[4 * b + 2]);
+    const cy = 0.5 * (boxes[4 * b + 1] + boxes[4 * b + 3]);
+    const w = (boxes[4 * b + 2] - boxes[4 * b]) * scale;
+    const h = (boxes[4 * b + 3] - boxes[4 * b + 1]) * scale;
+    const x1 = cx - w / 2;
+    const y1 = cy - h / 2;
+    for (let v = 0; v < size; v++) {
+      const y = y1 + ((v + 0.5) * h) / size;
+      for (let u = 0; u < size; u++) {
+        const x = x1 + ((u + 0.5) * w) / size;
+        const o = ((b * size + v) * size + u) * 3;
+        if (x < 0 || x > W || y < 0 || y > H) continue; // mean: 0 after subtraction
+        const fx = Math.min(Math.max(x - 0.5, 0), W - 1);
+        const fy = Math.min(Math.max(y - 0.5, 0), H - 1);
+        const x0 = Math.floor(fx), y0 = Math.floor(fy);
+        const x1i = Math.min(x0 + 1, W - 1), y1i = Math.min(y0 + 1, H - 1);
+        const ax = fx - x0, ay = fy - y0;
+        for (let k = 0; k < 3; k++) {
+          const c = 2 - k; // BGR output from RGB input
+          const top = px(x0, y0, c) * (1 - ax) + px(x1i, y0, c) * ax;
+          const bot = px(x0, y1i, c) * (1 - ax) + px(x1i, y1i, c) * ax;
+          out[o + k] = top * (1 - ay) + bot * ay - mean[k];
+        }
+      }
+    }
+  }
+  return out;
+}
