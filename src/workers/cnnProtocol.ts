@@ -1,0 +1,101 @@
+/**
+ * Message protocol between the main thread (src/runner/cnnClient.ts) and the CNN worker
+ * (src/workers/cnn.worker.ts, logic in cnnWorkerHost.ts). Plain data only; big arrays travel
+ * as transferables.
+ *
+ * Every request carries a numeric `id`; the worker answers with messages carrying the same id:
+ *   init / setBackend  -> 'backend'                       (BackendInfo: active backend, adapter, notes)
+ *   loadModel          -> 'progress'* then 'model'        (ModelInfo)
+ *   extract            -> 'progress'* 'batch'* then 'done' (FeatureBatch per batch, as it completes)
+ *   getWeights         -> 'weights'
+ *   exportBundle       -> 'bundle'
+ *   dispose            -> 'disposed'
+ *   cancel {target}    -> the target request ends with an 'error' whose name is 'AbortError'
+ * Any request can end in 'error' instead ({ name, message, file? }).
+ * Requests run one at a time in arrival order, except cancel, which acts immediately.
+ */
+import type { CaffeNetArch, LayerInfo, LayerName } from '../model/architecture';
+import type { BackendInfo, BackendName } from '../model/backend';
+import type { WeightName } from '../model/caffenet';
+import type { FeatureBatch } from '../model/features';
+import type { Provenance } from '../model/package';
+
+export type ModelSource =
+  /** A package folder URL (…/model.json optional), a .rcnn bundle URL, or an .onnx URL. */
+  | { kind: 'url'; url: string }
+  /** One file's bytes: a .rcnn bundle or an .onnx model (sniffed, not by name). */
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
+  /** Several files dropped together: model.json + its .bin files (or one bundle / .onnx among them). */
+  | { kind: 'files'; files: Array<{ name: string; bytes: ArrayBuffer }> };
+
+export interface ModelInfo {
+  name: string;
+  architecture: CaffeNetArch;
+  /** Architecture view: output shape, parameters and multiply-adds per layer. */
+  layers: LayerInfo[];
+  totalParams: number;
+  totalMacs: number;
+  /** fc8 class names (null when unknown or no fc8). */
+  classes: string[] | null;
+  svmClasses: string[] | null;
+  bboxClasses: string[] | null;
+  provenance: Provenance;
+  /** Bytes downloaded or read. */
+  bytes: number;
+  /** Where the model came from and, for ONNX, what the importer noted (e.g. derived input size). */
+  importNotes: string[];
+  /** fc layers split into column blocks for the device's binding limit. */
+  splitFcLayers: string[];
+  /** Default batch size on the active backend. */
+  batchSize: number;
+}
+
+export interface ImageMessage {
+  width: number;
+  height: number;
+  /** Interleaved RGB (RgbImage.data). Omit to reuse the image last sent with the same key. */
+  data?: ArrayBuffer;
+  /** Cache key (e.g. rasterFingerprint) so repeated extracts on one image upload it once. */
+  key: string;
+}
+
+export interface ExtractOptions {
+  pool5?: boolean;
+  fc7?: boolean;
+  svmScores?: boolean;
+  bboxDeltas?: boolean;
+  crops?: boolean;
+  layers?: LayerName[];
+  batchSize?: number;
+}
+
+export type CnnRequest =
+  | { type: 'init'; id: number; backend?: BackendName | 'auto'; benchmark?: boolean }
+  | { type: 'setBackend'; id: number; backend: BackendName | 'auto'; benchmark?: boolean }
+  | { type: 'loadModel'; id: number; source: ModelSource }
+  | { type: 'extract'; id: number; image: ImageMessage; boxes: Float32Array; options: ExtractOptions }
+  | { type: 'getWeights'; id: number; names: WeightName[] }
+  | { type: 'exportBundle'; id: number; float16?: boolean }
+  | { type: 'cancel'; id: number; target: number }
+  | { type: 'dispose'; id: number };
+
+export type ProgressPhase = 'download' | 'verify' | 'import' | 'upload' | 'warmup' | 'extract';
+
+export type CnnResponse =
+  | { type: 'backend'; id: number; info: BackendInfo }
+  | { type: 'progress'; id: number; phase: ProgressPhase; loaded: number; total: number }
+  | { type: 'model'; id: number; info: ModelInfo }
+  | { type: 'batch'; id: number; batch: FeatureBatch }
+  | { type: 'done'; id: number; total: number; ms: number; cropsPerSecond: number }
+  | { type: 'weights'; id: number; tensors: Partial<Record<WeightName, { shape: number[]; data: Float32Array }>> }
+  | { type: 'bundle'; id: number; bytes: ArrayBuffer; name: string }
+  | { type: 'disposed'; id: number }
+  | { type: 'error'; id: number; name: string; message: string; file?: string };
+
+/** Buffers in a batch, for postMessage's transfer list. */
+export function batchTransferables(b: FeatureBatch): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const a of [b.pool5, b.fc7, b.svmScores, b.bboxDeltas, b.crops]) if (a) out.push(a.buffer as ArrayBuffer);
+  for (const l of Object.values(b.layers ?? {})) if (l) out.push(l.data.buffer as ArrayBuffer);
+  return [...new Set(out)];
+}

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useNodeBackend } from '../model/node';
+import { caffeNetArch } from '../model/architecture';
+import { gaussian, randomWeights } from '../model/caffenet';
+import { RcnnModel, extractAll } from '../model/features';
+import { type ModelPackage, decodeBundle, encodeBundle, encodePackage } from '../model/package';
+import { exportOnnx } from '../model/onnx/export';
+import { CnnClient, type WorkerLike } from '../runner/cnnClient';
+import type { BackendInfo } from '../model/backend';
+import type { FeatureBatch } from '../model/features';
+import { CnnWorkerHost } from './cnnWorkerHost';
+import type { CnnRequest, CnnResponse } from './cnnProtocol';
+
+const arch = caffeNetArch({ width: 0.125, inputSize: 99, numClasses: 3 });
+function pkg(): ModelPackage {
+  const g = gaussian(1);
+  return {
+    name: 'tiny',
+    architecture: arch,
+    classes: ['background', 'cat', 'dog'],
+    weights: randomWeights(arch, { seed: 3 }),
+    svm: { classes: ['cat', 'dog'], featureLayer: 'fc7', featureScale: 1, weights: Float32Array.from({ length: 2 * arch.fc7 }, () => g()), bias: new Float32Array(2) },
+    provenance: { createdBy: 'test', createdAt: '' },
+  };
+}
+const image = { width: 80, height: 60, data: Uint8Array.from({ length: 80 * 60 * 3 }, (_, i) => (i * 37) & 255) };
+const boxes = new Float32Array([0, 0, 40, 30, 10, 10, 70, 50, 5, 20, 30, 58, 50, 0, 80, 60, 20, 20, 25, 25]);
+
+let hostPort: MessagePort;
+let client: CnnClient;
+let clientPort: MessagePort;
+
+beforeAll(async () => {
+  await useNodeBackend('wasm');
+  const ch = new MessageChannel();
+  hostPort = ch.port1;
+  clientPort = ch.port2;
+  const host = new CnnWorkerHost((msg: CnnResponse, transfer?: ArrayBuffer[]) => hostPort.postMessage(msg, transfer ?? []), {
+    chooseBackend: async (prefer) => {
+      const name = prefer === 'cpu' ? 'cpu' : 'wasm';
+      await useNodeBackend(name);
+      return { name, requested: name, fellBack: false, software: false, notes: ['node test backend'] } satisfies BackendInfo;
+    },
+  });
+  hostPort.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
+  const port = clientPort as unknown as WorkerLike & { start(): void };
+  client = new CnnClient(port);
+  port.start();
+});
+
+afterAll(() => {
+  hostPort.close();
+  clientPort.close();
+});
+
+describe('CNN worker protocol (host + client over a MessageChannel)', () => {
+  it('initialises, loads a bundle, streams batches that match direct extraction, and exports', async () => {
+    const info = await client.init();
+    expect(info.name).toBe('wasm');
+    const p = pkg();
+    const bundle = await encodeBundle(p);
+    const progress: string[] = [];
+    const m = await client.loadModel({ kind: 'bytes', name: 'tiny.rcnn', bytes: bundle.slice().buffer }, (x) => progress.push(x.phase));
+    expect(m.name).toBe('tiny');
+    expect(m.layers.map((l) => l.name)).toContain('pool5');
+    expect(m.svmClasses).toEqual(['cat', 'dog']);
+    expect(progress).toContain('upload');
+    const batches: FeatureBatch[] = [];
+    const s = await client.extract(image, boxes, { batchSize: 2, crops: true }, { onBatch: (b) => batches.push(b) });
+    expect(s.total).toBe(5);
+    expect(batches.map((b) => b.count)).toEqual([2, 2, 1]);
+    expect(batches[0].crops!.length).toBe(2 * 99 * 99 * 3);
+    const direct = new RcnnModel(p);
+    const ref = await extractAll(direct, image, { boxes });
+    direct.dispose();
+    const fc7 = Float32Array.from(batches.flatMap((b) => Array.from(b.fc7!)));
+    expect(Array.from(fc7)).toEqual(Array.from(ref.fc7!));
+    expect(Array.from(batches[2].svmScores!)).toEqual(Array.from(ref.svmScores!.subarray(8)));
+    // Same image again: served from the worker's cache.
+    const again: FeatureBatch[] = [];
+    await client.extract(image, boxes.subarray(0, 4), { pool5: false }, { onBatch: (b) => again.push(b) });
+    expect(Array.from(again[0].fc7!)).toEqual(Array.from(ref.fc7!.subarray(0, arch.fc7)));
+    const w = await client.getWeights(['conv1.weight']);
+    expect(w['conv1.weight']!.shape).toEqual([11, 11, 3, 16]);
+    const exported = await client.exportBundle();
+    expect(exported.name).toBe('tiny.rcnn');
+    expect((await decodeBundle(new Uint8Array(exported.bytes))).classes).toEqual(p.classes);
+  });
+
+  it('cancels an extraction at a batch boundary with an AbortError', async () => {
+    const ac = new AbortController();
+    let got = 0;
+    const run = client.extract(image, boxes, { batchSize: 1 }, {
+      signal: ac.signal,
+      onBatch: () => {
+        got++;
+        ac.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(got).toBeLessThan(5);
+    // The worker still serves requests afterwards.
+    const s = await client.extract(image, boxes.subarray(0, 8), {});
+    expect(s.total).toBe(2);
+  });
+
+  it('loads dropped package files and an .onnx model, and names a corrupt file', async () => {
+    const p = pkg();
+    const { manifest, files } = await encodePackage(p);
+    const dropped = [{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(manifest)).buffer as ArrayBuffer }];
+    for (const [n, b] of files) dropped.push({ name: n, bytes: b.slice().buffer });
+    expect((await client.loadModel({ kind: 'files', files: dropped })).svmClasses).toEqual(['cat', 'dog']);
+    const onnx = exportOnnx({ ...p, svm: undefined }, { declaredInputSize: 224 }).bytes;
+    const m = await client.loadModel({ kind: 'bytes', name: 'alexnet.onnx', bytes: onnx.slice().buffer });
+    expect(m.architecture.inputHeight).toBe(99);
+    expect(m.importNotes.join(' ')).toMatch(/using 99x99/);
+    const cnn = files.get('cnn.bin')!.slice();
+    cnn[100] ^= 0xff;
+    const bad = [{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(manifest)).buffer as ArrayBuffer }, { name: 'cnn.bin', bytes: cnn.buffer }, { name: 'heads.bin', bytes: files.get('heads.bin')!.slice().buffer }];
+    await expect(client.loadModel({ kind: 'files', files: bad })).rejects.toMatchObject({ file: 'cnn.bin', message: expect.stringMatching(/cnn\.bin is corrupt/) });
+  });
+
+  it('switches backend keeping the model, and releases everything on dispose', async () => {
+    const before = tf.memory().numTensors;
+    const info = await client.setBackend('cpu');
+    expect(info.name).toBe('cpu');
+    const s = await client.extract(image, boxes.subarray(0, 4), {});
+    expect(s.total).toBe(1);
+    await client.setBackend('wasm');
+    await client.dispose();
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    await expect(client.extract(image, boxes, {})).rejects.toThrow(/no model loaded/);
+  });
+});
