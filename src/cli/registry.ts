@@ -2,9 +2,11 @@ import type { Command } from './command';
 import { infoCommand } from './commands/info';
 import { benchCommand } from './commands/bench';
 import { proposalsCommand } from './commands/proposals';
+import { importCommand } from './commands/import';
+import { forwardCommand } from './commands/forward';
 
 /**
  * Every sub-command of `rcnn`. A command is listed here only when it is implemented: the help
  * text never advertises something that does not exist.
  */
-export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand];
+export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand, importCommand, forwardCommand];
