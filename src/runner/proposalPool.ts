@@ -173,6 +173,15 @@ export class ProposalPool {
     });
   }
 
+  /**
+   * Start every worker now instead of on the first search, so their boot (module loading) overlaps
+   * with whatever the caller does meanwhile, e.g. decoding the image.
+   */
+  warmUp(): void {
+    if (this.disposed) return;
+    for (const slot of this.slots) if (!slot.worker) slot.worker = this.spawn(slot);
+  }
+
   /** Terminate every worker and reject pending searches. */
   dispose(): void {
     this.disposed = true;
