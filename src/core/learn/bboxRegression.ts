@@ -102,6 +102,8 @@ export interface ClassBoxRegressor {
   lambda: number;
   numSamples: number;
   method: 'primal' | 'dual' | 'cg';
+  /** False if the CG solve hit its iteration limit. */
+  converged: boolean;
   seconds: number;
 }
 
@@ -149,6 +151,7 @@ export function trainClassBoxRegressor(
     lambda,
     numSamples: n,
     method: sol.method,
+    converged: sol.converged,
     seconds: sol.seconds,
   };
 }

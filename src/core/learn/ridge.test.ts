@@ -161,6 +161,9 @@ describe('ridge regression', () => {
         for (let j = 0; j < m; j++) expect(s.bias[j]).toBeCloseTo(sols[0].bias[j], 8);
       }
       expect(sols[2].iterations).toBeGreaterThan(0);
+      expect(sols.every((x) => x.converged)).toBe(true);
+      // Cut short, CG says so.
+      expect(ridgeRegression(X, n, d, Y, m, { ...opts, method: 'cg', cgMaxIterations: 2 }).converged).toBe(false);
     }
   });
 
