@@ -8,7 +8,7 @@ import {
   gaussianDerivativeKernels,
   regionAdjacency,
   regionFeatures,
-  textureBinOffsets,
+  textureBins,
 } from './features';
 import { flatRectangles, syntheticScene } from './syntheticImages';
 
@@ -41,7 +41,7 @@ describe('region features', () => {
     for (const space of ['HSV', 'Lab', 'H', 'I'] as const) {
       const colour = convertColourSpace(img, space);
       const seg = felzenszwalb(colour, { k: 50 });
-      const f = regionFeatures(seg, colour, textureBinOffsets(colour));
+      const f = regionFeatures(seg, colour, textureBins(colour));
       expect(f.colourLength).toBe(colour.channels * COLOUR_BINS);
       expect(f.textureLength).toBe(colour.channels * 8 * TEXTURE_BINS);
       for (const s of rowSums(f.colourHist, f.colourLength)) expect(s).toBeCloseTo(1, 5);
@@ -54,7 +54,7 @@ describe('region features', () => {
     const img = flatRectangles(40, 30, [128, 0, 255], []);
     const colour = convertColourSpace(img, 'RGB');
     const seg = labelsOf(40, 30, () => 0);
-    const f = regionFeatures(seg, colour, textureBinOffsets(colour));
+    const f = regionFeatures(seg, colour, textureBins(colour));
     const nonZero = [...f.colourHist].map((v, i) => [i, v]).filter(([, v]) => v > 0);
     expect(nonZero.map(([i]) => i)).toEqual([12, 25 + 0, 50 + 24]);
     for (const [, v] of nonZero) expect(v).toBeCloseTo(1 / 3, 6);
@@ -74,19 +74,46 @@ describe('region features', () => {
     // Vertical black/white step at x = 20 (a unit step on 0..1 intensities).
     const img = flatRectangles(40, 20, [0, 0, 0], [{ box: [20, 0, 40, 20], colour: [255, 255, 255] }]);
     const colour = convertColourSpace(img, 'I');
-    const off = textureBinOffsets(colour);
-    const at = (x: number, y: number, o: number) => off[(y * 40 + x) * 8 + o] - o * TEXTURE_BINS;
+    const tex = textureBins(colour);
+    // Signed bin of direction d (0 y, 1 xy, 2 x, 3 yx); orientation d + 4 is the negative half.
+    const at = (x: number, y: number, d: number) => tex.bins[(y * 40 + x) * 4 + d];
     let peak = 0;
     for (let i = -radius; i <= radius; i++) if (i < 0) peak -= deriv[i + radius];
     expect(peak).toBeLessThan(TEXTURE_MAX_GRADIENT);
-    // Orientation 2 is +x (brightness rising to the right), 6 is -x.
+    // Brightness rising to the right: positive x derivative (orientation 2, not 6).
     expect(at(19, 10, 2)).toBe(Math.round((peak * 9) / TEXTURE_MAX_GRADIENT));
     expect(at(19, 10, 2)).toBe(8);
-    expect(at(19, 10, 6)).toBe(0);
-    // Diagonals get cos(45 deg) of it; y gets nothing.
+    // Diagonals get cos(45 deg) of it, with the sign of their direction; y gets nothing.
     expect(at(19, 10, 1)).toBe(Math.round((peak * Math.SQRT1_2 * 9) / TEXTURE_MAX_GRADIENT));
+    expect(at(19, 10, 3)).toBe(-Math.round((peak * Math.SQRT1_2 * 9) / TEXTURE_MAX_GRADIENT));
     expect(at(19, 10, 0)).toBe(0);
     expect(at(5, 10, 2)).toBe(0);
+  });
+
+  it('texture histograms equal a direct count over all 8 orientations (bin 0 of the idle half included)', () => {
+    const img = syntheticScene(90, 70, 12, 30);
+    const colour = convertColourSpace(img, 'Lab');
+    const seg = felzenszwalb(colour, { k: 50 });
+    const tex = textureBins(colour);
+    const f = regionFeatures(seg, null, tex);
+    const len = 3 * 8 * TEXTURE_BINS;
+    const ref = new Float64Array(seg.count * len);
+    const sizes = new Float64Array(seg.count);
+    for (let p = 0; p < seg.labels.length; p++) {
+      const l = seg.labels[p];
+      sizes[l]++;
+      for (let c = 0; c < 3; c++) {
+        for (let d = 0; d < 4; d++) {
+          const b = tex.bins[(p * 3 + c) * 4 + d];
+          ref[l * len + (c * 8 + d) * TEXTURE_BINS + (b > 0 ? b : 0)]++;
+          ref[l * len + (c * 8 + d + 4) * TEXTURE_BINS + (b < 0 ? -b : 0)]++;
+        }
+      }
+    }
+    let maxErr = 0;
+    for (let i = 0; i < ref.length; i++) maxErr = Math.max(maxErr, Math.abs(ref[i] / (24 * sizes[Math.floor(i / len)]) - f.textureHist[i]));
+    expect(maxErr).toBeLessThan(1e-6);
+    expect([...tex.bins].some((b) => b > 1) && [...tex.bins].some((b) => b < -1)).toBe(true);
   });
 
   it('sizes and bounding boxes of the segments (continuous convention)', () => {

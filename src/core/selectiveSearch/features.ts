@@ -27,22 +27,33 @@ const COLOUR_BIN_OF = (() => {
   return lut;
 })();
 
+/** Directions of the texture derivatives; each gives two of the 8 orientations (its positive and negative half). */
+export const TEXTURE_DIRECTIONS = 4;
+
 /**
- * Texture bin offsets per pixel: for pixel p and map j = channel * 8 + orientation, the histogram
- * index j * 10 + bin at out[p * maps + j] (at most 239, so it fits a byte; pixel-major so that one
- * region pass reads each pixel's 24 entries contiguously).
+ * Texture bins of every pixel, per channel and derivative direction, as a signed bin:
+ * bins[(p * channels + c) * 4 + d] = s * b means the derivative of channel c along direction d at
+ * pixel p falls in bin b (0..9) of orientation d (s = +1, the positive half) or d + 4 (s = -1).
+ * The other half of the pair gets bin 0 (a derivative is positive or negative, not both), which
+ * the histogram pass adds implicitly, so it touches 4 bytes per pixel and channel instead of 8
+ * and skips the flat pixels (bin 0 in both halves) entirely.
  *
  * Orientations follow the release's Image2OrientedGradients: the positive and negative halves of
- * the first Gaussian derivative along y, the 45-degree diagonal, x and the 135-degree diagonal.
- * The diagonal derivatives are steered from the x and y ones (the first derivative of an isotropic
- * Gaussian is steerable: d/d(theta) = cos(theta) d/dx + sin(theta) d/dy), the same numbers the
- * release's anigauss filter computes at 45 and 135 degrees.
+ * the first Gaussian derivative along y, the 45-degree diagonal, x and the 135-degree diagonal
+ * (orientation order y, xy, x, yx, -y, -xy, -x, -yx). The diagonal derivatives are steered from
+ * the x and y ones (the first derivative of an isotropic Gaussian is steerable:
+ * d/d(theta) = cos(theta) d/dx + sin(theta) d/dy), the same numbers the release's anigauss filter
+ * computes at 45 and 135 degrees.
  */
-export function textureBinOffsets(colour: ColourPlanes): Uint8Array {
+export interface TextureBins {
+  channels: number;
+  bins: Int8Array;
+}
+
+export function textureBins(colour: ColourPlanes): TextureBins {
   const { width, height, channels, planes } = colour;
   const n = width * height;
-  const maps = channels * TEXTURE_ORIENTATIONS;
-  const out = new Uint8Array(n * maps);
+  const bins = new Int8Array(n * channels * TEXTURE_DIRECTIONS);
   const { smooth, deriv, radius } = gaussianDerivativeKernels(TEXTURE_SIGMA);
   // Half kernels: smooth is even, deriv odd, so each tap pair costs one multiply.
   const ks = new Float32Array(radius + 1);
@@ -59,40 +70,31 @@ export function textureBinOffsets(colour: ColourPlanes): Uint8Array {
   const toBin = (TEXTURE_BINS - 1) / TEXTURE_MAX_GRADIENT;
   const diag = Math.SQRT1_2;
   const top = TEXTURE_BINS - 1;
+  const stride = channels * TEXTURE_DIRECTIONS;
   for (let c = 0; c < channels; c++) {
     // Intensities on 0..1, as the release's im2double.
     for (let p = 0, o = c * n; p < n; p++) plane[p] = planes[o + p] * (1 / 255);
     rowPass(plane, width, height, ks, kd, rowS, rowD);
     // d/dx = deriv along x then smooth along y; d/dy = smooth along x then deriv along y.
     colPass(rowD, rowS, width, height, ks, kd, gx, gy);
-    const cBase = c * TEXTURE_ORIENTATIONS * TEXTURE_BINS;
     for (let p = 0; p < n; p++) {
       const dx = gx[p];
       const dy = gy[p];
       const d45 = diag * (dx + dy);
       const d135 = diag * (dy - dx);
-      // Signed bin round(v * 9 / 0.43) capped at +-9: its sign says which half (v or -v) gets it.
+      // Signed bin: round(|v| * 9 / 0.43) capped at 9, with the sign of v.
       let by = (dy * toBin + (dy > 0 ? 0.5 : -0.5)) | 0;
       let b45 = (d45 * toBin + (d45 > 0 ? 0.5 : -0.5)) | 0;
       let bx = (dx * toBin + (dx > 0 ? 0.5 : -0.5)) | 0;
       let b135 = (d135 * toBin + (d135 > 0 ? 0.5 : -0.5)) | 0;
-      by = by > top ? top : by < -top ? -top : by;
-      b45 = b45 > top ? top : b45 < -top ? -top : b45;
-      bx = bx > top ? top : bx < -top ? -top : bx;
-      b135 = b135 > top ? top : b135 < -top ? -top : b135;
-      const o = p * maps + c * TEXTURE_ORIENTATIONS;
-      // Order: y, xy, x, yx, -y, -xy, -x, -yx (the release's oGIm(:,:,1..8)).
-      out[o] = cBase + (by > 0 ? by : 0);
-      out[o + 1] = cBase + 10 + (b45 > 0 ? b45 : 0);
-      out[o + 2] = cBase + 20 + (bx > 0 ? bx : 0);
-      out[o + 3] = cBase + 30 + (b135 > 0 ? b135 : 0);
-      out[o + 4] = cBase + 40 + (by < 0 ? -by : 0);
-      out[o + 5] = cBase + 50 + (b45 < 0 ? -b45 : 0);
-      out[o + 6] = cBase + 60 + (bx < 0 ? -bx : 0);
-      out[o + 7] = cBase + 70 + (b135 < 0 ? -b135 : 0);
+      const o = p * stride + c * TEXTURE_DIRECTIONS;
+      bins[o] = by > top ? top : by < -top ? -top : by;
+      bins[o + 1] = b45 > top ? top : b45 < -top ? -top : b45;
+      bins[o + 2] = bx > top ? top : bx < -top ? -top : bx;
+      bins[o + 3] = b135 > top ? top : b135 < -top ? -top : b135;
     }
   }
-  return out;
+  return { channels, bins };
 }
 
 /** Rows correlated with the even half-kernel ks (-> s) and the odd half-kernel kd (-> d); borders replicated. */
@@ -202,12 +204,12 @@ export interface RegionFeatures {
 
 /**
  * Sizes, boxes and adjacency of a segmentation, plus the colour histograms when `colour` is given
- * and the texture histograms when `textureOffsets` (from textureBinOffsets) is given.
+ * and the texture histograms when `texture` (from textureBins) is given.
  */
-export function regionFeatures(seg: Segmentation, colour: ColourPlanes | null, textureOffsets: Uint8Array | null): RegionFeatures {
+export function regionFeatures(seg: Segmentation, colour: ColourPlanes | null, texture: TextureBins | null): RegionFeatures {
   const geo = regionGeometry(seg);
   const c = colour ? colourHistograms(seg, colour, geo.sizes) : { length: 0, hist: new Float32Array(0) };
-  const t = textureOffsets ? textureHistograms(seg, textureOffsets, geo.sizes) : { length: 0, hist: new Float32Array(0) };
+  const t = texture ? textureHistograms(seg, texture, geo.sizes) : { length: 0, hist: new Float32Array(0) };
   return { ...geo, colourLength: c.length, colourHist: c.hist, textureLength: t.length, textureHist: t.hist };
 }
 
@@ -258,18 +260,42 @@ export function colourHistograms(seg: Segmentation, colour: ColourPlanes, sizes:
 }
 
 /** Texture histograms (channels x 8 orientations x 10 bins per segment), L1-normalised. */
-export function textureHistograms(seg: Segmentation, textureOffsets: Uint8Array, sizes: Float64Array): { length: number; hist: Float32Array } {
+export function textureHistograms(seg: Segmentation, texture: TextureBins, sizes: Float64Array): { length: number; hist: Float32Array } {
   const { labels, count } = seg;
   const n = labels.length;
-  const maps = textureOffsets.length / n;
-  const length = maps * TEXTURE_BINS;
+  const { channels, bins } = texture;
+  const stride = channels * TEXTURE_DIRECTIONS;
+  const length = channels * TEXTURE_ORIENTATIONS * TEXTURE_BINS;
   const hist = new Float32Array(count * length);
+  // Histogram offset of the positive and the negative half of each (channel, direction).
+  const posOff = new Int32Array(stride);
+  const negOff = new Int32Array(stride);
+  for (let c = 0; c < channels; c++) {
+    for (let d = 0; d < TEXTURE_DIRECTIONS; d++) {
+      posOff[c * TEXTURE_DIRECTIONS + d] = (c * TEXTURE_ORIENTATIONS + d) * TEXTURE_BINS;
+      negOff[c * TEXTURE_DIRECTIONS + d] = (c * TEXTURE_ORIENTATIONS + d + TEXTURE_DIRECTIONS) * TEXTURE_BINS;
+    }
+  }
   for (let p = 0; p < n; p++) {
     const row = labels[p] * length;
-    const o = p * maps;
-    for (let j = 0; j < maps; j++) hist[row + textureOffsets[o + j]]++;
+    const o = p * stride;
+    for (let j = 0; j < stride; j++) {
+      const b = bins[o + j];
+      if (b > 0) hist[row + posOff[j] + b]++;
+      else if (b < 0) hist[row + negOff[j] - b]++;
+    }
   }
-  normaliseRows(hist, length, sizes, maps);
+  // Bin 0 of every orientation: the pixels of the region not counted in bins 1..9.
+  for (let r = 0; r < count; r++) {
+    const size = sizes[r];
+    for (let h = 0; h < channels * TEXTURE_ORIENTATIONS; h++) {
+      const o = r * length + h * TEXTURE_BINS;
+      let s = 0;
+      for (let b = 1; b < TEXTURE_BINS; b++) s += hist[o + b];
+      hist[o] = size - s;
+    }
+  }
+  normaliseRows(hist, length, sizes, channels * TEXTURE_ORIENTATIONS);
   return { length, hist };
 }
 

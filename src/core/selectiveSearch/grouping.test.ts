@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { convertColourSpace } from './colorSpace';
 import { felzenszwalb } from './felzenszwalb';
-import { regionFeatures, textureBinOffsets, type RegionFeatures } from './features';
+import { regionFeatures, textureBins, type RegionFeatures } from './features';
 import { hierarchicalGrouping, similarity } from './grouping';
 import { parseSimilaritySet } from './plan';
 import { syntheticScene } from './syntheticImages';
@@ -135,7 +135,7 @@ describe('hierarchical grouping', () => {
     const img = syntheticScene(160, 120, 11, 20);
     const colour = convertColourSpace(img, 'HSV');
     const seg = felzenszwalb(colour, { k: 50 });
-    const f = regionFeatures(seg, colour, textureBinOffsets(colour));
+    const f = regionFeatures(seg, colour, textureBins(colour));
     expect(f.count).toBeGreaterThan(10);
     for (const set of ['CTSF', 'TSF', 'F', 'S', 'C', 'T']) {
       const g = hierarchicalGrouping(f, parseSimilaritySet(set));

@@ -11,7 +11,7 @@
 import type { RgbImage } from '../image/raster';
 import { convertColourSpace, type ColourPlanes } from './colorSpace';
 import { buildPixelGraph, segmentGraph, type PixelGraph, type Segmentation } from './felzenszwalb';
-import { colourHistograms, regionGeometry, textureBinOffsets, textureHistograms, type RegionFeatures, type RegionGeometry } from './features';
+import { colourHistograms, regionGeometry, textureBins, textureHistograms, type RegionFeatures, type RegionGeometry, type TextureBins } from './features';
 import { hierarchicalGrouping } from './grouping';
 import { parseSimilaritySet, resolveRunSpec, segmentationKey } from './plan';
 import type { ColorSpace, RunResult, RunSpec } from './types';
@@ -19,7 +19,7 @@ import type { ColorSpace, RunResult, RunSpec } from './types';
 interface ColourEntry {
   colour: ColourPlanes;
   graphs: Map<number, PixelGraph>;
-  texture: Uint8Array | null;
+  texture: TextureBins | null;
 }
 
 interface SegmentationEntry {
@@ -69,7 +69,7 @@ export class SearchContext {
     const t1 = now();
     if (flags.colour && !entry.colourHist) entry.colourHist = colourHistograms(entry.seg, colourEntry.colour, entry.geometry.sizes);
     if (flags.texture && !entry.textureHist) {
-      if (!colourEntry.texture) colourEntry.texture = textureBinOffsets(colourEntry.colour);
+      if (!colourEntry.texture) colourEntry.texture = textureBins(colourEntry.colour);
       entry.textureHist = textureHistograms(entry.seg, colourEntry.texture, entry.geometry.sizes);
     }
     const features: RegionFeatures = {
