@@ -70,3 +70,4 @@ export function selectiveSearch(image: RgbImage, options: SelectiveSearchOptions
   const t1 = typeof performance !== 'undefined' ? performance.now() : Date.now();
   return { ...pooled, runs: results, ms: t1 - t0 };
 }
+export { mergeParents, segmentRegionsAtStep } from './replay';
