@@ -219,62 +219,78 @@ export class CaffeNet {
     const result = tf.tidy(() => {
       const out: LayerOutputs = {};
       let done = false;
-      const emit = (name: LayerName, t: tf.Tensor) => {
-        if (wanted.includes(name)) out[name] = t;
+      // The activation travels as its channel groups: a grouped conv's halves go straight into
+      // the next grouped conv (conv4 -> conv5) or through channel-wise max pooling (conv2 ->
+      // pool2, conv5 -> pool5) without the concat + split copies; they are concatenated only
+      // where channels mix (LRN, a non-grouped conv, flatten) or a caller asks for the layer.
+      let h: tf.Tensor4D[] = [x];
+      const whole = (parts: tf.Tensor4D[]): tf.Tensor4D => (parts.length === 1 ? parts[0] : (tf.concat(parts, 3) as tf.Tensor4D));
+      const emit = (name: LayerName, parts: tf.Tensor4D[]) => {
+        if (wanted.includes(name)) {
+          const t = whole(parts);
+          out[name] = t;
+          parts = [t];
+        }
         if (LAYER_NAMES.indexOf(name) >= last) done = true;
-        return t;
+        return parts;
       };
-      let h: tf.Tensor4D = x;
       const block = (i: 1 | 2) => {
         const p = i === 1 ? a.pool1 : a.pool2;
         const n = i === 1 ? a.norm1 : a.norm2;
+        const norm = (parts: tf.Tensor4D[]) => (n ? [lrn(whole(parts), n)] : parts);
         if (a.normOrder === 'pool-then-lrn') {
-          h = emit(`pool${i}`, maxPool(h, p)) as tf.Tensor4D;
-          if (!done) h = emit(`norm${i}`, lrn(h, n)) as tf.Tensor4D;
+          h = emit(`pool${i}`, h.map((t) => maxPool(t, p)));
+          if (!done) h = emit(`norm${i}`, norm(h));
         } else {
-          h = emit(`norm${i}`, lrn(h, n)) as tf.Tensor4D;
-          if (!done) h = emit(`pool${i}`, maxPool(h, p)) as tf.Tensor4D;
+          h = emit(`norm${i}`, norm(h));
+          if (!done) h = emit(`pool${i}`, h.map((t) => maxPool(t, p)));
         }
       };
       const steps: Array<() => void> = [
-        () => (h = emit('conv1', this.conv('conv1', h)) as tf.Tensor4D),
+        () => (h = emit('conv1', this.conv('conv1', h))),
         () => block(1),
-        () => (h = emit('conv2', this.conv('conv2', h)) as tf.Tensor4D),
+        () => (h = emit('conv2', this.conv('conv2', h))),
         () => block(2),
-        () => (h = emit('conv3', this.conv('conv3', h)) as tf.Tensor4D),
-        () => (h = emit('conv4', this.conv('conv4', h)) as tf.Tensor4D),
-        () => (h = emit('conv5', this.conv('conv5', h)) as tf.Tensor4D),
-        () => (h = emit('pool5', maxPool(h, a.pool5)) as tf.Tensor4D),
+        () => (h = emit('conv3', this.conv('conv3', h))),
+        () => (h = emit('conv4', this.conv('conv4', h))),
+        () => (h = emit('conv5', this.conv('conv5', h))),
+        () => (h = emit('pool5', h.map((t) => maxPool(t, a.pool5)))),
       ];
       for (const s of steps) {
         if (done) break;
         s();
       }
       if (!done) {
-        let v: tf.Tensor2D = flattenChw(h);
+        let v: tf.Tensor2D = flattenChw(whole(h));
         for (const f of this.fcNames()) {
           if (done) break;
           v = this.fc(f, v, f !== 'fc8');
           if (training && f !== 'fc8' && a.dropout > 0) v = tf.dropout(v, a.dropout) as tf.Tensor2D;
-          emit(f, v);
+          emit(f, [v as unknown as tf.Tensor4D]);
         }
-        if (!done) emit('prob', tf.softmax(v));
+        if (!done) emit('prob', [tf.softmax(v) as unknown as tf.Tensor4D]);
       }
       return out as Record<string, tf.Tensor>;
     });
     return result as LayerOutputs;
   }
 
-  private conv(name: ConvName, x: tf.Tensor4D): tf.Tensor4D {
+  /** A (grouped) conv + ReLU on an activation given as channel groups; returns its groups. */
+  private conv(name: ConvName, parts: tf.Tensor4D[]): tf.Tensor4D[] {
     const s = this.arch.conv[name];
     const groups = this.convGroups[name]!;
     const pad = tfPad(s.pads);
     const run = (inp: tf.Tensor4D, g: FcBlock): tf.Tensor4D =>
       tf.fused.conv2d({ x: inp, filter: g.weight as tf.Tensor4D, bias: g.bias, strides: s.stride, pad, activation: 'relu' });
-    if (groups.length === 1) return run(x, groups[0]);
-    // Grouped convolution (AlexNet's two-GPU split): each group sees its own slice of channels.
-    const parts = tf.split(x, groups.length, 3) as tf.Tensor4D[];
-    return tf.concat(parts.map((p, i) => run(p, groups[i])), 3);
+    const cin = parts.reduce((c, p) => c + p.shape[3], 0);
+    let inputs = parts;
+    const aligned = parts.length === groups.length && parts.every((p) => p.shape[3] === cin / groups.length);
+    if (!aligned) {
+      const x = parts.length === 1 ? parts[0] : (tf.concat(parts, 3) as tf.Tensor4D);
+      // Grouped convolution (AlexNet's two-GPU split): each group sees its own slice of channels.
+      inputs = groups.length === 1 ? [x] : (tf.split(x, groups.length, 3) as tf.Tensor4D[]);
+    }
+    return inputs.map((p, i) => run(p, groups[i]));
   }
 
   private fc(name: FcName, v: tf.Tensor2D, relu: boolean): tf.Tensor2D {

@@ -2,9 +2,10 @@ import { CliError, type Command } from '../command';
 import type { BenchTarget } from '../bench/types';
 import { nmsBench } from '../bench/nms';
 import { proposalsBench } from '../bench/proposals';
+import { cnnBench } from '../bench/cnn';
 
 /** Benchmark targets; each prints a table. Add new ones here. */
-export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench];
+export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench];
 
 export const benchCommand: Command = {
   name: 'bench',

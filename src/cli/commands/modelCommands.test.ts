@@ -27,7 +27,7 @@ const pkg: ModelPackage = {
 async function run(args: string[]) {
   let out = '';
   let err = '';
-  const code = await main(args, { stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+  const code = await main(args, { stdout: (t) => ((out += t), true), stderr: (t) => ((err += t), true) });
   return { code, out, err };
 }
 

@@ -1,0 +1,134 @@
+/**
+ * `rcnn bench cnn`: CaffeNet feature extraction (conv1..fc7 of warped 227x227 crops) in crops
+ * per second, ours (tfjs, wasm backend) against onnxruntime-web (wasm) running the very same
+ * weights exported to ONNX, in Node. Each runtime lives in its own worker thread
+ * (cnnRunner.ts); rounds interleave the runtimes so load from other processes on this shared
+ * machine hits all of them alike, and the table reports medians.
+ *
+ * Threads: tfjs-wasm is single-threaded here (its threaded build does not run in Node, and gave
+ * nothing in the browser), so "N threads" for us is a pool of N single-threaded tfjs workers
+ * splitting the crops, against onnxruntime-web with numThreads = N.
+ *
+ * Peak: a 1024^3 float32 matmul on the same backend (XNNPACK's best case), 1 worker alone and N
+ * workers at once; "% peak" = achieved GFLOP/s (2 x multiply-adds per crop x crops/s) over it.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type CaffeNetArch, caffeNetArch, totalMacs } from '../../model/architecture';
+import { type NamedWeights, randomWeights } from '../../model/caffenet';
+import { exportOnnx } from '../../model/onnx/export';
+import type { RunnerRequest, RunnerResponse } from './cnnRunner';
+import { type BenchTarget, formatTable, median } from './types';
+
+class Runner {
+  private readonly w: Worker;
+  private waiting: ((r: RunnerResponse) => void) | null = null;
+  info = '';
+  constructor(readonly label: string) {
+    this.w = new Worker(new URL('./cnnRunner.mjs', import.meta.url), { name: `bench-${label}` });
+    this.w.on('message', (r: RunnerResponse) => {
+      const f = this.waiting;
+      this.waiting = null;
+      f?.(r);
+    });
+    this.w.on('error', (e) => {
+      const f = this.waiting;
+      this.waiting = null;
+      f?.({ type: 'error', message: e.message });
+    });
+  }
+  send(msg: RunnerRequest): Promise<RunnerResponse> {
+    return new Promise((resolve, reject) => {
+      this.waiting = (r) => (r.type === 'error' ? reject(new Error(`${this.label}: ${r.message}`)) : resolve(r));
+      this.w.postMessage(msg);
+    });
+  }
+  terminate() {
+    return this.w.terminate();
+  }
+}
+
+interface Config {
+  name: string;
+  threads: number;
+  runners: Runner[];
+  /** Peak GFLOP/s for this many threads (tfjs matmul). */
+  peakKey: 1 | 'pool';
+  /** The config it is compared with (same thread count). */
+  peer?: string;
+}
+
+export const cnnBench: BenchTarget = {
+  name: 'cnn',
+  summary: 'CaffeNet features (conv1..fc7) in crops/s: tfjs-wasm (1 thread, and a pool of worker threads) vs onnxruntime-web wasm (1 and N threads) on the same weights, with the share of measured peak FLOP/s.',
+  optionsHelp: '--widths 1,0.25  --batches 1,8  --seconds 2 (per timed run)  --rounds 3  --workers N (default: cores)  --cpu (add the tfjs cpu backend, reduced widths only)',
+  async run({ options, stdout, stderr }) {
+    const widths = String(options.widths ?? '1,0.25').split(',').map(Number);
+    const batches = String(options.batches ?? '1,8').split(',').map(Number);
+    const seconds = Number(options.seconds ?? 2);
+    const rounds = Number(options.rounds ?? 3);
+    const workers = Number(options.workers ?? Math.max(1, availableParallelism()));
+    const withCpu = Boolean(options.cpu);
+    const rows: Array<Array<string | number>> = [['model', 'runtime', 'threads', 'batch', 'crops/s', 'GFLOP/s', '% peak', 'vs onnxruntime-web']];
+    const notes: string[] = [];
+    for (const width of widths) {
+      const arch: CaffeNetArch = caffeNetArch({ width, numClasses: 0 });
+      const weights: NamedWeights = randomWeights(arch, { seed: 1 });
+      const onnx = exportOnnx({ name: `caffenet-w${width}`, architecture: arch, classes: null, weights, provenance: { createdBy: 'bench', createdAt: '' } }).bytes;
+      const gflopPerCrop = (2 * totalMacs(arch)) / 1e9;
+      const model = width === 1 ? 'CaffeNet' : `width ${width}`;
+      stderr(`${model}: ${(totalMacs(arch) / 1e9).toFixed(3)} GMAC per crop; starting ${workers + 2 + (withCpu && width < 1 ? 1 : 0)} worker threads\n`);
+      const tfjs = Array.from({ length: workers }, (_, i) => new Runner(`tfjs-wasm-${i}`));
+      const ort1 = new Runner('ort-1');
+      const ortN = new Runner(`ort-${workers}`);
+      const cpu = withCpu && width < 1 ? new Runner('tfjs-cpu') : null;
+      const all = [...tfjs, ort1, ortN, ...(cpu ? [cpu] : [])];
+      try {
+        for (const r of tfjs) r.info = ((await r.send({ type: 'setup', runtime: 'tfjs-wasm', arch, weights })) as { info: string }).info;
+        ort1.info = ((await ort1.send({ type: 'setup', runtime: 'ort-wasm', threads: 1, arch, onnx })) as { info: string }).info;
+        ortN.info = ((await ortN.send({ type: 'setup', runtime: 'ort-wasm', threads: workers, arch, onnx })) as { info: string }).info;
+        if (cpu) cpu.info = ((await cpu.send({ type: 'setup', runtime: 'tfjs-cpu', arch, weights })) as { info: string }).info;
+        // Peak on the same backend: one worker alone, then all at once.
+        const p1 = ((await tfjs[0].send({ type: 'peak', ms: 1500 })) as { gflops: number }).gflops;
+        const pN = (await Promise.all(tfjs.map((r) => r.send({ type: 'peak', ms: 1500 })))).reduce((s, r) => s + (r as { gflops: number }).gflops, 0);
+        notes.push(`${model}: peak (tfjs-wasm 1024^3 matmul) ${p1.toFixed(1)} GFLOP/s on 1 thread, ${pN.toFixed(1)} on ${workers} workers at once`);
+        const configs: Config[] = [
+          { name: 'tfjs-wasm', threads: 1, runners: [tfjs[0]], peakKey: 1, peer: 'onnxruntime-web' },
+          { name: 'onnxruntime-web', threads: 1, runners: [ort1], peakKey: 1 },
+        ];
+        if (workers > 1) {
+          configs.push({ name: `tfjs-wasm pool`, threads: workers, runners: tfjs, peakKey: 'pool', peer: 'onnxruntime-web' });
+          configs.push({ name: 'onnxruntime-web', threads: workers, runners: [ortN], peakKey: 'pool' });
+        }
+        if (cpu) configs.push({ name: 'tfjs-cpu', threads: 1, runners: [cpu], peakKey: 1 });
+        for (const batch of batches) {
+          await Promise.all(all.map((r) => r.send({ type: 'batch', batch })));
+          const rates = new Map<Config, number[]>(configs.map((c) => [c, []]));
+          for (let round = 0; round < rounds; round++) {
+            for (const c of configs) {
+              const res = (await Promise.all(c.runners.map((r) => r.send({ type: 'run', ms: seconds * 1000 })))) as Array<{ passes: number; ms: number }>;
+              // A pool's throughput: crops done by all workers over the longest wall time.
+              const wall = Math.max(...res.map((r) => r.ms));
+              rates.get(c)!.push((res.reduce((s, r) => s + r.passes, 0) * batch) / (wall / 1000));
+            }
+            stderr(`  ${model} batch ${batch}: round ${round + 1}/${rounds}\n`);
+          }
+          for (const c of configs) {
+            const cps = median(rates.get(c)!);
+            const peak = c.peakKey === 1 ? p1 : pN;
+            const peer = c.peer ? configs.find((o) => o.name === c.peer && o.threads === c.threads) : undefined;
+            const ratio = peer ? `${(cps / median(rates.get(peer)!)).toFixed(2)}x` : '';
+            rows.push([model, c.name, c.threads, batch, cps, cps * gflopPerCrop, (100 * cps * gflopPerCrop) / peak, ratio]);
+          }
+        }
+        notes.push(`${model}: ${tfjs[0].info}; ${ort1.info}; ${ortN.info}`);
+      } finally {
+        await Promise.all(all.map((r) => r.terminate()));
+      }
+    }
+    stdout(formatTable(rows));
+    stdout(notes.map((n) => `- ${n}`).join('\n') + '\n');
+    stdout(`- medians of ${rounds} interleaved ${seconds}-s runs per row; crops/s counts the CNN forward only (warping excluded), output fc7\n`);
+    return 0;
+  },
+};
