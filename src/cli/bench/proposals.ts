@@ -26,7 +26,8 @@ import { type BenchTarget, formatTable, median } from './types';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const OPENCV_SCRIPT = join(REPO_ROOT, 'scripts/bench/opencv_selective_search.py');
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3 has python3-opencv; RCNN_PYTHON points elsewhere (e.g. a venv with opencv-contrib-python). */
+const PYTHON = process.env.RCNN_PYTHON || '/usr/bin/python3';
 
 function defaultDataset(): string {
   const candidates = [resolve(REPO_ROOT, '../shared/datasets/fruit-animals'), '/work/shared/datasets/fruit-animals'];
