@@ -133,3 +133,52 @@ describe('CNN worker protocol (host + client over a MessageChannel)', () => {
     await expect(client.extract(image, boxes, {})).rejects.toThrow(/no model loaded/);
   });
 });
+
+describe('CnnPool', () => {
+  it('spreads proposals over workers and returns the same features with global indices', async () => {
+    const { CnnPool } = await import('../runner/cnnPool');
+    const ports: MessagePort[] = [];
+    const clients = [0, 1].map(() => {
+      const ch = new MessageChannel();
+      const host = new CnnWorkerHost((msg: CnnResponse, transfer?: ArrayBuffer[]) => ch.port1.postMessage(msg, transfer ?? []), {
+        chooseBackend: async () => {
+          await useNodeBackend('wasm');
+          return { name: 'wasm', requested: 'wasm', fellBack: false, software: false, notes: [] } satisfies BackendInfo;
+        },
+      });
+      ch.port1.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
+      const port = ch.port2 as unknown as WorkerLike & { start(): void };
+      const c = new CnnClient(port);
+      port.start();
+      ports.push(ch.port1, ch.port2);
+      return c;
+    });
+    const pool = new CnnPool(clients);
+    expect((await pool.init()).name).toBe('wasm');
+    expect(pool.size).toBe(2);
+    const p = pkg();
+    await pool.loadModel({ kind: 'bytes', name: 'tiny.rcnn', bytes: (await encodeBundle(p)).slice().buffer });
+    const many = new Float32Array(4 * 23);
+    for (let i = 0; i < 23; i++) many.set([i, i % 7, 30 + i, 20 + (i % 7) * 5], 4 * i);
+    const got = new Float32Array(23 * arch.fc7);
+    const seen = new Set<number>();
+    const s = await pool.extract(image, many, { batchSize: 2 }, {
+      onBatch: (b) => {
+        got.set(b.fc7!, b.start * arch.fc7);
+        for (let i = 0; i < b.count; i++) seen.add(b.start + i);
+        expect(b.total).toBe(23);
+      },
+    });
+    expect(s.total).toBe(23);
+    expect(seen.size).toBe(23);
+    const direct = new RcnnModel(p);
+    const ref = await extractAll(direct, image, { boxes: many });
+    direct.dispose();
+    expect(Array.from(got)).toEqual(Array.from(ref.fc7!));
+    const ac = new AbortController();
+    const run = pool.extract(image, many, { batchSize: 1 }, { signal: ac.signal, onBatch: () => ac.abort() });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    await pool.dispose();
+    for (const port of ports) port.close();
+  });
+});
