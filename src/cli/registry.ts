@@ -4,9 +4,10 @@ import { benchCommand } from './commands/bench';
 import { proposalsCommand } from './commands/proposals';
 import { importCommand } from './commands/import';
 import { forwardCommand } from './commands/forward';
+import { trainCommand } from './commands/train';
 
 /**
  * Every sub-command of `rcnn`. A command is listed here only when it is implemented: the help
  * text never advertises something that does not exist.
  */
-export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand, importCommand, forwardCommand];
+export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand, importCommand, forwardCommand, trainCommand];

@@ -136,6 +136,17 @@ describe('image decoding', () => {
     expect(() => decodeImageBytes(jpg.subarray(0, 20), 'head.jpg')).toThrow(ImageInputError);
   });
 
+  it('recovers the rows that arrived when a JPEG is cut inside its scan data', () => {
+    const src = pattern(96, 96);
+    const jpg = encodeJpeg(src, 95);
+    const d = decodeImageBytes(jpg.subarray(0, Math.floor(jpg.length * 0.9)), 'cut.jpg');
+    expect([d.image.width, d.image.height]).toEqual([96, 96]);
+    expect(d.warnings.join(' ')).toMatch(/truncated/);
+    // The top half arrived intact: it matches the source as closely as a full decode does.
+    const top = 3 * 96 * 40;
+    expect(maxAbsDiff(d.image.data.subarray(0, top), src.data.subarray(0, top))).toBeLessThan(16);
+  });
+
   it('rejects non-images, empty files and unsupported formats with what-to-do messages', () => {
     const cases: Array<[Uint8Array, RegExp]> = [
       [new TextEncoder().encode('just some text'), /not an image/],

@@ -69,25 +69,51 @@ export function decodeImageBytes(bytes: Uint8Array, name = 'the file'): DecodedI
   if (format === 'jpeg') {
     const dims = jpegDimensions(bytes);
     if (dims && dims.width * dims.height > MAX_DECODE_PIXELS) throw tooLarge(name, dims.width, dims.height);
-    let raw: { width: number; height: number; data: Uint8Array };
-    try {
-      raw = jpeg.decode(bytes, {
+    const truncated = !hasJpegEnd(bytes);
+    const decodeJpeg = (b: Uint8Array) =>
+      jpeg.decode(b, {
         useTArray: true,
         formatAsRGBA: false,
         tolerantDecoding: true,
         maxResolutionInMP: MAX_DECODE_PIXELS / 1e6,
         maxMemoryUsageInMB: 4096,
       }) as { width: number; height: number; data: Uint8Array };
+    let raw: { width: number; height: number; data: Uint8Array };
+    try {
+      raw = decodeJpeg(bytes);
     } catch (e) {
-      throw new ImageInputError(
-        `${name} looks like a JPEG but could not be decoded (${errorText(e)}). It may be truncated or corrupt.`,
-        'Re-export or re-download the photo and try again.',
-      );
+      // A file cut off inside its entropy-coded data makes the decoder look for a marker past
+      // the end; closing it with an end-of-image marker recovers the rows that did arrive,
+      // which is what browsers show for such files.
+      let recovered: typeof raw | null = null;
+      if (truncated) {
+        // The decoder keeps reading bits for the missing blocks: give it zero bits (enough for
+        // every block of the frame) before the end marker so it reaches the marker.
+        const dims = jpegDimensions(bytes);
+        const blocks = dims ? Math.ceil(dims.width / 8) * Math.ceil(dims.height / 8) * 3 : 0;
+        const pad = Math.max(65536, blocks);
+        const closed = new Uint8Array(bytes.length + pad + 2);
+        closed.set(bytes);
+        closed[bytes.length + pad] = 0xff;
+        closed[bytes.length + pad + 1] = 0xd9;
+        try {
+          recovered = decodeJpeg(closed);
+        } catch {
+          recovered = null;
+        }
+      }
+      if (!recovered) {
+        throw new ImageInputError(
+          `${name} looks like a JPEG but could not be decoded (${errorText(e)}). It may be truncated or corrupt.`,
+          'Re-export or re-download the photo and try again.',
+        );
+      }
+      raw = recovered;
     }
     if (!raw.width || !raw.height) {
       throw new ImageInputError(`${name} is a JPEG without image data (it may be truncated).`, 'Re-export or re-download the photo.');
     }
-    if (!hasJpegEnd(bytes)) warnings.push(`${name} seems truncated (no JPEG end marker): missing rows are shown grey.`);
+    if (truncated) warnings.push(`${name} seems truncated (no JPEG end marker): missing rows are shown grey.`);
     image = { width: raw.width, height: raw.height, data: raw.data };
     orientation = readJpegOrientation(bytes);
   } else if (format === 'png') {

@@ -1,0 +1,236 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { CliError, numberOption, stringOption, type Command } from '../command';
+import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
+import { loadDatasetImages } from '../train/data';
+import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
+import { trainHeads } from '../train/heads';
+import { evaluateModel, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
+import { CnnPool, packRasters } from '../train/cnnPool';
+import { STRATEGY_LAYERS, type FineTuneStrategy } from '../train/protocol';
+import { caffeNetArch } from '../../model/architecture';
+import { loadModelPath, savePackageDir } from '../../model/packageNode';
+import type { ModelPackage } from '../../model/package';
+import type { NamedWeights } from '../../model/caffenet';
+import { lossCurveSvg } from '../train/report';
+
+const STAGES = ['cnn', 'svm', 'bbox'] as const;
+type Stage = (typeof STAGES)[number];
+
+function formatAp(e: EvalResult['withoutRegression']): string {
+  return e.perClass.map((c) => `${c.name} ${(100 * c.ap).toFixed(1)}`).join(', ') + ` | mAP ${(100 * e.map).toFixed(1)}`;
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train an R-CNN on a PASCAL VOC folder: fine-tune the CNN, then SVMs with hard negatives, then box regressors.',
+  usage: 'train --data DIR --out DIR [--init MODEL] [--stages cnn,svm,bbox] [--width W] [--epochs E | --iterations N] [--seed S]',
+  details: [
+    '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/trainval.txt)',
+    '  --out DIR         where the model package, training log and checkpoints go (resumes from a checkpoint there)',
+    '  --init MODEL      start the CNN from this model package or .onnx (fine-tuning at a tenth of the learning rate);',
+    '                    default: from scratch (He initialisation), since no ImageNet weights can be shipped',
+    '  --stages LIST     any of cnn,svm,bbox (default all three); svm/bbox without cnn use --init or --out\'s CNN',
+    '  --width W         CaffeNet width multiplier for a new network (default 1 = full CaffeNet)',
+    '  --epochs E        fine-tuning length in passes over the positive windows (32 per mini-batch); default 6',
+    '  --iterations N    fine-tuning length in mini-batches of 128 (overrides --epochs)',
+    '  --lr LR           base learning rate (default 0.01 from scratch, 0.001 with --init)',
+    '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
+    '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
+    '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
+    '  --eval-proposals N proposals per image when evaluating on the validation split (default 2000)',
+    '  --max-images N    use only the first N images (quick runs)',
+    `  --threads N       CNN worker threads (default ${availableParallelism()})`,
+    '  --cache DIR       proposal cache (default .cache/rcnn)',
+    '  --seed S          seed of the split, initialisation and sampling (default 1)',
+  ].join('\n'),
+  options: {
+    data: { type: 'string' },
+    out: { type: 'string' },
+    init: { type: 'string' },
+    stages: { type: 'string' },
+    width: { type: 'string' },
+    epochs: { type: 'string' },
+    iterations: { type: 'string' },
+    lr: { type: 'string' },
+    strategy: { type: 'string' },
+    'val-fraction': { type: 'string' },
+    'svm-proposals': { type: 'string' },
+    'eval-proposals': { type: 'string' },
+    'max-images': { type: 'string' },
+    threads: { type: 'string' },
+    cache: { type: 'string' },
+    seed: { type: 'string' },
+  },
+  async run({ values, stderr, stdout }) {
+    const say = (l: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
+    if (!values.data || !values.out) throw new CliError('--data and --out are required', 2);
+    const dataDir = resolve(String(values.data));
+    const outDir = resolve(String(values.out));
+    const stages = new Set(String(values.stages ?? 'cnn,svm,bbox').split(',').map((s) => s.trim()) as Stage[]);
+    for (const s of stages) if (!STAGES.includes(s)) throw new CliError(`unknown stage "${s}" (use cnn, svm, bbox)`, 2);
+    const seed = numberOption(values, 'seed', 1, { integer: true });
+    const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
+    const width = numberOption(values, 'width', 1, { min: 0.05, max: 2 });
+    const valFraction = numberOption(values, 'val-fraction', 0.15, { min: 0, max: 0.9 });
+    const strategy = stringOption<FineTuneStrategy>(values, 'strategy', 'all', ['all', 'upper', 'fc']);
+    const cacheDir = resolve(String(values.cache ?? '.cache/rcnn'));
+    mkdirSync(outDir, { recursive: true });
+    const tStart = performance.now();
+    const timings: Record<string, number> = {};
+
+    const dataset = readVocDataset(dataDir, { onProgress: (d, t) => d % 100 === 0 && say(`reading dataset: ${d}/${t}`) });
+    say(formatVocReport(dataset.report, dataDir));
+    const classes = dataset.classes;
+    const split = splitVocDataset(dataset, { valFraction, seed });
+    let trainIds = new Set(split.train);
+    let valIds = new Set(split.val);
+    const maxImages = values['max-images'] ? numberOption(values, 'max-images', 0, { min: 2, integer: true }) : 0;
+    if (maxImages) {
+      trainIds = new Set(split.train.slice(0, Math.max(1, Math.round(maxImages * (1 - valFraction)))));
+      valIds = new Set(split.val.slice(0, Math.max(1, maxImages - trainIds.size)));
+    }
+    writeFileSync(join(outDir, 'train.txt'), [...trainIds].join('\n') + '\n');
+    writeFileSync(join(outDir, 'val.txt'), [...valIds].join('\n') + '\n');
+    say(`split (seed ${seed}): ${trainIds.size} train, ${valIds.size} val images (ids in ${outDir}/train.txt, val.txt)`);
+
+    const t1 = performance.now();
+    const load = (ids: Set<string>, what: string) =>
+      loadDatasetImages(
+        dataset.images.filter((r) => ids.has(r.id)),
+        { cacheDir, threads, log: say, onProgress: (d, t) => (d % 25 === 0 || d === t) && say(`${what} images and proposals: ${d}/${t}`) },
+      );
+    const train = await load(trainIds, 'train');
+    const val = await load(valIds, 'val');
+    timings.proposalsSeconds = (performance.now() - t1) / 1000;
+
+    // The CNN to start from.
+    let initPkg: ModelPackage | null = null;
+    if (values.init) initPkg = await loadModelPath(String(values.init));
+    const existing = !stages.has('cnn') && !initPkg && existsSync(join(outDir, 'model.json')) ? await loadModelPath(outDir) : null;
+    const base = initPkg ?? existing;
+    const numOut = classes.length + 1;
+    const arch = base ? { ...base.architecture, fc8: numOut } : caffeNetArch({ width, numClasses: numOut });
+    let weights: NamedWeights | null = null;
+    if (base) {
+      weights = { ...base.weights };
+      if (base.architecture.fc8 !== numOut || !base.classes || base.classes.join() !== ['background', ...classes].join()) {
+        // A new (N + 1)-way classifier, randomly initialised (RCNN-SPEC section 4).
+        delete weights['fc8.weight'];
+        delete weights['fc8.bias'];
+        const { randomWeights } = await import('../../model/caffenet');
+        const fresh = randomWeights(arch, { scheme: 'he', seed });
+        weights['fc8.weight'] = fresh['fc8.weight'];
+        weights['fc8.bias'] = fresh['fc8.bias'];
+        say('initialised a new fc8 for the dataset\'s classes');
+      }
+    } else if (!stages.has('cnn')) {
+      throw new CliError('--stages without cnn needs a CNN: pass --init MODEL or train the cnn stage first', 2);
+    }
+
+    const log: Record<string, unknown> = { command: ['rcnn', 'train', ...process.argv.slice(3)].join(' '), classes, split: { train: trainIds.size, val: valIds.size, seed } };
+    let finetuneLog: unknown = null;
+    if (stages.has('cnn')) {
+      const windows = buildWindows(train, classes.length);
+      const itersPerEpoch = Math.ceil(windows.fg.length / FINE_TUNE_DEFAULTS.positivesPerBatch);
+      const iterations = values.iterations
+        ? numberOption(values, 'iterations', 0, { min: 1, integer: true })
+        : Math.round(numberOption(values, 'epochs', 6, { min: 0.01 }) * itersPerEpoch);
+      const o: FineTuneOptions = {
+        ...FINE_TUNE_DEFAULTS,
+        iterations,
+        baseLr: numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 }),
+        warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
+        strategy,
+        seed,
+        threads,
+      };
+      say(`fine-tuning ${base ? 'from ' + (values.init ?? 'the existing model') : 'from scratch'}: ${arch.conv.conv1.filters}/${arch.conv.conv2.filters}/${arch.conv.conv3.filters}/${arch.conv.conv4.filters}/${arch.conv.conv5.filters} filters, fc ${arch.fc6}, ${iterations} iterations (${(iterations / itersPerEpoch).toFixed(1)} epochs of ${itersPerEpoch}), lr ${o.baseLr}, layers ${STRATEGY_LAYERS[strategy].join(',')}`);
+      const ft = await fineTune(arch, classes, train, val, weights, o, outDir, say);
+      weights = ft.weights;
+      timings.cnnSeconds = ft.seconds;
+      finetuneLog = ft.log;
+      log.finetune = { options: o, windows: ft.windows, iterations: ft.log.length };
+      writeFileSync(join(outDir, 'loss-curve.svg'), lossCurveSvg(ft.log));
+    }
+    if (!weights) throw new CliError('no CNN weights to continue with', 1);
+
+    const pkg: ModelPackage = {
+      name: `R-CNN ${classes.join('/')}`,
+      architecture: arch,
+      classes: ['background', ...classes],
+      weights,
+      svm: existing?.svm,
+      boxRegressor: existing?.boxRegressor,
+      provenance: {
+        createdBy: 'rcnn train',
+        createdAt: new Date().toISOString(),
+        source: dataDir,
+        method: `${base ? 'fine-tuned from ' + (values.init ?? 'an existing model') : 'trained from scratch'}; SVMs with hard-negative mining; ridge box regressors`,
+        metrics: {},
+        notes: [log.command as string],
+      },
+    };
+
+    const needHeads = stages.has('svm') || stages.has('bbox');
+    const pool = new CnnPool(threads);
+    if (needHeads || val.length > 0) {
+      await pool.start({
+        arch,
+        weights,
+        velocity: null,
+        seed,
+        rasters: packRasters([...train, ...val]),
+        windows: null,
+        trainableLayers: [],
+        weightDecay: 0,
+        momentum: 0,
+        augment: false,
+      });
+    }
+    try {
+      if (needHeads) {
+        const h = await trainHeads(pool, classes, train, arch.fc7, {
+          proposalsPerImage: numberOption(values, 'svm-proposals', 2000, { min: 1, integer: true }),
+          seed,
+          svm: stages.has('svm'),
+          bbox: stages.has('bbox'),
+          bboxSamplesPerImage: 32,
+        }, say);
+        if (h.svm) pkg.svm = h.svm;
+        if (h.boxRegressor) pkg.boxRegressor = h.boxRegressor;
+        timings.headsSeconds = h.seconds;
+        log.svm = h.svmStats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+        log.bbox = h.bboxStats;
+        log.featureScale = { fc7: h.fc7Scale, pool5: h.pool5Scale };
+      }
+      if (val.length > 0 && pkg.svm) {
+        // Validation images sit after the training images in the workers' shared raster list.
+        const e = await evaluateModel(pool, val, classes, pkg.svm, pkg.boxRegressor, { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) }, say, train.length);
+        timings.evalSeconds = e.seconds;
+        say(`validation AP without box regression: ${formatAp(e.withoutRegression)}`);
+        if (e.withRegression) say(`validation AP with box regression:    ${formatAp(e.withRegression)}`);
+        const m = pkg.provenance.metrics!;
+        m['val mAP (no box regression)'] = Number(e.withoutRegression.map.toFixed(4));
+        if (e.withRegression) m['val mAP (box regression)'] = Number(e.withRegression.map.toFixed(4));
+        m['val images'] = val.length;
+        log.validation = {
+          withoutRegression: e.withoutRegression.perClass.map((c) => ({ class: c.name, ap: c.ap })),
+          withRegression: e.withRegression?.perClass.map((c) => ({ class: c.name, ap: c.ap })) ?? null,
+          mapWithout: e.withoutRegression.map,
+          mapWith: e.withRegression?.map ?? null,
+        };
+      }
+    } finally {
+      await pool.dispose();
+    }
+    timings.totalSeconds = (performance.now() - tStart) / 1000;
+    log.timings = timings;
+    await savePackageDir(pkg, outDir);
+    writeFileSync(join(outDir, 'train-log.json'), JSON.stringify({ ...log, finetuneLog }, null, 1));
+    say(`saved the model package to ${outDir} (${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`);
+    stdout(JSON.stringify({ out: outDir, metrics: pkg.provenance.metrics, timings }) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,261 @@
+/**
+ * One CNN worker of `rcnn train` / `rcnn eval`: fine-tuning gradients on its share of each
+ * mini-batch (data parallel; the averaged gradient is applied identically in every worker, so the
+ * replicas never diverge), validation predictions, and fc7/pool5 features for the SVM and
+ * box-regression stages.
+ */
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { useNodeBackend } from '../../model/node';
+import { CaffeNet, randomWeights, flattenChw } from '../../model/caffenet';
+import { createWarpSource, warpProposals } from '../../model/warp';
+import { warpBoxInto } from '../../model/finetune/cpuWarp';
+import { mulberry32 } from '../../core/learn/random';
+import type { RgbImage } from '../../core/image/raster';
+import type { InitRequest, WorkerRequest, WorkerResponse } from './protocol';
+
+if (!parentPort) throw new Error('cnnWorker must run as a worker thread');
+const port = parentPort;
+const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+let net: CaffeNet | null = null;
+let init: InitRequest | null = null;
+let trainable: tf.Variable[] = [];
+let velocity: tf.Variable[] = [];
+let offsets: number[] = []; // flat offset of each trainable variable
+let flatLength = 0;
+let rasters: RgbImage[] = [];
+let winBoxes: Float32Array<ArrayBufferLike> = new Float32Array(0);
+let winImage: Int32Array<ArrayBufferLike> = new Int32Array(0);
+let winLabel: Int32Array<ArrayBufferLike> = new Int32Array(0);
+
+const FEATURE_BATCH = 64;
+
+async function onInit(req: InitRequest): Promise<void> {
+  await useNodeBackend('wasm');
+  init = req;
+  net = new CaffeNet(req.arch, req.weights ?? scratchWeights(req.arch, req.seed));
+  const layers = new Set(req.trainableLayers);
+  trainable = net.variables.filter((v) => layers.has(layerOf(v)));
+  offsets = [];
+  flatLength = 0;
+  for (const v of trainable) {
+    offsets.push(flatLength);
+    flatLength += v.size;
+  }
+  velocity = trainable.map((v, i) => {
+    const init0 = req.velocity ? tf.tensor(req.velocity.subarray(offsets[i], offsets[i] + v.size), v.shape) : tf.zerosLike(v);
+    const vv = tf.variable(init0, false);
+    init0.dispose();
+    return vv;
+  });
+  rasters = req.rasters.offsets.map((o, i) => ({
+    width: req.rasters.widths[i],
+    height: req.rasters.heights[i],
+    data: new Uint8Array(req.rasters.buffer, o, req.rasters.widths[i] * req.rasters.heights[i] * 3),
+  }));
+  if (req.windows) {
+    winBoxes = new Float32Array(req.windows.boxes);
+    winImage = new Int32Array(req.windows.image);
+    winLabel = new Int32Array(req.windows.label);
+  }
+  send({ type: 'ready', trainableCount: flatLength, backend: tf.getBackend() });
+}
+
+/**
+ * He initialisation assumes unit-variance inputs, but Caffe-style inputs are mean-subtracted
+ * 0..255 values (standard deviation about 60 on natural images): conv1's weights are scaled down
+ * by that much so every layer starts near unit variance. Without it the first iterations from
+ * scratch produce logits in the hundreds and diverge.
+ */
+export const INPUT_STD = 60;
+
+function scratchWeights(arch: InitRequest['arch'], seed: number) {
+  const w = randomWeights(arch, { scheme: 'he', seed });
+  const c1 = w['conv1.weight']!;
+  for (let i = 0; i < c1.data.length; i++) c1.data[i] /= INPUT_STD;
+  return w;
+}
+
+/** "caffenet3/conv2.weight.g1" -> "conv2" */
+function layerOf(v: tf.Variable): string {
+  const name = v.name.split('/').pop() ?? v.name;
+  return name.split('.')[0];
+}
+
+function isBias(v: tf.Variable): boolean {
+  return v.name.includes('.bias');
+}
+
+/** Warp the given windows into one NHWC batch, with the window layer's augmentation. */
+function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor4D {
+  const arch = init!.arch;
+  const S = arch.inputHeight;
+  const n = windows.length;
+  const data = new Float32Array(n * S * S * 3);
+  const mean = arch.mean as [number, number, number];
+  for (let k = 0; k < n; k++) {
+    const w = windows[k];
+    const img = rasters[winImage[w]];
+    const box = winBoxes.subarray(4 * w, 4 * w + 4);
+    const aug = rand
+      ? {
+          flip: rand() < 0.5,
+          channelGain: [0.92 + 0.16 * rand(), 0.92 + 0.16 * rand(), 0.92 + 0.16 * rand()] as [number, number, number],
+          offset: (rand() - 0.5) * 16,
+        }
+      : {};
+    warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, aug);
+  }
+  return tf.tensor4d(data, [n, S, S, 3]);
+}
+
+function onGrad(id: number, windows: Int32Array, iteration: number): void {
+  const t0 = performance.now();
+  const rand = init!.augment ? mulberry32((init!.seed * 7919 + iteration * 104729 + init!.workerIndex * 15485863) >>> 0) : null;
+  const labels = Int32Array.from(windows, (w) => winLabel[w]);
+  const x = buildBatch(windows, rand);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), init!.arch.fc8);
+  let correct = 0;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = net!.forward(x, { outputs: ['fc8'], training: true }).fc8 as tf.Tensor2D;
+    const pred = tf.argMax(logits, 1).dataSync();
+    for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+  }, trainable);
+  const slot = new Float32Array(init!.gradSlots[init!.workerIndex]);
+  trainable.forEach((v, i) => {
+    const g = grads[v.name];
+    slot.set(g.dataSync() as Float32Array, offsets[i]);
+  });
+  const loss = value.dataSync()[0];
+  tf.dispose([x, y, value, ...Object.values(grads)]);
+  send({ type: 'grad', id, loss, correct, n: windows.length, ms: performance.now() - t0 });
+}
+
+/**
+ * Caffe's SGD with momentum: V = m V + lr * (mult * g + decay * W); W -= V, with lr_mult 1 for
+ * weights and 2 for biases and weight decay on weights only (CaffeNet's solver settings).
+ * conv1 sees 0..255-scale inputs, so its weight gradients are INPUT_STD times larger and its
+ * weights INPUT_STD times smaller than those of a unit-scale layer: its lr_mult is 1/INPUT_STD^2,
+ * which makes training identical to feeding unit-variance inputs (the reparametrisation
+ * w' = INPUT_STD w) while the network keeps CaffeNet's input convention.
+ */
+function lrMult(v: tf.Variable): number {
+  const base = isBias(v) ? 2 : 1;
+  return layerOf(v) === 'conv1' && !isBias(v) ? base / (INPUT_STD * INPUT_STD) : base;
+}
+
+function onApply(id: number, lr: number, slots: number): void {
+  const views = init!.gradSlots.slice(0, slots).map((b) => new Float32Array(b));
+  const m = init!.momentum;
+  const decay = init!.weightDecay;
+  trainable.forEach((v, i) => {
+    const avg = new Float32Array(v.size);
+    for (const s of views) {
+      const part = s.subarray(offsets[i], offsets[i] + v.size);
+      for (let k = 0; k < avg.length; k++) avg[k] += part[k];
+    }
+    const inv = 1 / views.length;
+    for (let k = 0; k < avg.length; k++) avg[k] *= inv;
+    tf.tidy(() => {
+      let g: tf.Tensor = tf.mul(tf.tensor(avg, v.shape), lrMult(v));
+      if (!isBias(v) && decay > 0) g = tf.add(g, tf.mul(decay, v));
+      const vNew = tf.add(tf.mul(m, velocity[i]), tf.mul(lr, g));
+      velocity[i].assign(vNew);
+      v.assign(tf.sub(v, vNew));
+    });
+  });
+  send({ type: 'applied', id });
+}
+
+function onEval(id: number, windows: Int32Array): void {
+  const predicted = new Int32Array(windows.length);
+  let loss = 0;
+  for (let s = 0; s < windows.length; s += FEATURE_BATCH) {
+    const part = windows.subarray(s, Math.min(windows.length, s + FEATURE_BATCH));
+    tf.tidy(() => {
+      const x = buildBatch(part, null);
+      const logits = net!.forward(x, { outputs: ['fc8'] }).fc8 as tf.Tensor2D;
+      predicted.set(tf.argMax(logits, 1).dataSync() as Int32Array, s);
+      const y = tf.oneHot(tf.tensor1d(Int32Array.from(part, (w) => winLabel[w]), 'int32'), init!.arch.fc8);
+      loss += (tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar).dataSync()[0] * part.length;
+    });
+  }
+  send({ type: 'eval', id, predicted, loss: loss / Math.max(1, windows.length) }, [predicted.buffer]);
+}
+
+/** fc7 of every box and pool5 (Caffe C,H,W order) of the requested rows, for one image. */
+function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array): void {
+  const t0 = performance.now();
+  const n = boxes.length >> 2;
+  const arch = init!.arch;
+  const d7 = arch.fc7;
+  const fc7 = new Float32Array(n * d7);
+  const want = new Set(pool5Rows);
+  let pool5: Float32Array | null = null;
+  let pool5Dim = 0;
+  const rowPos = new Map<number, number>();
+  pool5Rows.forEach((r, k) => rowPos.set(r, k));
+  const src = createWarpSource(rasters[image], arch);
+  try {
+    for (let s = 0; s < n; s += FEATURE_BATCH) {
+      const e = Math.min(n, s + FEATURE_BATCH);
+      tf.tidy(() => {
+        const x = warpProposals(src, boxes.subarray(4 * s, 4 * e));
+        const out = net!.forward(x, { outputs: ['pool5', 'fc7'] });
+        fc7.set(out.fc7!.dataSync() as Float32Array, s * d7);
+        let anyPool5 = false;
+        for (let i = s; i < e; i++) if (want.has(i)) anyPool5 = true;
+        if (anyPool5) {
+          const flat = flattenChw(out.pool5 as tf.Tensor4D);
+          pool5Dim = flat.shape[1];
+          if (!pool5) pool5 = new Float32Array(pool5Rows.length * pool5Dim);
+          const data = flat.dataSync() as Float32Array;
+          for (let i = s; i < e; i++) {
+            const k = rowPos.get(i);
+            if (k !== undefined) pool5.set(data.subarray((i - s) * pool5Dim, (i - s + 1) * pool5Dim), k * pool5Dim);
+          }
+        }
+      });
+    }
+  } finally {
+    src.dispose();
+  }
+  const p5 = pool5 ?? new Float32Array(0);
+  send({ type: 'features', id, fc7, pool5: p5, ms: performance.now() - t0 }, [fc7.buffer, p5.buffer]);
+}
+
+async function onState(id: number): Promise<void> {
+  const weights = await net!.getWeights();
+  const vel = new Float32Array(flatLength);
+  velocity.forEach((v, i) => vel.set(v.dataSync() as Float32Array, offsets[i]));
+  send({ type: 'state', id, weights, velocity: vel });
+}
+
+port.on('message', async (req: WorkerRequest) => {
+  try {
+    switch (req.type) {
+      case 'init':
+        await onInit(req);
+        break;
+      case 'grad':
+        onGrad(req.id, req.windows, req.iteration);
+        break;
+      case 'apply':
+        onApply(req.id, req.lr, req.slots);
+        break;
+      case 'eval':
+        onEval(req.id, req.windows);
+        break;
+      case 'features':
+        onFeatures(req.id, req.image, req.boxes, req.pool5Rows);
+        break;
+      case 'state':
+        await onState(req.id);
+        break;
+    }
+  } catch (e) {
+    send({ type: 'error', id: 'id' in req ? req.id : undefined, message: (e as Error).stack ?? String(e) });
+  }
+});

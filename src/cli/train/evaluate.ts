@@ -1,0 +1,163 @@
+/**
+ * Detection on a set of images with a trained model and PASCAL VOC evaluation (AP at IoU 0.5),
+ * with and without box regression as the paper reports. Runs the same steps as the app:
+ * proposals -> warp -> CNN -> SVM scores (fc7) -> box regression (pool5) -> per-class NMS.
+ */
+import { nms } from '../../core/nms';
+import { clipBoxesInPlace, decodeBoxes } from '../../core/geometry';
+import { evaluateDetections, groupDetectionsByClass, type ApMetric, type DetectionEvaluation, type ImageDetections } from '../../core/eval/ap';
+import type { SvmHead, BoxRegressorHead } from '../../model/package';
+import type { DatasetImage } from './data';
+import { toRaster } from './data';
+import { forEachOnWorkers, type CnnPool } from './cnnPool';
+import { formatEta } from './finetune';
+
+export interface EvalOptions {
+  proposals: number;
+  nmsThreshold: number;
+  /** Detections kept per class and image after NMS (highest scores). */
+  maxPerClass: number;
+  metric: ApMetric;
+}
+
+export const EVAL_DEFAULTS: EvalOptions = { proposals: 2000, nmsThreshold: 0.3, maxPerClass: 100, metric: 'voc2010' };
+
+/** SVM scores N x C from fc7 (N x D): (fc7 * scale) . w_c + b_c. */
+export function svmScoreMatrix(fc7: Float32Array, n: number, head: SvmHead): Float32Array {
+  const C = head.classes.length;
+  const D = head.weights.length / C;
+  const out = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const x = fc7.subarray(i * D, (i + 1) * D);
+    for (let c = 0; c < C; c++) {
+      const w = head.weights.subarray(c * D, (c + 1) * D);
+      let s = 0;
+      for (let k = 0; k < D; k++) s += x[k] * w[k];
+      out[i * C + c] = s * head.featureScale + head.bias[c];
+    }
+  }
+  return out;
+}
+
+/** Regressed boxes, class-major C x N x 4, clipped to the image. */
+export function regressedBoxes(pool5: Float32Array, proposals: Float32Array, head: BoxRegressorHead, width: number, height: number): Float32Array {
+  const n = proposals.length >> 2;
+  const C = head.classes.length;
+  const D = pool5.length / Math.max(1, n);
+  const out = new Float32Array(C * n * 4);
+  const deltas = new Float64Array(4 * n);
+  for (let c = 0; c < C; c++) {
+    const W = head.weights.subarray(c * D * 4, (c + 1) * D * 4);
+    const T = head.targetTransform.subarray(c * 16, c * 16 + 16);
+    for (let i = 0; i < n; i++) {
+      const x = pool5.subarray(i * D, (i + 1) * D);
+      let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+      for (let k = 0; k < D; k++) {
+        const v = x[k];
+        if (v === 0) continue;
+        r0 += v * W[4 * k];
+        r1 += v * W[4 * k + 1];
+        r2 += v * W[4 * k + 2];
+        r3 += v * W[4 * k + 3];
+      }
+      const s = head.featureScale;
+      const raw = [r0 * s + head.bias[4 * c], r1 * s + head.bias[4 * c + 1], r2 * s + head.bias[4 * c + 2], r3 * s + head.bias[4 * c + 3]];
+      for (let j = 0; j < 4; j++) deltas[4 * i + j] = raw[0] * T[j] + raw[1] * T[4 + j] + raw[2] * T[8 + j] + raw[3] * T[12 + j] + head.targetMean[4 * c + j];
+    }
+    out.set(clipBoxesInPlace(decodeBoxes(proposals, deltas), width, height), c * n * 4);
+  }
+  return out;
+}
+
+export interface ImageDetectionsRaw {
+  /** Per class: flat boxes and scores after NMS, best first. */
+  withRegression: Array<{ boxes: Float32Array; scores: Float32Array }>;
+  withoutRegression: Array<{ boxes: Float32Array; scores: Float32Array }>;
+}
+
+function detectionsFor(boxes: Float32Array, scores: Float32Array, C: number, c: number, classBoxOffset: number, o: EvalOptions) {
+  const n = scores.length / C;
+  const r = nms(boxes, scores, { iouThreshold: o.nmsThreshold }, n, C, c, classBoxOffset);
+  const keep = r.keep.subarray(0, Math.min(r.keep.length, o.maxPerClass));
+  const b = new Float32Array(keep.length * 4);
+  const s = new Float32Array(keep.length);
+  keep.forEach((i, k) => {
+    b.set(boxes.subarray(classBoxOffset + 4 * i, classBoxOffset + 4 * i + 4), 4 * k);
+    s[k] = scores[i * C + c];
+  });
+  return { boxes: b, scores: s };
+}
+
+export interface EvalResult {
+  withRegression: DetectionEvaluation | null;
+  withoutRegression: DetectionEvaluation;
+  seconds: number;
+  images: number;
+}
+
+export async function evaluateModel(
+  pool: CnnPool,
+  images: readonly DatasetImage[],
+  classes: string[],
+  svm: SvmHead,
+  bbox: BoxRegressorHead | undefined,
+  o: EvalOptions,
+  say: (line: string) => void,
+  /** Index of images[0] in the workers' raster list. */
+  rasterOffset = 0,
+): Promise<EvalResult> {
+  const t0 = performance.now();
+  const C = classes.length;
+  const per: ImageDetectionsRaw[] = new Array(images.length);
+  let done = 0;
+  await forEachOnWorkers(
+    images.length,
+    pool.workers.length,
+    async (i, w) => {
+      const im = images[i];
+      const props = im.proposals.subarray(0, 4 * Math.min(o.proposals, im.proposals.length >> 2));
+      const n = props.length >> 2;
+      const f = await pool.features(w, i + rasterOffset, toRaster(im, props), bbox ? Int32Array.from({ length: n }, (_, k) => k) : new Int32Array(0));
+      return { props, f };
+    },
+    (i, { props, f }) => {
+      const im = images[i];
+      const n = props.length >> 2;
+      const scores = svmScoreMatrix(f.fc7, n, svm);
+      const reg = bbox ? regressedBoxes(f.pool5, props, bbox, im.width, im.height) : null;
+      per[i] = {
+        withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
+        withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],
+      };
+      done++;
+      if (done % 10 === 0 || done === images.length) {
+        const el = (performance.now() - t0) / 1000;
+        say(`eval: ${done}/${images.length} images, ETA ${formatEta((el / done) * (images.length - done))}`);
+      }
+    },
+  );
+  const evaluate = (key: 'withRegression' | 'withoutRegression') => {
+    const perImage: ImageDetections[] = per.map((p) => {
+      const lists = p[key];
+      const total = lists.reduce((a, l) => a + l.scores.length, 0);
+      const boxes = new Float32Array(4 * total);
+      const scores = new Float32Array(total);
+      const labels = new Int32Array(total);
+      let k = 0;
+      lists.forEach((l, c) => {
+        boxes.set(l.boxes, 4 * k);
+        scores.set(l.scores, k);
+        labels.fill(c, k, k + l.scores.length);
+        k += l.scores.length;
+      });
+      return { boxes, scores, labels };
+    });
+    return evaluateDetections(groupDetectionsByClass(perImage, C), images.map((im) => im.gt), classes, { metric: o.metric });
+  };
+  return {
+    withoutRegression: evaluate('withoutRegression'),
+    withRegression: bbox ? evaluate('withRegression') : null,
+    seconds: (performance.now() - t0) / 1000,
+    images: images.length,
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Stages 2 and 3 of R-CNN training on the fine-tuned CNN's features:
+ * - per-class linear SVMs on fc7 with hard-negative mining (RCNN-SPEC section 5): ground-truth
+ *   boxes are the positives, proposals under 0.3 IoU with every instance of the class the
+ *   negatives, one pass over the training images;
+ * - per-class ridge box regressors on pool5 (section 6) from proposals over 0.6 IoU.
+ * Features are scaled so their mean L2 norm is 20, the factor measured on a sample of training
+ * windows first, as rcnn_feature_stats.m does.
+ */
+import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
+import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
+import { HardNegativeMiner, type RetrainStats } from '../../core/learn/svm';
+import { trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
+import { mulberry32, shuffleInPlace } from '../../core/learn/random';
+import type { SvmHead, BoxRegressorHead } from '../../model/package';
+import type { DatasetImage } from './data';
+import { toRaster } from './data';
+import { forEachOnWorkers, type CnnPool } from './cnnPool';
+import { formatEta } from './finetune';
+
+export interface HeadOptions {
+  /** Proposals per image used for mining (best-ranked first); R-CNN uses all (~2000). */
+  proposalsPerImage: number;
+  seed: number;
+  /** Train the SVMs / the box regressors. */
+  svm: boolean;
+  bbox: boolean;
+  /** Box-regression samples kept per image (random subset of the > 0.6 IoU proposals; 0 = all). */
+  bboxSamplesPerImage: number;
+}
+
+export interface HeadResult {
+  svm?: SvmHead;
+  boxRegressor?: BoxRegressorHead;
+  svmStats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
+  bboxStats: Array<{ class: string; samples: number; method: string; seconds: number }>;
+  fc7Scale: number;
+  pool5Scale: number;
+  seconds: number;
+}
+
+/** Candidates of one image: its ground-truth boxes first (as the release's roidb), then proposals. */
+function candidates(im: DatasetImage, maxProposals: number): Float32Array {
+  const p = im.proposals.subarray(0, 4 * Math.min(maxProposals, im.proposals.length >> 2));
+  const out = new Float32Array(im.gt.boxes.length + p.length);
+  out.set(im.gt.boxes, 0);
+  out.set(p, im.gt.boxes.length);
+  return out;
+}
+
+export async function trainHeads(
+  pool: CnnPool,
+  classes: string[],
+  train: readonly DatasetImage[],
+  fc7Dim: number,
+  o: HeadOptions,
+  say: (line: string) => void,
+): Promise<HeadResult> {
+  const t0 = performance.now();
+  const C = classes.length;
+  const W = pool.workers.length;
+  const rand = mulberry32(o.seed);
+
+  // 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m).
+  const statImages = shuffleInPlace(Int32Array.from(train.keys()), rand).slice(0, Math.min(200, train.length));
+  const fc7Norms = new FeatureNormAccumulator();
+  const pool5Norms = new FeatureNormAccumulator();
+  let pool5Dim = 0;
+  await forEachOnWorkers(
+    statImages.length,
+    W,
+    async (k, w) => {
+      const im = train[statImages[k]];
+      const cand = candidates(im, o.proposalsPerImage);
+      const n = cand.length >> 2;
+      const pickRand = mulberry32(o.seed + statImages[k]);
+      const rows = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), pickRand).slice(0, Math.min(n, 40));
+      const boxes = new Float32Array(rows.length * 4);
+      rows.forEach((r, j) => boxes.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
+      return pool.features(w, statImages[k], toRaster(im, boxes), Int32Array.from(rows.keys()));
+    },
+    (_k, f) => {
+      const n = f.fc7.length / fc7Dim;
+      fc7Norms.add(f.fc7, n, fc7Dim);
+      pool5Dim = f.pool5.length / n;
+      pool5Norms.add(f.pool5, n, pool5Dim);
+    },
+  );
+  const fc7Scale = featureScaleFactor(fc7Norms.mean);
+  const pool5Scale = featureScaleFactor(pool5Norms.mean);
+  say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7Scale.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5Scale.toFixed(4)} (${fc7Norms.count} windows)`);
+
+  // 2. Positives: fc7 of every ground-truth box, per class.
+  const posFeatures: number[][] = Array.from({ length: C }, () => []);
+  await forEachOnWorkers(
+    train.length,
+    W,
+    (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0)) : Promise.resolve(null)),
+    (i, f) => {
+      if (!f) return;
+      scaleFeaturesInPlace(f.fc7, fc7Scale);
+      train[i].gt.labels.forEach((c, j) => {
+        for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
+      });
+    },
+  );
+  const miners = classes.map((_, c) => {
+    const pos = Float32Array.from(posFeatures[c]);
+    return new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c });
+  });
+  say(`SVM positives (ground-truth boxes): ${classes.map((n, c) => `${n} ${miners[c] ? posFeatures[c].length / fc7Dim : 0}`).join(', ')}`);
+
+  // 3. One pass over the training images: hard negatives for every class, regression pairs.
+  const order = shuffleInPlace(Int32Array.from(train.keys()), rand);
+  const bboxFeat = Array.from({ length: C }, () => new GrowableF32());
+  const bboxP: number[][] = Array.from({ length: C }, () => []);
+  const bboxG: number[][] = Array.from({ length: C }, () => []);
+  const tPass = performance.now();
+  let done = 0;
+  await forEachOnWorkers(
+    order.length,
+    W,
+    async (k, w) => {
+      const i = order[k];
+      const im = train[i];
+      const cand = candidates(im, o.proposalsPerImage);
+      const s = labelProposals(cand, im.gt, C);
+      let rows: number[] = [];
+      if (o.bbox) {
+        for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
+        if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
+          const rr = mulberry32(o.seed * 31 + i);
+          rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
+        }
+      }
+      const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+      return { i, cand, s, rows, f };
+    },
+    (_k, { i, cand, s, rows, f }) => {
+      const n = s.numProposals;
+      if (o.svm) {
+        scaleFeaturesInPlace(f.fc7, fc7Scale);
+        for (let c = 0; c < C; c++) {
+          const idx: number[] = [];
+          for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
+          const feats = new Float32Array(idx.length * fc7Dim);
+          idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
+          const res = miners[c].offerImage(feats, idx.length, i, idx);
+          if (res.retrained) {
+            const st = res.retrained;
+            say(`svm ${classes[c]}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
+          }
+        }
+      }
+      for (let j = 0; j < rows.length; j++) {
+        const r = rows[j];
+        const c = s.bboxClass[r];
+        const g = s.bboxTarget[r];
+        bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+        for (let q = 0; q < 4; q++) {
+          bboxP[c].push(cand[4 * r + q]);
+          bboxG[c].push(train[i].gt.boxes[4 * g + q]);
+        }
+      }
+      done++;
+      if (done % 20 === 0 || done === order.length) {
+        const el = (performance.now() - tPass) / 1000;
+        say(`svm/bbox features: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
+      }
+    },
+  );
+
+  const result: HeadResult = { svmStats: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
+  if (o.svm) {
+    const weights = new Float32Array(C * fc7Dim);
+    const bias = new Float32Array(C);
+    miners.forEach((m, c) => {
+      const st = m.finish();
+      if (st) say(`svm ${classes[c]}: final retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
+      weights.set(m.w, c * fc7Dim);
+      bias[c] = m.b;
+      result.svmStats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, retrains: m.stats });
+    });
+    result.svm = { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias };
+  }
+  if (o.bbox) {
+    const D = pool5Dim;
+    const weights = new Float32Array(C * D * 4);
+    const bias = new Float32Array(C * 4);
+    const targetMean = new Float32Array(C * 4);
+    const targetTransform = new Float32Array(C * 16);
+    for (let c = 0; c < C; c++) {
+      const n = bboxP[c].length / 4;
+      let reg: ClassBoxRegressor | null = null;
+      if (n > 0) reg = trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda: 1000, featureScale: pool5Scale });
+      bboxFeat[c] = new GrowableF32();
+      if (reg) {
+        weights.set(reg.weights, c * D * 4);
+        bias.set(Array.from(reg.bias), c * 4);
+        targetMean.set(Array.from(reg.whitening.mean), c * 4);
+        targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
+        say(`bbox ${classes[c]}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
+      } else {
+        targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
+        say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
+      }
+      result.bboxStats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
+    }
+    result.boxRegressor = { classes, featureLayer: 'pool5', featureScale: pool5Scale, weights, bias, targetMean, targetTransform };
+  }
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
+}
+
+/** An append-only Float32 buffer (JS number arrays would cost 8 bytes a value and re-copy on growth). */
+class GrowableF32 {
+  data = new Float32Array(1024);
+  length = 0;
+  pushArray(a: ArrayLike<number>): void {
+    if (this.length + a.length > this.data.length) {
+      const next = new Float32Array(Math.max(this.data.length * 2, this.length + a.length));
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.set(a, this.length);
+    this.length += a.length;
+  }
+  view(): Float32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+function pickRows(cand: Float32Array, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * 4);
+  rows.forEach((r, j) => out.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
+  return out;
+}

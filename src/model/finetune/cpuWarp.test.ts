@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { warpBoxInto } from './cpuWarp';
+import { refWarp } from '../cpuReference';
+
+function noise(w: number, h: number, seed = 3) {
+  let s = seed;
+  const data = new Uint8Array(w * h * 3).map(() => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+  return { width: w, height: h, data };
+}
+
+describe('CPU warp for training batches', () => {
+  const img = noise(61, 47);
+  const mean: [number, number, number] = [104, 117, 123];
+  const boxes = [
+    [10, 5, 40, 30], // inside
+    [-10, -8, 30, 20], // crosses the top-left border: mean fill after dilation
+    [0, 0, 61, 47], // whole image
+    [20.3, 11.7, 21.9, 13.2], // tiny sub-pixel box
+  ];
+
+  it('matches the reference warp to float precision', () => {
+    for (const b of boxes) {
+      const ref = refWarp(img, b, mean, 31, 4);
+      const out = new Float32Array(31 * 31 * 3);
+      warpBoxInto(img, b, mean, out, 0, 31, 4);
+      let max = 0;
+      for (let i = 0; i < out.length; i++) max = Math.max(max, Math.abs(out[i] - ref[i]));
+      expect(max).toBeLessThan(1e-3);
+    }
+  });
+
+  it('flip mirrors columns exactly; gain and offset act on mean-subtracted values', () => {
+    const b = boxes[1];
+    const a = new Float32Array(31 * 31 * 3);
+    const f = new Float32Array(31 * 31 * 3);
+    warpBoxInto(img, b, mean, a, 0, 31, 4);
+    warpBoxInto(img, b, mean, f, 0, 31, 4, { flip: true });
+    for (let v = 0; v < 31; v++)
+      for (let u = 0; u < 31; u++)
+        for (let c = 0; c < 3; c++) expect(f[(v * 31 + u) * 3 + c]).toBe(a[(v * 31 + 30 - u) * 3 + c]);
+    const g = new Float32Array(31 * 31 * 3);
+    warpBoxInto(img, b, mean, g, 0, 31, 4, { channelGain: [2, 1, 0.5], offset: 3 });
+    const i = (15 * 31 + 15) * 3;
+    expect(g[i]).toBeCloseTo(a[i] * 2 + 3, 4);
+    expect(g[i + 2]).toBeCloseTo(a[i + 2] * 0.5 + 3, 4);
+    // Outside the image stays at the mean (0) when no offset is given.
+    expect(a[0]).toBe(0);
+  });
+
+  it('writes at an offset without touching the rest of the batch', () => {
+    const out = new Float32Array(2 * 31 * 31 * 3).fill(7);
+    warpBoxInto(img, boxes[0], mean, out, 31 * 31 * 3, 31, 4);
+    expect(out[0]).toBe(7);
+    expect(out[31 * 31 * 3 - 1]).toBe(7);
+  });
+});

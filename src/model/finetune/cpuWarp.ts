@@ -1,0 +1,96 @@
+/**
+ * R-CNN's warp (RCNN-SPEC section 2) on the CPU, straight into a training batch: the fine-tuning
+ * loop samples 128 windows from up to 128 different images per iteration, as Caffe's window data
+ * layer does, so a batched GPU op per image would be dominated by per-call overhead. Same sampling
+ * as warp.ts / cpuReference.refWarp (continuous coordinates, bilinear between pixel centres,
+ * the border pixel held in the half pixel next to the edge, the mean outside the image), plus the
+ * window layer's augmentation: horizontal mirror and a small colour jitter.
+ */
+import type { RgbImage } from '../../core/image/raster';
+
+export interface WarpAugment {
+  /** Mirror the crop left-right (Caffe window layer: mirror: true). */
+  flip?: boolean;
+  /** Multiplies pixel values (mean-subtracted) per channel in BGR order, e.g. [1.05, 0.97, 1]. */
+  channelGain?: [number, number, number];
+  /** Added to every channel after the gain (brightness shift). */
+  offset?: number;
+}
+
+// Per-axis sampling tables, reused between calls.
+let tabSize = 0;
+let xi0 = new Int32Array(0), xi1 = new Int32Array(0), xw = new Float32Array(0), xin = new Uint8Array(0);
+let yi0 = new Int32Array(0), yi1 = new Int32Array(0), yw = new Float32Array(0), yin = new Uint8Array(0);
+
+function ensureTables(size: number): void {
+  if (size === tabSize) return;
+  tabSize = size;
+  xi0 = new Int32Array(size); xi1 = new Int32Array(size); xw = new Float32Array(size); xin = new Uint8Array(size);
+  yi0 = new Int32Array(size); yi1 = new Int32Array(size); yw = new Float32Array(size); yin = new Uint8Array(size);
+}
+
+function axis(lo: number, len: number, n: number, size: number, i0: Int32Array, i1: Int32Array, w: Float32Array, inside: Uint8Array): void {
+  for (let u = 0; u < size; u++) {
+    const p = lo + ((u + 0.5) * len) / size;
+    inside[u] = p >= 0 && p <= n ? 1 : 0;
+    const f = Math.min(Math.max(p - 0.5, 0), n - 1);
+    const a = Math.floor(f);
+    i0[u] = a;
+    i1[u] = Math.min(a + 1, n - 1);
+    w[u] = f - a;
+  }
+}
+
+/**
+ * Warps one box of `img` (continuous pixel box in img's pixels) into out[offset ..] as
+ * size x size x 3 NHWC floats, BGR, mean-subtracted (mean given in BGR).
+ */
+export function warpBoxInto(
+  img: RgbImage,
+  box: ArrayLike<number>,
+  meanBgr: readonly [number, number, number],
+  out: Float32Array,
+  offset: number,
+  size = 227,
+  padding = 16,
+  aug: WarpAugment = {},
+): void {
+  ensureTables(size);
+  const s = size / (size - 2 * padding);
+  const cx = 0.5 * (box[0] + box[2]);
+  const cy = 0.5 * (box[1] + box[3]);
+  const w = (box[2] - box[0]) * s;
+  const h = (box[3] - box[1]) * s;
+  axis(cx - w / 2, w, img.width, size, xi0, xi1, xw, xin);
+  axis(cy - h / 2, h, img.height, size, yi0, yi1, yw, yin);
+  const W = img.width;
+  const d = img.data;
+  const g0 = aug.channelGain?.[0] ?? 1, g1 = aug.channelGain?.[1] ?? 1, g2 = aug.channelGain?.[2] ?? 1;
+  const off = aug.offset ?? 0;
+  const mB = meanBgr[0], mG = meanBgr[1], mR = meanBgr[2];
+  const flip = aug.flip ?? false;
+  for (let v = 0; v < size; v++) {
+    const rowOut = offset + v * size * 3;
+    if (!yin[v]) {
+      out.fill(0, rowOut, rowOut + size * 3);
+      continue;
+    }
+    const r0 = yi0[v] * W, r1 = yi1[v] * W;
+    const ay = yw[v], by = 1 - ay;
+    for (let u = 0; u < size; u++) {
+      const o = rowOut + 3 * (flip ? size - 1 - u : u);
+      if (!xin[u]) {
+        out[o] = 0; out[o + 1] = 0; out[o + 2] = 0;
+        continue;
+      }
+      const ax = xw[u], bx = 1 - ax;
+      const p00 = 3 * (r0 + xi0[u]), p01 = 3 * (r0 + xi1[u]), p10 = 3 * (r1 + xi0[u]), p11 = 3 * (r1 + xi1[u]);
+      const R = (d[p00] * bx + d[p01] * ax) * by + (d[p10] * bx + d[p11] * ax) * ay;
+      const G = (d[p00 + 1] * bx + d[p01 + 1] * ax) * by + (d[p10 + 1] * bx + d[p11 + 1] * ax) * ay;
+      const B = (d[p00 + 2] * bx + d[p01 + 2] * ax) * by + (d[p10 + 2] * bx + d[p11 + 2] * ax) * ay;
+      out[o] = (B - mB) * g0 + off;
+      out[o + 1] = (G - mG) * g1 + off;
+      out[o + 2] = (R - mR) * g2 + off;
+    }
+  }
+}
