@@ -5,6 +5,8 @@ import { CliError } from '../command';
 import { describeArch, totalMacs, totalParams } from '../../model/architecture';
 import { OnnxImportError, importOnnx } from '../../model/onnx/import';
 import { savePackageBundle, savePackageDir } from '../../model/packageNode';
+import { type Float16Effect, measureFloat16Effect, syntheticCrops } from '../../model/float16Check';
+import { useNodeBackend } from '../../model/node';
 
 export const importCommand: Command = {
   name: 'import',
@@ -16,7 +18,8 @@ export const importCommand: Command = {
     'Unsupported graphs are refused with the node that does not fit.',
     '  --out DIR       package folder to write (model.json, cnn.bin, heads.bin)',
     '  --name NAME     package name (default: the file name)',
-    '  --float16       store CNN weights as float16 (half the size; relative weight change <= 2^-11)',
+    '  --float16       store CNN weights as float16 (half the size; relative weight change <= 2^-11); the',
+    '                  effect on fc7 and the scores is measured and recorded in the provenance',
     '  --bundle FILE   also write a one-file .rcnn bundle (for the app\'s drag and drop)',
     'Prints a JSON summary on stdout.',
   ].join('\n'),
@@ -47,6 +50,21 @@ export const importCommand: Command = {
     }
     const { pkg, report } = result;
     const float16 = Boolean(values.float16);
+    let float16Effect: Float16Effect | undefined;
+    if (float16) {
+      // Stored in float16 only with its measured effect recorded next to it.
+      await useNodeBackend('wasm');
+      const crops = syntheticCrops(pkg, 16);
+      float16Effect = await measureFloat16Effect(pkg, crops);
+      crops.dispose();
+      pkg.provenance.metrics = {
+        ...pkg.provenance.metrics,
+        'float16 fc7 relative error': float16Effect.fc7RelativeError,
+        'float16 max score change': float16Effect.scoreMaxAbsChange,
+        'float16 top-1 agreement': float16Effect.top1Agreement,
+      };
+      pkg.provenance.notes = [...(pkg.provenance.notes ?? []), `CNN weights stored as float16; measured on ${float16Effect.crops} synthetic crops against float32`];
+    }
     const written = await savePackageDir(pkg, out, { float16 });
     if (values.bundle) {
       await savePackageBundle(pkg, values.bundle as string, { float16 });
@@ -71,6 +89,7 @@ export const importCommand: Command = {
           classifier: a.fc8 > 0 ? a.fc8 : null,
           svm: pkg.svm ? { classes: pkg.svm.classes.length, first: pkg.svm.classes.slice(0, 3) } : null,
           weights: float16 ? 'float16' : 'float32',
+          float16Effect,
           manifest: join(out, 'model.json'),
           notes: report.notes,
         },

@@ -54,6 +54,17 @@ describe('rcnn import / forward', () => {
     expect(loaded.svm!.classes[0]).toBe('accordion');
   });
 
+  it('measures and records the effect of float16 storage', async () => {
+    const r = await run(['import', join(dir, 'rcnn.onnx'), '--out', join(dir, 'pkg16'), '--float16']);
+    expect(r.code, r.err).toBe(0);
+    const e = JSON.parse(r.out).float16Effect;
+    expect(e.crops).toBe(16);
+    expect(e.fc7RelativeError).toBeLessThan(5e-3);
+    expect(e.fc7RelativeError).toBeGreaterThan(0);
+    const loaded = await loadPackageDir(join(dir, 'pkg16'));
+    expect(loaded.provenance.metrics!['float16 top-1 agreement']).toBe(e.top1Agreement);
+  });
+
   it('runs a layer on an NCHW .npy and matches onnxruntime', async () => {
     const n = 3;
     const x = Float32Array.from({ length: n * 3 * 227 * 227 }, () => g() * 50);
