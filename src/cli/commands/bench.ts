@@ -3,9 +3,10 @@ import type { BenchTarget } from '../bench/types';
 import { nmsBench } from '../bench/nms';
 import { proposalsBench } from '../bench/proposals';
 import { cnnBench } from '../bench/cnn';
+import { svmBench, ridgeBench } from '../bench/learn';
 
 /** Benchmark targets; each prints a table. Add new ones here. */
-export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench];
+export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench, svmBench, ridgeBench];
 
 export const benchCommand: Command = {
   name: 'bench',
