@@ -3,6 +3,7 @@ import type { StageId } from './stages';
 import { STAGE_IDS } from './stages';
 import type { RgbImage } from '../core/image/raster';
 import type { ImageFormat } from '../core/image/decode';
+import type { ColorSpace, RunResult, RunSpec } from '../core/selectiveSearch/types';
 
 /** The photo every stage works on. */
 export interface LoadedImage {
@@ -42,6 +43,49 @@ export interface UserMessage {
   hint?: string;
 }
 
+/** What the user chose for selective search (RCNN-SPEC section 1). */
+export interface ProposalParams {
+  mode: 'fast' | 'quality' | 'custom';
+  custom: { colorSpaces: ColorSpace[]; ks: number[]; similarities: string[] };
+  seed: number;
+  maxBoxes: number;
+}
+
+export const DEFAULT_PROPOSAL_PARAMS: ProposalParams = {
+  mode: 'fast',
+  custom: { colorSpaces: ['HSV', 'Lab'], ks: [50, 100], similarities: ['CTSF', 'TSF'] },
+  seed: 1,
+  maxBoxes: 2000,
+};
+
+/** Selective search's output for one image and one set of parameters. */
+export interface ProposalsResult {
+  imageKey: string;
+  params: ProposalParams;
+  /** Flat boxes in working-image pixels, best-ranked first. */
+  boxes: Float32Array;
+  runIndex: Int32Array;
+  regionId: Int32Array;
+  specs: Required<RunSpec>[];
+  runs: RunResult[];
+  counts: { pooled: number; afterMinSide: number; unique: number };
+  ms: number;
+  workers: number;
+}
+
+export interface ProposalsView {
+  /** How many of the best-ranked proposals are drawn. */
+  topN: number;
+  colorBy: 'rank' | 'strategy';
+  /** Index of the proposal under the pointer or keyboard focus. */
+  hovered: number | null;
+  /** The run whose segmentation and merges are shown. */
+  selectedRun: number;
+  showSegmentation: boolean;
+  /** Merges replayed so far for the selected run. */
+  mergeStep: number;
+}
+
 export interface AppState {
   image: LoadedImage | null;
   /** True while a new image is being decoded (the previous one stays usable). */
@@ -49,7 +93,15 @@ export interface AppState {
   stage: StageId;
   progress: Progress | null;
   messages: UserMessage[];
+  proposalParams: ProposalParams;
+  proposals: ProposalsResult | null;
+  proposalsView: ProposalsView;
 
+  setProposalParams: (p: Partial<ProposalParams>) => void;
+  setProposals: (r: ProposalsResult | null) => void;
+  setProposalsView: (v: Partial<ProposalsView>) => void;
+  /** Drop every stage result (a new image). */
+  resetResults: () => void;
   setStage: (stage: StageId) => void;
   nextStage: () => void;
   prevStage: () => void;
@@ -67,7 +119,14 @@ export const useStore = create<AppState>()((set, get) => ({
   stage: 'image',
   progress: null,
   messages: [],
+  proposalParams: DEFAULT_PROPOSAL_PARAMS,
+  proposals: null,
+  proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0 },
 
+  setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
+  setProposals: (proposals) => set({ proposals }),
+  setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
+  resetResults: () => set((s) => ({ proposals: null, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0 } })),
   setStage: (stage) => set({ stage }),
   nextStage: () => {
     const i = STAGE_IDS.indexOf(get().stage);

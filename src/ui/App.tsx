@@ -8,6 +8,8 @@ import { ProgressBar } from './ProgressBar';
 import { ImageCanvas } from './ImageCanvas';
 import { ImageStage } from './stages/ImageStage';
 import { loadSample } from '../runner/loadImage';
+import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
+import { cancelRunning } from '../runner/pipeline';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -49,9 +51,16 @@ export function App() {
     if (active?.getAttribute('role') === 'tab') document.getElementById(`tab-${stage}`)?.focus();
   }, [stage]);
 
+  const proposals = useStore((s) => s.proposals);
+  const progress = useStore((s) => s.progress);
+  const proposalsOverlay = useProposalsOverlay();
   const status = {} as Record<StageId, StageStatus>;
-  for (const s of STAGES) status[s.id] = s.id === 'image' ? (image ? 'done' : 'pending') : 'pending';
+  for (const s of STAGES) status[s.id] = 'pending';
+  status.image = image ? 'done' : 'pending';
+  status.proposals = proposals && image && proposals.imageKey === image.key ? 'done' : 'pending';
+  if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
+  const overlay = stage === 'proposals' ? proposalsOverlay : null;
 
   return (
     <div className="app">
@@ -67,7 +76,13 @@ export function App() {
       <main className="workspace">
         <section className="viewer" aria-label="Image view">
           {image ? (
-            <ImageCanvas image={image.image} label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`} />
+            <ImageCanvas
+              image={image.image}
+              label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`}
+              drawOverlay={overlay?.draw}
+              overlayKey={overlay?.key}
+              onHover={overlay?.onHover}
+            />
           ) : (
             <div className="viewer-empty">{loading ? 'Decoding…' : 'Choose a sample or upload a photo.'}</div>
           )}
@@ -80,6 +95,8 @@ export function App() {
           <p className="summary">{info.summary}</p>
           {stage === 'image' ? (
             <ImageStage />
+          ) : stage === 'proposals' ? (
+            <ProposalsStage />
           ) : (
             <div className="pending" data-testid="stage-pending">
               <p>
@@ -90,7 +107,7 @@ export function App() {
         </aside>
       </main>
       <footer className="app-footer">
-        <ProgressBar onCancel={() => useStore.getState().setProgress(null)} />
+        <ProgressBar onCancel={cancelRunning} />
         <Messages />
       </footer>
     </div>

@@ -1,0 +1,105 @@
+/**
+ * Orchestrates the stages for the app: owns the worker pools, runs a stage when asked, streams
+ * its progress into the store, and cancels everything when the image changes or the user
+ * cancels. Stage results are plain data in the store; a stage re-runs only when its inputs change.
+ */
+import { createBrowserProposalPool, type ProposalPool } from './proposalPool';
+import { useStore, type ProposalParams, type ProposalsResult } from '../state/store';
+import { onNewImage } from './loadImage';
+import type { SelectiveSearchOptions } from '../core/selectiveSearch/types';
+import { runsFromOptions } from '../core/selectiveSearch/plan';
+
+let proposalPool: ProposalPool | null = null;
+let current: AbortController | null = null;
+
+function pool(): ProposalPool {
+  if (!proposalPool) proposalPool = createBrowserProposalPool();
+  return proposalPool;
+}
+
+/** Stop whatever stage is running (its workers are terminated; partial results are dropped). */
+export function cancelRunning(): void {
+  current?.abort();
+  current = null;
+  useStore.getState().setProgress(null);
+}
+
+onNewImage(() => {
+  cancelRunning();
+  useStore.getState().resetResults();
+});
+
+function isAbort(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'AbortError';
+}
+
+export function searchOptions(p: ProposalParams): SelectiveSearchOptions {
+  const base = { seed: p.seed, maxBoxes: p.maxBoxes };
+  if (p.mode === 'custom') return { ...base, strategy: { colorSpaces: p.custom.colorSpaces, ks: p.custom.ks, similarities: p.custom.similarities } };
+  return { ...base, mode: p.mode };
+}
+
+export function proposalsUpToDate(): boolean {
+  const s = useStore.getState();
+  return !!s.image && !!s.proposals && s.proposals.imageKey === s.image.key && JSON.stringify(s.proposals.params) === JSON.stringify(s.proposalParams);
+}
+
+/** Selective search on the current image with the current parameters. */
+export async function computeProposals(): Promise<ProposalsResult | null> {
+  const s = useStore.getState();
+  const img = s.image;
+  if (!img) return null;
+  if (proposalsUpToDate()) return s.proposals;
+  cancelRunning();
+  const ctl = new AbortController();
+  current = ctl;
+  const params = s.proposalParams;
+  const opts = searchOptions(params);
+  const startedAt = performance.now();
+  s.setProgress({ label: 'Selective search', stage: 'proposals', done: 0, total: 1, startedAt, detail: 'segmenting…' });
+  try {
+    const r = await pool().run(img.image, {
+      ...opts,
+      signal: ctl.signal,
+      // Every run's base segmentation, for the segmentation map and the merge replay.
+      labelsFor: runsFromOptions(opts).map((_, i) => i),
+      onProgress: (p) => {
+        if (ctl.signal.aborted) return;
+        useStore.getState().setProgress({
+          label: 'Selective search',
+          stage: 'proposals',
+          done: p.done,
+          total: p.total,
+          startedAt,
+          detail: `run ${p.done}/${p.total} done: ${p.spec.colorSpace} k=${p.spec.k} ${p.spec.similarity}`,
+        });
+      },
+    });
+    if (ctl.signal.aborted || useStore.getState().image?.key !== img.key) return null;
+    const result: ProposalsResult = {
+      imageKey: img.key,
+      params,
+      boxes: r.boxes,
+      runIndex: r.runIndex,
+      regionId: r.regionId,
+      specs: r.specs,
+      runs: r.runs,
+      counts: r.counts,
+      ms: r.ms,
+      workers: r.workers,
+    };
+    const st = useStore.getState();
+    st.setProposals(result);
+    st.setProposalsView({ topN: Math.min(st.proposalsView.topN, result.boxes.length / 4) || Math.min(200, result.boxes.length / 4), hovered: null, mergeStep: 0, selectedRun: 0 });
+    return result;
+  } catch (e) {
+    if (isAbort(e)) return null;
+    useStore.getState().pushMessage({ kind: 'error', text: `Selective search failed: ${(e as Error).message}`, hint: 'Try again; if it keeps failing, reload the page.' });
+    return null;
+  } finally {
+    if (current === ctl) {
+      current = null;
+      useStore.getState().setProgress(null);
+    }
+  }
+}
