@@ -96,14 +96,14 @@ export class CnnClient {
   }
 
   /** Chooses the backend ('auto': WebGPU > WebGL > wasm > cpu, software GPUs not preferred). */
-  async init(backend: BackendName | 'auto' = 'auto', benchmark = false): Promise<BackendInfo> {
-    return (await this.request({ type: 'init', backend, benchmark }, 'backend').done).info;
+  async init(backend: BackendName | 'auto' = 'auto', benchmark = false, maxBindingBytes?: number): Promise<BackendInfo> {
+    return (await this.request({ type: 'init', backend, benchmark, maxBindingBytes }, 'backend').done).info;
   }
 
   /** Switches backend; the loaded model is re-uploaded and the image cache dropped. */
-  async setBackend(backend: BackendName | 'auto', benchmark = false): Promise<BackendInfo> {
+  async setBackend(backend: BackendName | 'auto', benchmark = false, maxBindingBytes?: number): Promise<BackendInfo> {
     this.cachedImage = null;
-    return (await this.request({ type: 'setBackend', backend, benchmark }, 'backend').done).info;
+    return (await this.request({ type: 'setBackend', backend, benchmark, maxBindingBytes }, 'backend').done).info;
   }
 
   /** Loads a package or ONNX model; bytes given as ArrayBuffers are transferred (not copied). */

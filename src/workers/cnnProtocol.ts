@@ -46,6 +46,8 @@ export interface ModelInfo {
   importNotes: string[];
   /** fc layers split into column blocks for the device's binding limit. */
   splitFcLayers: string[];
+  /** The binding limit in effect (device limit or the init override); null when unlimited. */
+  maxBindingBytes: number | null;
   /** Default batch size on the active backend. */
   batchSize: number;
 }
@@ -70,8 +72,12 @@ export interface ExtractOptions {
 }
 
 export type CnnRequest =
-  | { type: 'init'; id: number; backend?: BackendName | 'auto'; benchmark?: boolean }
-  | { type: 'setBackend'; id: number; backend: BackendName | 'auto'; benchmark?: boolean }
+  /**
+   * maxBindingBytes caps the largest tensor binding below the device's own limit, e.g. 128 MiB to
+   * reproduce a typical discrete GPU's default on a machine whose adapter allows more.
+   */
+  | { type: 'init'; id: number; backend?: BackendName | 'auto'; benchmark?: boolean; maxBindingBytes?: number }
+  | { type: 'setBackend'; id: number; backend: BackendName | 'auto'; benchmark?: boolean; maxBindingBytes?: number }
   | { type: 'loadModel'; id: number; source: ModelSource }
   | { type: 'extract'; id: number; image: ImageMessage; boxes: Float32Array; options: ExtractOptions }
   | { type: 'getWeights'; id: number; names: WeightName[] }

@@ -25,6 +25,7 @@ export class CnnWorkerHost {
   private pkg: ModelPackage | null = null;
   private model: RcnnModel | null = null;
   private bytes = 0;
+  private bindingCap: number | undefined;
   private importNotes: string[] = [];
   private source: { key: string; warp: WarpSource } | null = null;
   private readonly aborts = new Map<number, AbortController>();
@@ -47,6 +48,7 @@ export class CnnWorkerHost {
       switch (msg.type) {
         case 'init':
         case 'setBackend':
+          this.bindingCap = msg.maxBindingBytes;
           await this.selectBackend(msg.backend ?? 'auto', msg.benchmark ?? false);
           this.post({ type: 'backend', id: msg.id, info: this.backend! });
           break;
@@ -150,8 +152,9 @@ export class CnnWorkerHost {
   }
 
   private uploadModel(): void {
-    const cap = this.backend?.name === 'webgpu' ? this.backend.limits?.maxStorageBufferBindingSize : undefined;
-    this.model = new RcnnModel(this.pkg!, { maxBindingBytes: cap });
+    const device = this.backend?.name === 'webgpu' ? this.backend.limits?.maxStorageBufferBindingSize : undefined;
+    const caps = [device, this.bindingCap].filter((c): c is number => c !== undefined);
+    this.model = new RcnnModel(this.pkg!, { maxBindingBytes: caps.length ? Math.min(...caps) : undefined });
   }
 
   private modelInfo(): ModelInfo {
@@ -170,6 +173,7 @@ export class CnnWorkerHost {
       bytes: this.bytes,
       importNotes: this.importNotes,
       splitFcLayers: this.model?.net.splitFcLayers ?? [],
+      maxBindingBytes: this.model && Number.isFinite(this.model.maxBindingBytes) ? this.model.maxBindingBytes : null,
       batchSize: chooseBatchSize(a, tf.getBackend(), this.model?.maxBindingBytes),
     };
   }
