@@ -274,3 +274,34 @@ export function validateArch(a: CaffeNetArch): void {
     }
   }
 }
+
+/**
+ * AlexNet's design choices (Krizhevsky, Sutskever, Hinton, NIPS 2012), one sentence each, keyed
+ * by the layer where each acts, for the architecture view. Numbers are the paper's.
+ */
+export const ALEXNET_DESIGN_NOTES: Partial<Record<LayerName | 'input', { title: string; text: string }>> = {
+  input: {
+    title: 'Data augmentation',
+    text: 'Trained on random 224x224 crops of 256x256 images and their mirror images (2048x more training patches) plus PCA colour jitter (over 1% lower top-1 error); Caffe crops 227x227.',
+  },
+  conv1: {
+    title: 'ReLU',
+    text: 'max(0, x) instead of tanh: a 4-layer net reached 25% training error on CIFAR-10 six times sooner, which made training a net this size feasible.',
+  },
+  pool1: {
+    title: 'Overlapping pooling',
+    text: '3x3 windows with stride 2 overlap; compared with 2x2 stride-2 pooling this cut top-1/top-5 error by 0.4%/0.3% and made over-fitting slightly harder.',
+  },
+  norm1: {
+    title: 'Local response normalisation',
+    text: "Each activation is divided by the energy of the same position in 5 neighbouring channels (lateral inhibition), cutting top-1/top-5 error by 1.4%/1.2%; CaffeNet pools before normalising, the paper after.",
+  },
+  conv2: {
+    title: 'Grouped convolutions (two GPUs)',
+    text: 'The net was split over two 3 GB GTX 580s: conv2, conv4 and conv5 see only the channels on their own GPU (group 2), while conv3 and the fc layers cross over; this beat a one-GPU net with half the kernels by 1.7%/1.2% top-1/top-5.',
+  },
+  fc6: {
+    title: 'Dropout',
+    text: 'In training each fc6/fc7 unit is zeroed with probability 0.5 so units cannot co-adapt; without it the net over-fitted badly, with it training took about twice as many iterations.',
+  },
+};
