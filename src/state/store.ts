@@ -86,6 +86,16 @@ export interface ProposalsView {
   mergeStep: number;
 }
 
+/** Optional ground truth for the current image (drawn by the user or from a VOC XML). */
+export interface GroundTruthBoxes {
+  imageKey: string;
+  /** Flat boxes in working-image pixels. */
+  boxes: Float32Array;
+  labels: string[];
+  source: 'drawn' | 'xml';
+  name?: string;
+}
+
 export interface AppState {
   image: LoadedImage | null;
   /** True while a new image is being decoded (the previous one stays usable). */
@@ -96,7 +106,16 @@ export interface AppState {
   proposalParams: ProposalParams;
   proposals: ProposalsResult | null;
   proposalsView: ProposalsView;
+  groundTruth: GroundTruthBoxes | null;
+  /** Draw-mode of the ground-truth editor, and the class new boxes get. */
+  gtDrawing: boolean;
+  gtClass: string;
+  showGroundTruth: boolean;
 
+  setGroundTruth: (g: GroundTruthBoxes | null) => void;
+  setGtDrawing: (on: boolean) => void;
+  setGtClass: (c: string) => void;
+  setShowGroundTruth: (on: boolean) => void;
   setProposalParams: (p: Partial<ProposalParams>) => void;
   setProposals: (r: ProposalsResult | null) => void;
   setProposalsView: (v: Partial<ProposalsView>) => void;
@@ -122,11 +141,20 @@ export const useStore = create<AppState>()((set, get) => ({
   proposalParams: DEFAULT_PROPOSAL_PARAMS,
   proposals: null,
   proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0 },
+  groundTruth: null,
+  gtDrawing: false,
+  gtClass: 'apple',
+  showGroundTruth: true,
+
+  setGroundTruth: (groundTruth) => set({ groundTruth }),
+  setGtDrawing: (gtDrawing) => set({ gtDrawing }),
+  setGtClass: (gtClass) => set({ gtClass }),
+  setShowGroundTruth: (showGroundTruth) => set({ showGroundTruth }),
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
   setProposals: (proposals) => set({ proposals }),
   setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
-  resetResults: () => set((s) => ({ proposals: null, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0 } })),
+  resetResults: () => set((s) => ({ proposals: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0 } })),
   setStage: (stage) => set({ stage }),
   nextStage: () => {
     const i = STAGE_IDS.indexOf(get().stage);

@@ -1,11 +1,12 @@
-import { useEffect } from 'react';
+import { useCallback, useEffect } from 'react';
 import { useStore } from '../state/store';
 import { STAGES, type StageId } from '../state/stages';
 import { Stepper, type StageStatus } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
 import { ProgressBar } from './ProgressBar';
-import { ImageCanvas } from './ImageCanvas';
+import { ImageCanvas, type ViewTransform } from './ImageCanvas';
+import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { ImageStage } from './stages/ImageStage';
 import { loadSample } from '../runner/loadImage';
 import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
@@ -60,7 +61,20 @@ export function App() {
   status.proposals = proposals && image && proposals.imageKey === image.key ? 'done' : 'pending';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const overlay = stage === 'proposals' ? proposalsOverlay : null;
+  const stageOverlay = stage === 'proposals' ? proposalsOverlay : null;
+  const gt = useStore((s) => s.groundTruth);
+  const showGt = useStore((s) => s.showGroundTruth);
+  const gtDraw = useGroundTruthDrawing();
+  const gtCurrent = gt && image && gt.imageKey === image.key ? gt : null;
+  const stageDraw = stageOverlay?.draw;
+  const draft = gtDraw.draft;
+  const draw = useCallback(
+    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+      stageDraw?.(ctx, vt);
+      if ((showGt && gtCurrent) || draft) drawGroundTruth(ctx, vt, showGt && gtCurrent ? gtCurrent.boxes : new Float32Array(0), showGt && gtCurrent ? gtCurrent.labels : [], draft);
+    },
+    [stageDraw, showGt, gtCurrent, draft],
+  );
 
   return (
     <div className="app">
@@ -79,9 +93,13 @@ export function App() {
             <ImageCanvas
               image={image.image}
               label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`}
-              drawOverlay={overlay?.draw}
-              overlayKey={overlay?.key}
-              onHover={overlay?.onHover}
+              drawOverlay={draw}
+              overlayKey={stageOverlay?.key}
+              onHover={stageOverlay?.onHover}
+              onDragStart={gtDraw.onDragStart}
+              onDragMove={gtDraw.onDragMove}
+              onDragEnd={gtDraw.onDragEnd}
+              cursor={gtDraw.cursor}
             />
           ) : (
             <div className="viewer-empty">{loading ? 'Decoding…' : 'Choose a sample or upload a photo.'}</div>

@@ -17,6 +17,11 @@ interface Props {
   /** Pointer position in working-image pixels (null when the pointer leaves). */
   onHover?: (p: { x: number; y: number } | null) => void;
   onClick?: (p: { x: number; y: number }) => void;
+  /** Drag interactions in working-image pixels (e.g. drawing a ground-truth box). */
+  onDragStart?: (p: { x: number; y: number }) => void;
+  onDragMove?: (p: { x: number; y: number }) => void;
+  onDragEnd?: (p: { x: number; y: number }) => void;
+  cursor?: string;
   /** Extra layers (e.g. an SVG of interactive boxes) positioned over the photo. */
   children?: (view: ViewTransform) => ReactNode;
   label: string;
@@ -41,7 +46,8 @@ function photoCanvas(image: RgbImage): HTMLCanvasElement {
 }
 
 /** The working image scaled to fit its box, with a crisp overlay layer (device-pixel aware). */
-export function ImageCanvas({ image, drawOverlay, onHover, onClick, children, label, overlayKey }: Props) {
+export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart, onDragMove, onDragEnd, cursor, children, label, overlayKey }: Props) {
+  const dragging = useRef(false);
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [box, setBox] = useState({ w: 640, h: 480 });
@@ -90,8 +96,26 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, children, la
     <div className="image-canvas" ref={wrapRef}>
       <div
         className="image-canvas-inner"
-        style={{ width: view.width, height: view.height }}
-        onPointerMove={onHover ? (e) => onHover(toImage(e)) : undefined}
+        style={{ width: view.width, height: view.height, cursor }}
+        onPointerDown={
+          onDragStart
+            ? (e) => {
+                dragging.current = true;
+                (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+                onDragStart(toImage(e));
+              }
+            : undefined
+        }
+        onPointerMove={(e) => {
+          if (dragging.current) onDragMove?.(toImage(e));
+          else onHover?.(toImage(e));
+        }}
+        onPointerUp={(e) => {
+          if (dragging.current) {
+            dragging.current = false;
+            onDragEnd?.(toImage(e));
+          }
+        }}
         onPointerLeave={onHover ? () => onHover(null) : undefined}
         onClick={onClick ? (e) => onClick(toImage(e)) : undefined}
       >

@@ -2,6 +2,22 @@ import { useEffect, useRef, useState } from 'react';
 import { loadFile, loadSample } from '../runner/loadImage';
 import { SAMPLES, sampleUrl } from '../runner/imageLoader';
 import { useStore } from '../state/store';
+import { loadVocAnnotation } from '../runner/groundTruth';
+
+function isXml(f: File): boolean {
+  return /\.xml$/i.test(f.name) || f.type.includes('xml');
+}
+
+/** Load dropped or picked files: the photo first, then a VOC annotation for it if one came along. */
+async function loadFiles(files: File[], source: 'drop' | 'file'): Promise<void> {
+  const image = files.find((f) => !isXml(f));
+  const xml = files.find(isXml);
+  if (image) {
+    const ok = await loadFile(image, source);
+    if (!ok) return;
+  }
+  if (xml) await loadVocAnnotation(xml);
+}
 
 /** Upload button + hidden file input. Also owns window-level drag-and-drop and paste. */
 export function UploadButton() {
@@ -28,8 +44,8 @@ export function UploadButton() {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const file = e.dataTransfer?.files[0];
-      if (file) void loadFile(file, 'drop');
+      const files = Array.from(e.dataTransfer?.files ?? []);
+      if (files.length) void loadFiles(files, 'drop');
     };
     const paste = (e: ClipboardEvent) => {
       const target = e.target as HTMLElement | null;
@@ -62,15 +78,16 @@ export function UploadButton() {
       <input
         ref={inputRef}
         type="file"
-        accept="image/*,.jpg,.jpeg,.png,.webp,.gif,.bmp"
+        accept="image/*,.jpg,.jpeg,.png,.webp,.gif,.bmp,.xml"
+        multiple
         className="visually-hidden"
         data-testid="file-input"
         aria-label="Upload a photo"
         tabIndex={-1}
         onChange={(e) => {
-          const f = e.target.files?.[0];
+          const files = Array.from(e.target.files ?? []);
           e.target.value = '';
-          if (f) void loadFile(f, 'file');
+          if (files.length) void loadFiles(files, 'file');
         }}
       />
       {dragging && (

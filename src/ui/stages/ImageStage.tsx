@@ -1,5 +1,6 @@
 import { useStore } from '../../state/store';
 import { SampleGallery } from '../ImageInput';
+import { GroundTruthEditor } from '../GroundTruth';
 
 const ORIENTATION_TEXT: Record<number, string> = {
   1: 'none needed',
@@ -45,6 +46,7 @@ export function ImageStage() {
       ) : (
         <p className="muted">{loading ? 'Decoding…' : 'No image yet.'}</p>
       )}
+      <GroundTruthEditor />
       <h3>Sample photos</h3>
       <SampleGallery />
       <p className="muted small">

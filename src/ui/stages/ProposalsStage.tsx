@@ -6,6 +6,60 @@ import { classColor, sequentialCss } from '../palette';
 import { strokeBox, type ViewTransform } from '../ImageCanvas';
 import { regionCanvas } from '../overlays/segmentation';
 import { COLOR_SPACES, RELEASE_SIMILARITY_SETS, type ColorSpace } from '../../core/selectiveSearch/types';
+import { bestOverlaps } from '../../core/geometry';
+
+/** For each ground-truth box: the best IoU among the top-N proposals and which proposal gives it. */
+function gtMatches(gtBoxes: Float32Array, proposals: Float32Array, topN: number) {
+  return bestOverlaps(gtBoxes, proposals.subarray(0, 4 * topN));
+}
+
+function RecallSection({ topN }: { topN: number }) {
+  const proposals = useStore((s) => s.proposals)!;
+  const gt = useStore((s) => s.groundTruth);
+  const image = useStore((s) => s.image);
+  const setView = useStore((s) => s.setProposalsView);
+  if (!gt || !image || gt.imageKey !== image.key || gt.labels.length === 0) {
+    return <p className="muted small">Draw or load ground-truth boxes (Image stage) to measure recall here.</p>;
+  }
+  const m = gtMatches(gt.boxes, proposals.boxes, topN);
+  const n = gt.labels.length;
+  const at = (t: number) => Array.from(m.overlap).filter((v) => v >= t).length;
+  const mean = Array.from(m.overlap).reduce((a, b) => a + b, 0) / n;
+  return (
+    <div data-testid="recall">
+      <p>
+        With the top {topN}: recall <strong>{at(0.5)}/{n}</strong> at IoU 0.5, <strong>{at(0.7)}/{n}</strong> at IoU 0.7; mean best
+        overlap <strong>{mean.toFixed(3)}</strong>.
+      </p>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Ground truth</th>
+            <th>Best IoU</th>
+            <th>Proposal</th>
+          </tr>
+        </thead>
+        <tbody>
+          {gt.labels.map((l, i) => (
+            <tr key={i}>
+              <td>{l}</td>
+              <td>{m.overlap[i].toFixed(3)}</td>
+              <td>
+                {m.index[i] >= 0 ? (
+                  <button className="link" onClick={() => setView({ hovered: m.index[i], showSegmentation: false })}>
+                    #{m.index[i] + 1}
+                  </button>
+                ) : (
+                  '–'
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 const SIM_TEXT: Record<string, string> = {
   CTSF: 'colour + texture + size + fill',
@@ -236,6 +290,9 @@ export function ProposalsStage() {
             <span className="muted small">Hover a box, or step through them by rank.</span>
           </div>
           {view.hovered !== null && view.hovered < count && <ProposalInfo index={view.hovered} />}
+
+          <h3>Recall against the ground truth</h3>
+          <RecallSection topN={Math.min(view.topN, count)} />
 
           <h3>Runs</h3>
           <table className="table" data-testid="runs-table">

@@ -1,0 +1,59 @@
+import { parseVocXml, fitAnnotationToImage, VocAnnotationError } from '../core/dataset/voc';
+import { useStore } from '../state/store';
+
+/**
+ * Load a PASCAL VOC annotation as the current image's ground truth. Boxes are fitted to the
+ * decoded image (wrong <size>, boxes outside the image) and every repair is reported.
+ */
+export async function loadVocAnnotation(file: File): Promise<boolean> {
+  const st = useStore.getState();
+  const img = st.image;
+  if (!img) {
+    st.pushMessage({ kind: 'error', text: 'Load a photo before its annotation.', hint: 'Choose the photo first, then its VOC XML.' });
+    return false;
+  }
+  try {
+    const ann = parseVocXml(await file.text(), file.name);
+    const fit = fitAnnotationToImage(ann, img.originalWidth, img.originalHeight, { source: file.name });
+    const objects = fit.annotation.objects;
+    const boxes = new Float32Array(objects.length * 4);
+    objects.forEach((o, i) => {
+      boxes[4 * i] = o.box[0] / img.scaleX;
+      boxes[4 * i + 1] = o.box[1] / img.scaleY;
+      boxes[4 * i + 2] = o.box[2] / img.scaleX;
+      boxes[4 * i + 3] = o.box[3] / img.scaleY;
+    });
+    st.setGroundTruth({ imageKey: img.key, boxes, labels: objects.map((o) => o.name), source: 'xml', name: file.name });
+    for (const m of [...ann.warnings, ...fit.messages]) st.pushMessage({ kind: 'warning', text: m });
+    if (ann.filename && img.name && ann.filename !== img.name) {
+      st.pushMessage({ kind: 'warning', text: `${file.name} annotates "${ann.filename}", but the photo is "${img.name}".`, hint: 'Check you loaded the matching annotation.' });
+    }
+    if (objects.length === 0) st.pushMessage({ kind: 'warning', text: `${file.name} has no usable boxes.` });
+    return true;
+  } catch (e) {
+    const text = e instanceof VocAnnotationError ? e.message : `Could not read ${file.name}: ${(e as Error).message}`;
+    st.pushMessage({ kind: 'error', text, hint: 'Use a PASCAL VOC annotation (.xml with <object><bndbox>).' });
+    return false;
+  }
+}
+
+export function addGroundTruthBox(box: [number, number, number, number], label: string): void {
+  const st = useStore.getState();
+  const img = st.image;
+  if (!img) return;
+  const cur = st.groundTruth && st.groundTruth.imageKey === img.key ? st.groundTruth : null;
+  const boxes = new Float32Array((cur ? cur.boxes.length : 0) + 4);
+  if (cur) boxes.set(cur.boxes);
+  boxes.set(box, boxes.length - 4);
+  st.setGroundTruth({ imageKey: img.key, boxes, labels: [...(cur?.labels ?? []), label], source: cur?.source ?? 'drawn', name: cur?.name });
+}
+
+export function removeGroundTruthBox(index: number): void {
+  const st = useStore.getState();
+  const g = st.groundTruth;
+  if (!g) return;
+  const boxes = new Float32Array(g.boxes.length - 4);
+  boxes.set(g.boxes.subarray(0, 4 * index));
+  boxes.set(g.boxes.subarray(4 * index + 4), 4 * index);
+  st.setGroundTruth(boxes.length ? { ...g, boxes, labels: g.labels.filter((_, i) => i !== index) } : null);
+}

@@ -1,0 +1,138 @@
+import { useCallback, useRef, useState } from 'react';
+import { useStore } from '../state/store';
+import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruth';
+import type { ViewTransform } from './ImageCanvas';
+
+/** Known class names to offer when drawing (the fruit-animals classes; a loaded model adds its own). */
+export const DEFAULT_GT_CLASSES = ['apple', 'banana', 'orange', 'raccoon', 'kangaroo'];
+
+/** Ground-truth boxes: dashed white on black, labelled, drawn on top of any stage. */
+export function drawGroundTruth(ctx: CanvasRenderingContext2D, vt: ViewTransform, boxes: Float32Array, labels: string[], draft?: number[] | null): void {
+  const lw = 2 / vt.scale;
+  ctx.font = `${12 / vt.scale}px system-ui, sans-serif`;
+  const one = (b: ArrayLike<number>, label: string) => {
+    ctx.setLineDash([]);
+    ctx.lineWidth = lw * 2;
+    ctx.strokeStyle = 'rgba(0,0,0,0.8)';
+    ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+    ctx.setLineDash([6 / vt.scale, 4 / vt.scale]);
+    ctx.lineWidth = lw;
+    ctx.strokeStyle = '#FFFFFF';
+    ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
+    ctx.setLineDash([]);
+    if (label) {
+      const tw = ctx.measureText(`GT ${label}`).width + 6 / vt.scale;
+      ctx.fillStyle = 'rgba(0,0,0,0.75)';
+      ctx.fillRect(b[0], b[3], tw, 16 / vt.scale);
+      ctx.fillStyle = '#fff';
+      ctx.fillText(`GT ${label}`, b[0] + 3 / vt.scale, b[3] + 12 / vt.scale);
+    }
+  };
+  for (let i = 0; i < labels.length; i++) one(boxes.subarray(4 * i, 4 * i + 4), labels[i]);
+  if (draft) one(draft, '');
+}
+
+/** Drawing ground-truth boxes on the image by dragging (when draw mode is on). */
+export function useGroundTruthDrawing() {
+  const drawing = useStore((s) => s.gtDrawing);
+  const start = useRef<{ x: number; y: number } | null>(null);
+  const [draft, setDraft] = useState<number[] | null>(null);
+  const clampBox = (a: { x: number; y: number }, b: { x: number; y: number }) => {
+    const img = useStore.getState().image!.image;
+    const x1 = Math.max(0, Math.min(a.x, b.x)), y1 = Math.max(0, Math.min(a.y, b.y));
+    const x2 = Math.min(img.width, Math.max(a.x, b.x)), y2 = Math.min(img.height, Math.max(a.y, b.y));
+    return [x1, y1, x2, y2];
+  };
+  const onDragStart = useCallback((p: { x: number; y: number }) => {
+    start.current = p;
+    setDraft([p.x, p.y, p.x, p.y]);
+  }, []);
+  const onDragMove = useCallback((p: { x: number; y: number }) => {
+    if (start.current) setDraft(clampBox(start.current, p));
+  }, []);
+  const onDragEnd = useCallback((p: { x: number; y: number }) => {
+    if (!start.current) return;
+    const b = clampBox(start.current, p);
+    start.current = null;
+    setDraft(null);
+    if (b[2] - b[0] >= 4 && b[3] - b[1] >= 4) addGroundTruthBox(b as [number, number, number, number], useStore.getState().gtClass.trim() || 'object');
+  }, []);
+  return drawing ? { onDragStart, onDragMove, onDragEnd, draft, cursor: 'crosshair' } : { draft: null };
+}
+
+/** The ground-truth section of the Image stage. */
+export function GroundTruthEditor() {
+  const image = useStore((s) => s.image);
+  const gt = useStore((s) => s.groundTruth);
+  const drawing = useStore((s) => s.gtDrawing);
+  const setDrawing = useStore((s) => s.setGtDrawing);
+  const gtClass = useStore((s) => s.gtClass);
+  const setGtClass = useStore((s) => s.setGtClass);
+  const show = useStore((s) => s.showGroundTruth);
+  const setShow = useStore((s) => s.setShowGroundTruth);
+  const xmlRef = useRef<HTMLInputElement>(null);
+  const current = gt && image && gt.imageKey === image.key ? gt : null;
+  return (
+    <section aria-labelledby="gt-heading">
+      <h3 id="gt-heading">Ground truth (optional)</h3>
+      <p className="muted small">
+        With ground-truth boxes the app can measure proposal recall, show how each of R-CNN's three models labels
+        the proposals during training, and mark detections as true or false positives.
+      </p>
+      <div className="row">
+        <button className={`btn${drawing ? ' btn-primary' : ''}`} aria-pressed={drawing} onClick={() => setDrawing(!drawing)} disabled={!image} data-testid="gt-draw">
+          {drawing ? 'Drawing: drag on the image' : 'Draw boxes'}
+        </button>
+        <label>
+          Class{' '}
+          <input list="gt-classes" value={gtClass} onChange={(e) => setGtClass(e.target.value)} style={{ width: 110 }} aria-label="Class of new boxes" />
+        </label>
+        <datalist id="gt-classes">
+          {DEFAULT_GT_CLASSES.map((c) => (
+            <option key={c} value={c} />
+          ))}
+        </datalist>
+        <button className="btn" onClick={() => xmlRef.current?.click()} disabled={!image}>
+          Load VOC XML…
+        </button>
+        <input
+          ref={xmlRef}
+          type="file"
+          accept=".xml,text/xml,application/xml"
+          className="visually-hidden"
+          tabIndex={-1}
+          data-testid="gt-xml-input"
+          aria-label="Load a PASCAL VOC annotation"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            e.target.value = '';
+            if (f) void loadVocAnnotation(f);
+          }}
+        />
+      </div>
+      {current && current.labels.length > 0 && (
+        <>
+          <label className="check">
+            <input type="checkbox" checked={show} onChange={(e) => setShow(e.target.checked)} /> Show ground truth on every stage
+          </label>
+          <ul className="gt-list" data-testid="gt-list">
+            {current.labels.map((l, i) => {
+              const b = current.boxes.subarray(4 * i, 4 * i + 4);
+              return (
+                <li key={i}>
+                  <span>
+                    {l}: {Math.round((b[2] - b[0]) * image!.scaleX)} × {Math.round((b[3] - b[1]) * image!.scaleY)} px
+                  </span>
+                  <button className="btn-icon" onClick={() => removeGroundTruthBox(i)} aria-label={`Remove ground-truth box ${i + 1} (${l})`}>
+                    ×
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+          <p className="muted small">{current.source === 'xml' ? `From ${current.name}.` : 'Drawn by you.'}</p>
+        </>
+      )}
+    </section>
+  );
+}
