@@ -84,6 +84,9 @@ export interface ProposalsView {
   showSegmentation: boolean;
   /** Merges replayed so far for the selected run. */
   mergeStep: number;
+  /** A training rule whose labelling is shown on the image instead of the boxes, and its SVM class. */
+  rule: 'fineTune' | 'svm' | 'bbox' | null;
+  ruleClass: number;
 }
 
 /** Optional ground truth for the current image (drawn by the user or from a VOC XML). */
@@ -140,7 +143,7 @@ export const useStore = create<AppState>()((set, get) => ({
   messages: [],
   proposalParams: DEFAULT_PROPOSAL_PARAMS,
   proposals: null,
-  proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0 },
+  proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0, rule: null, ruleClass: 0 },
   groundTruth: null,
   gtDrawing: false,
   gtClass: 'apple',
@@ -154,7 +157,7 @@ export const useStore = create<AppState>()((set, get) => ({
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
   setProposals: (proposals) => set({ proposals }),
   setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
-  resetResults: () => set((s) => ({ proposals: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0 } })),
+  resetResults: () => set((s) => ({ proposals: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
   setStage: (stage) => set({ stage }),
   nextStage: () => {
     const i = STAGE_IDS.indexOf(get().stage);

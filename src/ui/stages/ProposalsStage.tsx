@@ -7,6 +7,7 @@ import { strokeBox, type ViewTransform } from '../ImageCanvas';
 import { regionCanvas } from '../overlays/segmentation';
 import { COLOR_SPACES, RELEASE_SIMILARITY_SETS, type ColorSpace } from '../../core/selectiveSearch/types';
 import { bestOverlaps } from '../../core/geometry';
+import { SamplingRules, useSamplingRules } from '../SamplingRules';
 
 /** For each ground-truth box: the best IoU among the top-N proposals and which proposal gives it. */
 function gtMatches(gtBoxes: Float32Array, proposals: Float32Array, topN: number) {
@@ -76,9 +77,15 @@ function specText(spec: { colorSpace: string; k: number; similarity: string }): 
 export function useProposalsOverlay() {
   const proposals = useStore((s) => s.proposals);
   const view = useStore((s) => s.proposalsView);
+  const rules = useSamplingRules(view.ruleClass);
+  const rule = view.rule && rules ? rules.rules.find((r) => r.id === view.rule) : undefined;
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
       if (!proposals) return;
+      if (rule) {
+        rule.draw(ctx, vt.scale);
+        return;
+      }
       const { boxes, runIndex } = proposals;
       const n = Math.min(view.topN, boxes.length / 4);
       if (view.showSegmentation) {
@@ -114,7 +121,7 @@ export function useProposalsOverlay() {
         strokeBox(ctx, boxes.subarray(4 * h, 4 * h + 4), '#FFFFFF', 3, vt);
       }
     },
-    [proposals, view],
+    [proposals, view, rule],
   );
   const onHover = useCallback(
     (p: { x: number; y: number } | null) => {
@@ -144,7 +151,7 @@ export function useProposalsOverlay() {
     },
     [],
   );
-  return { draw, onHover, key: view };
+  return { draw, onHover, key: [view, rule] };
 }
 
 function ProposalInfo({ index }: { index: number }) {
@@ -293,6 +300,7 @@ export function ProposalsStage() {
 
           <h3>Recall against the ground truth</h3>
           <RecallSection topN={Math.min(view.topN, count)} />
+          <SamplingRules />
 
           <h3>Runs</h3>
           <table className="table" data-testid="runs-table">
