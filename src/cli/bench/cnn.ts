@@ -62,8 +62,11 @@ interface Config {
 export const cnnBench: BenchTarget = {
   name: 'cnn',
   summary: 'CaffeNet features (conv1..fc7) in crops/s: tfjs-wasm (1 thread, and a pool of worker threads) vs onnxruntime-web wasm (1 and N threads) on the same weights, with the share of measured peak FLOP/s.',
-  optionsHelp: '--widths 1,0.25  --batches 1,8  --seconds 2 (per timed run)  --rounds 3  --workers N (default: cores)  --cpu (add the tfjs cpu backend, reduced widths only)',
+  optionsHelp:
+    '--widths 1,0.25  --batches 1,8  --seconds 2 (per timed run)  --rounds 3  --workers N (default: cores)  --cpu (add the tfjs cpu backend, reduced widths only)  ' +
+    '--train (instead: forward and SGD training-step crops/s of tfjs-wasm per width, batch 32, for sizing a model to train on this CPU)',
   async run({ options, stdout, stderr }) {
+    if (options.train) return trainTable(options, stdout, stderr);
     const widths = String(options.widths ?? '1,0.25').split(',').map(Number);
     const batches = String(options.batches ?? '1,8').split(',').map(Number);
     const seconds = Number(options.seconds ?? 2);
@@ -144,3 +147,48 @@ export const cnnBench: BenchTarget = {
     return 0;
   },
 };
+
+/**
+ * `--train`: what a width costs to run and to train with tfjs-wasm in this process (1 thread):
+ * forward conv1..fc7, and one SGD step (forward to fc8, softmax loss with weight decay, backward,
+ * momentum update; dropout on), both at batch 32 by default.
+ */
+async function trainTable(options: Record<string, string | boolean>, stdout: (t: string) => void, stderr: (t: string) => void): Promise<number> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const tfjs = await import('@tensorflow/tfjs');
+  const { useNodeBackend } = await import('../../model/node');
+  const { createCaffeNet } = await import('../../model/caffenet');
+  const { trainStep } = await import('../../model/training');
+  const widths = String(options.widths ?? '1,0.5,0.375,0.25').split(',').map(Number);
+  const batch = Number(options.batch ?? 32);
+  const reps = Number(options.rounds ?? 2);
+  await useNodeBackend('wasm');
+  const rows: Array<Array<string | number>> = [['width', 'conv1..conv5', 'fc6/fc7', 'GMAC/crop', 'forward crops/s', 'train crops/s', 's per 128-window iteration']];
+  for (const width of widths) {
+    const arch = caffeNetArch({ width, numClasses: 21 });
+    const net = createCaffeNet(arch);
+    const x = tf.randomNormal([batch, arch.inputHeight, arch.inputWidth, 3], 0, 50, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor4D;
+    const time = async (f: () => Promise<void>) => {
+      await f(); // warm-up
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) await f();
+      return (batch * reps) / ((performance.now() - t0) / 1000);
+    };
+    const fwd = await time(async () => {
+      const o = net.forward(x, { outputs: ['fc7'] });
+      await o.fc7!.data();
+      o.fc7!.dispose();
+    });
+    const opt = tfjs.train.momentum(0.001, 0.9);
+    const labels = Array.from({ length: batch }, (_, i) => i % 21);
+    const trn = await time(async () => void trainStep(net, opt, x, labels, { weightDecay: 0.0005 }));
+    rows.push([width, Object.values(arch.conv).map((c) => c.filters).join('/'), arch.fc6, totalMacs(arch) / 1e9, fwd, trn, 128 / trn]);
+    stderr(`width ${width}: forward ${fwd.toFixed(1)}, train ${trn.toFixed(1)} crops/s\n`);
+    opt.dispose();
+    x.dispose();
+    net.dispose();
+  }
+  stdout(formatTable(rows));
+  stdout(`- tfjs-wasm, 1 thread, batch ${batch}, ${reps} timed passes after a warm-up; random He-init weights, 21 classes\n`);
+  return 0;
+}
