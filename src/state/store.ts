@@ -110,6 +110,9 @@ export interface AppState {
   proposals: ProposalsResult | null;
   proposalsView: ProposalsView;
   groundTruth: GroundTruthBoxes | null;
+  /** The proposal the later stages focus on (crop, features, scores, regression), by index. */
+  selectedProposal: number | null;
+  setSelectedProposal: (i: number | null) => void;
   /** Draw-mode of the ground-truth editor, and the class new boxes get. */
   gtDrawing: boolean;
   gtClass: string;
@@ -145,6 +148,8 @@ export const useStore = create<AppState>()((set, get) => ({
   proposals: null,
   proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0, rule: null, ruleClass: 0 },
   groundTruth: null,
+  selectedProposal: null,
+  setSelectedProposal: (selectedProposal) => set({ selectedProposal }),
   gtDrawing: false,
   gtClass: 'apple',
   showGroundTruth: true,
@@ -155,9 +160,9 @@ export const useStore = create<AppState>()((set, get) => ({
   setShowGroundTruth: (showGroundTruth) => set({ showGroundTruth }),
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
-  setProposals: (proposals) => set({ proposals }),
+  setProposals: (proposals) => set({ proposals, selectedProposal: null }),
   setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
-  resetResults: () => set((s) => ({ proposals: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
+  resetResults: () => set((s) => ({ proposals: null, selectedProposal: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
   setStage: (stage) => set({ stage }),
   nextStage: () => {
     const i = STAGE_IDS.indexOf(get().stage);

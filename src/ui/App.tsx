@@ -5,11 +5,12 @@ import { Stepper, type StageStatus } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
 import { ProgressBar } from './ProgressBar';
-import { ImageCanvas, type ViewTransform } from './ImageCanvas';
+import { ImageCanvas, type StageOverlay, type ViewTransform } from './ImageCanvas';
 import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { ImageStage } from './stages/ImageStage';
 import { loadSample } from '../runner/loadImage';
 import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
+import { WarpStage, useWarpOverlay } from './stages/WarpStage';
 import { cancelRunning } from '../runner/pipeline';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
@@ -55,13 +56,15 @@ export function App() {
   const proposals = useStore((s) => s.proposals);
   const progress = useStore((s) => s.progress);
   const proposalsOverlay = useProposalsOverlay();
+  const warpOverlay = useWarpOverlay();
   const status = {} as Record<StageId, StageStatus>;
   for (const s of STAGES) status[s.id] = 'pending';
   status.image = image ? 'done' : 'pending';
   status.proposals = proposals && image && proposals.imageKey === image.key ? 'done' : 'pending';
+  status.warp = status.proposals;
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay = stage === 'proposals' ? proposalsOverlay : null;
+  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' ? warpOverlay : null;
   const gt = useStore((s) => s.groundTruth);
   const showGt = useStore((s) => s.showGroundTruth);
   const gtDraw = useGroundTruthDrawing();
@@ -115,6 +118,8 @@ export function App() {
             <ImageStage />
           ) : stage === 'proposals' ? (
             <ProposalsStage />
+          ) : stage === 'warp' ? (
+            <WarpStage />
           ) : (
             <div className="pending" data-testid="stage-pending">
               <p>

@@ -144,3 +144,11 @@ export function strokeBox(ctx: CanvasRenderingContext2D, b: ArrayLike<number>, c
   ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
   ctx.setLineDash([]);
 }
+
+/** What a stage draws over the photo and how it reacts to the pointer. */
+export interface StageOverlay {
+  draw: (ctx: CanvasRenderingContext2D, view: ViewTransform) => void;
+  /** Changes whenever the drawing must be redone. */
+  key?: unknown;
+  onHover?: (p: { x: number; y: number } | null) => void;
+}
