@@ -69,8 +69,8 @@ export class CnnPool {
     const copy = (s: ModelSource): ModelSource =>
       s.kind === 'bytes' ? { ...s, bytes: s.bytes.slice(0) } : s.kind === 'files' ? { kind: 'files', files: s.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) } : s;
     const others = this.active.slice(1).map((c) => c.loadModel(copy(source), undefined, signal));
-    const info = await this.active[0].loadModel(source, onProgress, signal);
-    await Promise.all(others);
+    // Wait for all so that no worker's failure is left as an unhandled rejection.
+    const [info] = await Promise.all([this.active[0].loadModel(source, onProgress, signal), ...others]);
     return info;
   }
 

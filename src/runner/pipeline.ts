@@ -29,8 +29,24 @@ onNewImage(() => {
   useStore.getState().resetResults();
 });
 
-function isAbort(e: unknown): boolean {
+export function isAbort(e: unknown): boolean {
   return (e as { name?: string })?.name === 'AbortError';
+}
+
+/** Start a cancellable task: whatever ran before is cancelled (one stage computes at a time). */
+export function beginTask(): AbortController {
+  cancelRunning();
+  const ctl = new AbortController();
+  current = ctl;
+  return ctl;
+}
+
+/** A task finished (or failed): clear its progress unless a newer task took over. */
+export function endTask(ctl: AbortController): void {
+  if (current === ctl) {
+    current = null;
+    useStore.getState().setProgress(null);
+  }
 }
 
 export function searchOptions(p: ProposalParams): SelectiveSearchOptions {
@@ -50,9 +66,7 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
   const img = s.image;
   if (!img) return null;
   if (proposalsUpToDate()) return s.proposals;
-  cancelRunning();
-  const ctl = new AbortController();
-  current = ctl;
+  const ctl = beginTask();
   const params = s.proposalParams;
   const opts = searchOptions(params);
   const startedAt = performance.now();
@@ -90,6 +104,7 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
     };
     const st = useStore.getState();
     st.setProposals(result);
+    st.setTiming('proposals', r.ms);
     st.setProposalsView({ topN: Math.min(st.proposalsView.topN, result.boxes.length / 4) || Math.min(200, result.boxes.length / 4), hovered: null, mergeStep: 0, selectedRun: 0 });
     return result;
   } catch (e) {
@@ -97,9 +112,6 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
     useStore.getState().pushMessage({ kind: 'error', text: `Selective search failed: ${(e as Error).message}`, hint: 'Try again; if it keeps failing, reload the page.' });
     return null;
   } finally {
-    if (current === ctl) {
-      current = null;
-      useStore.getState().setProgress(null);
-    }
+    endTask(ctl);
   }
 }

@@ -4,6 +4,9 @@ import { STAGE_IDS } from './stages';
 import type { RgbImage } from '../core/image/raster';
 import type { ImageFormat } from '../core/image/decode';
 import type { ColorSpace, RunResult, RunSpec } from '../core/selectiveSearch/types';
+import type { BackendInfo, BackendName } from '../model/backend';
+import type { ModelInfo } from '../workers/cnnProtocol';
+import type { AreaConvention } from '../core/geometry';
 
 /** The photo every stage works on. */
 export interface LoadedImage {
@@ -89,6 +92,38 @@ export interface ProposalsView {
   ruleClass: number;
 }
 
+/** CNN features, SVM scores and box-regression deltas of the current proposals, filled batch by batch. */
+export interface FeaturesResult {
+  imageKey: string;
+  /** The proposals these features belong to (same object as the store's proposals). */
+  proposals: ProposalsResult;
+  modelName: string;
+  total: number;
+  /** Proposals computed so far (batches arrive out of order with several workers). */
+  done: number;
+  computed: Uint8Array;
+  fc7Dim: number;
+  /** total x fc7Dim. */
+  fc7: Float32Array;
+  /** SVM classes and scores (total x C), null when the model has no SVM head. */
+  classes: string[] | null;
+  scores: Float32Array | null;
+  /** total x C x 4 box-regression deltas, null without a box-regression head. */
+  deltas: Float32Array | null;
+  ms: number;
+  cropsPerSecond: number;
+  backend: string;
+  complete: boolean;
+}
+
+/** The NMS sliders (RCNN-SPEC section 7). */
+export interface NmsParams {
+  scoreThreshold: number;
+  iouThreshold: number;
+  convention: AreaConvention;
+  useRegression: boolean;
+}
+
 /** Optional ground truth for the current image (drawn by the user or from a VOC XML). */
 export interface GroundTruthBoxes {
   imageKey: string;
@@ -110,6 +145,21 @@ export interface AppState {
   proposals: ProposalsResult | null;
   proposalsView: ProposalsView;
   groundTruth: GroundTruthBoxes | null;
+  backendPref: BackendName | 'auto';
+  backend: BackendInfo | null;
+  model: ModelInfo | null;
+  /** Where the model came from, in words. */
+  modelSource: string | null;
+  features: FeaturesResult | null;
+  nmsParams: NmsParams;
+  /** Wall time of each stage of the last run, ms. */
+  timings: Partial<Record<string, number>>;
+  setBackendState: (b: BackendInfo | null) => void;
+  setBackendPref: (b: BackendName | 'auto') => void;
+  setModel: (m: ModelInfo | null, source: string | null) => void;
+  setFeatures: (f: FeaturesResult | null) => void;
+  setNmsParams: (p: Partial<NmsParams>) => void;
+  setTiming: (stage: string, ms: number) => void;
   /** The proposal the later stages focus on (crop, features, scores, regression), by index. */
   selectedProposal: number | null;
   setSelectedProposal: (i: number | null) => void;
@@ -148,6 +198,19 @@ export const useStore = create<AppState>()((set, get) => ({
   proposals: null,
   proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0, rule: null, ruleClass: 0 },
   groundTruth: null,
+  backendPref: 'auto',
+  backend: null,
+  model: null,
+  modelSource: null,
+  features: null,
+  nmsParams: { scoreThreshold: 0, iouThreshold: 0.3, convention: 'continuous', useRegression: true },
+  timings: {},
+  setBackendState: (backend) => set({ backend }),
+  setBackendPref: (backendPref) => set({ backendPref }),
+  setModel: (model, modelSource) => set({ model, modelSource, features: null }),
+  setFeatures: (features) => set({ features }),
+  setNmsParams: (p) => set((s) => ({ nmsParams: { ...s.nmsParams, ...p } })),
+  setTiming: (stage, ms) => set((s) => ({ timings: { ...s.timings, [stage]: ms } })),
   selectedProposal: null,
   setSelectedProposal: (selectedProposal) => set({ selectedProposal }),
   gtDrawing: false,
@@ -160,9 +223,9 @@ export const useStore = create<AppState>()((set, get) => ({
   setShowGroundTruth: (showGroundTruth) => set({ showGroundTruth }),
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
-  setProposals: (proposals) => set({ proposals, selectedProposal: null }),
+  setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null }),
   setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
-  resetResults: () => set((s) => ({ proposals: null, selectedProposal: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
+  resetResults: () => set((s) => ({ proposals: null, features: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
   setStage: (stage) => set({ stage }),
   nextStage: () => {
     const i = STAGE_IDS.indexOf(get().stage);

@@ -11,6 +11,8 @@ import { ImageStage } from './stages/ImageStage';
 import { loadSample } from '../runner/loadImage';
 import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
 import { WarpStage, useWarpOverlay } from './stages/WarpStage';
+import { FeaturesStage } from './stages/FeaturesStage';
+import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage';
 import { cancelRunning } from '../runner/pipeline';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
@@ -57,14 +59,20 @@ export function App() {
   const progress = useStore((s) => s.progress);
   const proposalsOverlay = useProposalsOverlay();
   const warpOverlay = useWarpOverlay();
+  const detectionsOverlay = useDetectionsOverlay();
   const status = {} as Record<StageId, StageStatus>;
   for (const s of STAGES) status[s.id] = 'pending';
   status.image = image ? 'done' : 'pending';
   status.proposals = proposals && image && proposals.imageKey === image.key ? 'done' : 'pending';
   status.warp = status.proposals;
+  const features = useStore((s) => s.features);
+  const featuresDone = features && image && features.imageKey === image.key && features.complete ? 'done' : 'pending';
+  for (const id of ['features', 'svm', 'regression', 'nms', 'detections'] as const) status[id] = featuresDone;
+  const model = useStore((s) => s.model);
+  if (model && !model.bboxClasses) status.regression = 'unavailable';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' ? warpOverlay : null;
+  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : null;
   const gt = useStore((s) => s.groundTruth);
   const showGt = useStore((s) => s.showGroundTruth);
   const gtDraw = useGroundTruthDrawing();
@@ -120,6 +128,10 @@ export function App() {
             <ProposalsStage />
           ) : stage === 'warp' ? (
             <WarpStage />
+          ) : stage === 'features' ? (
+            <FeaturesStage />
+          ) : stage === 'detections' ? (
+            <DetectionsStage />
           ) : (
             <div className="pending" data-testid="stage-pending">
               <p>

@@ -1,0 +1,207 @@
+/**
+ * The CNN side of the app: one pool of CNN workers (one per core on CPU backends, one on a GPU),
+ * the loaded model, and feature extraction for the current proposals, streamed into the store
+ * batch by batch so the SVM-score and regression panels fill in as the network runs.
+ */
+import { CnnPool } from './cnnPool';
+import { useStore, type FeaturesResult } from '../state/store';
+import type { BackendName } from '../model/backend';
+import type { ModelSource } from '../workers/cnnProtocol';
+import type { WeightName } from '../model/caffenet';
+import type { LayerName } from '../model/architecture';
+import { computeProposals, beginTask, endTask, isAbort } from './pipeline';
+
+/** The model the app opens with (trained by `rcnn train`, see public/models/fruit-animals/MODEL_CARD.md). */
+export function bundledModelUrl(): string {
+  // Absolute: the worker resolves relative URLs against its own script, not the page.
+  return new URL(`${import.meta.env.BASE_URL}models/fruit-animals/`, document.baseURI).href;
+}
+export const BUNDLED_MODEL_LABEL = 'bundled fruit-animals model';
+
+let pool: CnnPool | null = null;
+let ready: Promise<CnnPool> | null = null;
+
+function describeBackendWarnings(): void {
+  const st = useStore.getState();
+  const b = st.backend;
+  if (!b) return;
+  if (b.fellBack) st.pushMessage({ kind: 'warning', text: `The ${b.requested} backend is not available here; the CNN runs on ${b.name} instead.`, hint: b.notes.join(' ') });
+  else if (b.software && (b.name === 'webgpu' || b.name === 'webgl')) {
+    st.pushMessage({ kind: 'warning', text: `${b.name} runs on a software rasteriser here (${b.adapter?.architecture || b.glRenderer || 'no GPU'}), which is much slower than wasm.`, hint: 'Choose "auto" or "wasm" in Model & backend.' });
+  }
+}
+
+/** The worker pool with a backend chosen and a model loaded (the bundled one unless the user picked another). */
+export function ensureCnn(): Promise<CnnPool> {
+  if (ready) return ready;
+  ready = (async () => {
+    const st = useStore.getState();
+    const p = pool ?? (pool = CnnPool.create());
+    const info = await p.init(st.backendPref);
+    useStore.getState().setBackendState(info);
+    describeBackendWarnings();
+    if (!useStore.getState().model) await loadModelInto(p, { kind: 'url', url: bundledModelUrl() }, BUNDLED_MODEL_LABEL);
+    return p;
+  })();
+  ready.catch(() => {
+    ready = null;
+  });
+  return ready;
+}
+
+async function loadModelInto(p: CnnPool, source: ModelSource, label: string): Promise<void> {
+  const startedAt = performance.now();
+  const st = useStore.getState();
+  st.setProgress({ label: 'Loading the model', stage: 'features', done: 0, total: 1, startedAt, detail: label });
+  try {
+    const info = await p.loadModel(source, (pr) => {
+      useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: pr.loaded, total: Math.max(1, pr.total), startedAt, detail: `${label}: ${pr.phase}` });
+    });
+    useStore.getState().setModel(info, label);
+  } finally {
+    useStore.getState().setProgress(null);
+  }
+}
+
+/** Load a model the user chose (file(s) or a URL they typed); the old one stays if this fails. */
+export async function loadUserModel(source: ModelSource, label: string): Promise<boolean> {
+  try {
+    const p = await ensureCnn();
+    await loadModelInto(p, source, label);
+    return true;
+  } catch (e) {
+    const err = e as Error & { file?: string };
+    useStore.getState().pushMessage({
+      kind: 'error',
+      text: `Could not load the model ${label}: ${err.message}`,
+      hint: source.kind === 'url' ? 'Check the URL (the server must allow cross-origin requests) or download the file and drop it here.' : 'Use a model package (model.json with its .bin files, or one .rcnn file) or an AlexNet-family .onnx file.',
+    });
+    if (useStore.getState().model) {
+      // The previous model is still loaded in the workers only if loading failed before replacing it.
+      ready = null;
+    }
+    return false;
+  }
+}
+
+/** Switch the tfjs backend (re-uploads the model in the workers). */
+export async function switchBackend(b: BackendName | 'auto'): Promise<void> {
+  const st = useStore.getState();
+  st.setBackendPref(b);
+  if (!pool) return;
+  try {
+    const info = await pool.setBackend(b);
+    useStore.getState().setBackendState(info);
+    describeBackendWarnings();
+    useStore.getState().setFeatures(null);
+  } catch (e) {
+    useStore.getState().pushMessage({ kind: 'error', text: `Could not switch to ${b}: ${(e as Error).message}`, hint: 'Try "auto".' });
+  }
+}
+
+export function featuresUpToDate(): boolean {
+  const s = useStore.getState();
+  return !!s.features && s.features.complete && s.features.proposals === s.proposals && s.features.imageKey === s.image?.key;
+}
+
+/**
+ * Runs every proposal through the CNN: fc7, SVM scores and box-regression deltas (whatever heads
+ * the model has), streamed into the store.
+ */
+export async function computeFeatures(): Promise<FeaturesResult | null> {
+  if (featuresUpToDate()) return useStore.getState().features;
+  const proposals = await computeProposals();
+  if (!proposals) return null;
+  const ctl = beginTask();
+  const st = useStore.getState();
+  const image = st.image!;
+  const startedAt = performance.now();
+  try {
+    const p = await ensureCnn();
+    if (ctl.signal.aborted) return null;
+    const model = useStore.getState().model!;
+    const total = proposals.boxes.length / 4;
+    const fc7Dim = model.architecture.fc7;
+    const C = model.svmClasses?.length ?? 0;
+    const hasBbox = !!model.bboxClasses && model.bboxClasses.length === C && C > 0;
+    let result: FeaturesResult = {
+      imageKey: image.key,
+      proposals,
+      modelName: model.name,
+      total,
+      done: 0,
+      computed: new Uint8Array(total),
+      fc7Dim,
+      fc7: new Float32Array(total * fc7Dim),
+      classes: model.svmClasses,
+      scores: C ? new Float32Array(total * C) : null,
+      deltas: hasBbox ? new Float32Array(total * C * 4) : null,
+      ms: 0,
+      cropsPerSecond: 0,
+      backend: useStore.getState().backend?.name ?? '?',
+      complete: false,
+    };
+    useStore.getState().setFeatures(result);
+    let lastPush = 0;
+    const label = `CNN features (${result.backend})`;
+    useStore.getState().setProgress({ label, stage: 'features', done: 0, total, startedAt });
+    const summary = await p.extract(
+      image.image,
+      proposals.boxes,
+      { fc7: true, svmScores: C > 0, bboxDeltas: hasBbox },
+      {
+        signal: ctl.signal,
+        onBatch: (b) => {
+          if (b.fc7) result.fc7.set(b.fc7, b.start * fc7Dim);
+          if (b.svmScores && result.scores) result.scores.set(b.svmScores, b.start * C);
+          if (b.bboxDeltas && result.deltas) result.deltas.set(b.bboxDeltas, b.start * C * 4);
+          result.computed.fill(1, b.start, b.start + b.count);
+          result = { ...result, done: result.done + b.count };
+          const now = performance.now();
+          if (now - lastPush > 150 || result.done === total) {
+            lastPush = now;
+            const el = (now - startedAt) / 1000;
+            useStore.getState().setFeatures(result);
+            useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: `${(result.done / el).toFixed(1)} crops/s, batch ${b.batchSize}` });
+          }
+        },
+      },
+    );
+    if (ctl.signal.aborted) return null;
+    result = { ...result, done: total, complete: true, ms: summary.ms, cropsPerSecond: summary.cropsPerSecond };
+    useStore.getState().setFeatures(result);
+    useStore.getState().setTiming('features', summary.ms);
+    return result;
+  } catch (e) {
+    if (isAbort(e)) return null;
+    const err = e as Error;
+    const oom = /memory|OOM|allocation/i.test(err.message);
+    useStore.getState().pushMessage({
+      kind: 'error',
+      text: `The CNN failed: ${err.message}`,
+      hint: oom ? 'The device ran out of memory: switch to the wasm backend (Model & backend) or use fewer proposals.' : 'Try again, or switch the backend in Model & backend.',
+    });
+    return null;
+  } finally {
+    endTask(ctl);
+  }
+}
+
+/** One proposal's warped crop and intermediate activations, for the CNN-features panel. */
+export async function inspectProposal(index: number, layers: LayerName[]) {
+  const st = useStore.getState();
+  if (!st.proposals || !st.image) return null;
+  const p = await ensureCnn();
+  let out: { layers: NonNullable<import('../model/features').FeatureBatch['layers']>; crops: Uint8Array | undefined } | null = null;
+  await p.clients[0].extract(st.image.image, st.proposals.boxes.subarray(4 * index, 4 * index + 4), { layers, crops: true, batchSize: 1 }, {
+    onBatch: (b) => {
+      out = { layers: b.layers ?? {}, crops: b.crops };
+    },
+  });
+  return out;
+}
+
+export async function modelWeights(names: WeightName[]) {
+  const p = await ensureCnn();
+  return p.clients[0].getWeights(names);
+}
