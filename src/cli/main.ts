@@ -47,7 +47,7 @@ export async function main(argv: string[], io = { stdout: (t: string) => process
   if (cmd.name === 'bench') return guard(cmd, io, () => runBench(rest, io.stdout, io.stderr));
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(rest, cmd),  options: cmd.options, allowPositionals: cmd.positionals ?? false, strict: true });
   } catch (e) {
     io.stderr(`rcnn ${cmd.name}: ${(e as Error).message}\nUsage: rcnn ${cmd.usage}\n`);
     return 2;
@@ -60,6 +60,24 @@ export async function main(argv: string[], io = { stdout: (t: string) => process
       stderr: io.stderr,
     }),
   );
+}
+
+/**
+ * util.parseArgs refuses `--score-threshold -1` (the value looks like an option); thresholds are
+ * naturally negative here, so such pairs become `--score-threshold=-1`.
+ */
+function joinNegativeValues(args: string[], cmd: Command): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith('--') ? a.slice(2) : null;
+    if (name && cmd.options[name]?.type === 'string' && i + 1 < args.length && /^-(\d|\.\d)/.test(args[i + 1])) {
+      out.push(`${a}=${args[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 /** Run a command, turning user-facing errors into a message and an exit code. */

@@ -5,9 +5,11 @@ import { proposalsCommand } from './commands/proposals';
 import { importCommand } from './commands/import';
 import { forwardCommand } from './commands/forward';
 import { trainCommand } from './commands/train';
+import { detectCommand } from './commands/detect';
+import { evalCommand } from './commands/eval';
 
 /**
  * Every sub-command of `rcnn`. A command is listed here only when it is implemented: the help
  * text never advertises something that does not exist.
  */
-export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand, importCommand, forwardCommand, trainCommand];
+export const commands: Command[] = [infoCommand, benchCommand, proposalsCommand, importCommand, forwardCommand, trainCommand, detectCommand, evalCommand];

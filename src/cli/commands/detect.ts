@@ -1,0 +1,85 @@
+import { CliError, numberOption, stringOption, type Command } from '../command';
+import { loadImageFile } from '../io';
+import { BUNDLED_MODEL_DIR } from '../defaults';
+import { selectiveSearch, DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
+import { regressAllClasses, collectDetections, scaleDetection, detectionsToJson } from '../../core/detect';
+import { nmsPerClass } from '../../core/nms';
+import { loadModelPath } from '../../model/packageNode';
+
+export const detectCommand: Command = {
+  name: 'detect',
+  summary: 'Run the whole R-CNN pipeline on one image and print the detections as JSON.',
+  usage: 'detect <image> [--model DIR] [--proposals N] [--score-threshold T] [--nms 0.3] [--no-regression]',
+  details: [
+    'Prints {"detections":[{"class","score","box":[x1,y1,x2,y2],"proposal":[...]}],"timings":{...}} with boxes in',
+    'the original image\'s pixels (continuous convention), classes in model order, best score first within a class.',
+    `  --model DIR          model package folder, .rcnn bundle or .onnx (default: the bundled model, ${BUNDLED_MODEL_DIR})`,
+    '  --proposals N        selective-search proposals kept (default 2000, as R-CNN)',
+    '  --mode fast|quality  selective-search mode (default fast)',
+    '  --seed S             ranking seed of selective search (default 1)',
+    '  --score-threshold T  drop boxes whose SVM score is below T before NMS (default 0; the R-CNN demo uses -1)',
+    '  --nms T              NMS overlap threshold: a box is removed when its IoU with a better one exceeds T (default 0.3)',
+    '  --inclusive          compute NMS areas with +1 pixel (the MATLAB release\'s convention)',
+    '  --no-regression      report proposal boxes instead of regressed ones',
+  ].join('\n'),
+  options: {
+    model: { type: 'string' },
+    proposals: { type: 'string' },
+    mode: { type: 'string' },
+    seed: { type: 'string' },
+    'score-threshold': { type: 'string' },
+    nms: { type: 'string' },
+    inclusive: { type: 'boolean' },
+    'no-regression': { type: 'boolean' },
+  },
+  positionals: true,
+  async run({ positionals, values, stdout, stderr }) {
+    if (positionals.length !== 1) throw new CliError('expected exactly one image path', 2);
+    const maxBoxes = numberOption(values, 'proposals', 2000, { min: 1, integer: true });
+    const mode = stringOption<SearchMode>(values, 'mode', 'fast', ['fast', 'quality']);
+    const seed = numberOption(values, 'seed', DEFAULT_SEED, { integer: true });
+    const scoreThreshold = numberOption(values, 'score-threshold', 0);
+    const iouThreshold = numberOption(values, 'nms', 0.3, { min: 0, max: 1 });
+    const t0 = performance.now();
+    const img = loadImageFile(positionals[0]);
+    for (const w of img.warnings) stderr(`rcnn detect: ${w}\n`);
+    const tDecode = performance.now();
+    const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
+    const pkg = await loadModelPath(modelPath);
+    if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head: it can extract features but not detect`, 1, 'Use a model trained by `rcnn train` or an imported rcnn-ilsvrc13.');
+    const { useNodeBackend } = await import('../../model/node');
+    const { RcnnModel, extractAll } = await import('../../model/features');
+    await useNodeBackend('wasm');
+    const tModel = performance.now();
+    const ss = selectiveSearch(img.image, { mode, maxBoxes, seed });
+    const tProposals = performance.now();
+    stderr(`rcnn detect: ${ss.boxes.length / 4} proposals in ${(tProposals - tModel).toFixed(0)} ms\n`);
+    const model = new RcnnModel(pkg);
+    const useRegression = !values['no-regression'] && model.hasBoxRegressor;
+    let feats;
+    try {
+      feats = await extractAll(model, img.image, { boxes: ss.boxes, pool5: false, fc7: false, svmScores: true, bboxDeltas: useRegression });
+    } finally {
+      model.dispose();
+    }
+    const tCnn = performance.now();
+    const classes = pkg.svm.classes;
+    const C = classes.length;
+    const scores = feats.svmScores!;
+    const W = img.image.width, H = img.image.height;
+    const boxes = useRegression ? regressAllClasses(ss.boxes, feats.bboxDeltas!, C, W, H) : ss.boxes;
+    const results = nmsPerClass(boxes, scores, C, { scoreThreshold, iouThreshold, convention: values.inclusive ? 'inclusive' : 'continuous' });
+    const dets = collectDetections(results, boxes, ss.boxes, scores, classes).map((d) => scaleDetection(d, img.scaleX, img.scaleY));
+    const tEnd = performance.now();
+    stdout(
+      JSON.stringify(
+        detectionsToJson(
+          dets,
+          { decode: tDecode - t0, proposals: tProposals - tModel, cnn: tCnn - tProposals, nms: tEnd - tCnn, total: tEnd - t0 },
+          { image: { width: img.originalWidth, height: img.originalHeight }, model: pkg.name, proposals: ss.boxes.length / 4, regression: useRegression },
+        ),
+      ) + '\n',
+    );
+    return 0;
+  },
+};

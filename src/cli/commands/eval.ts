@@ -1,0 +1,105 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { CliError, numberOption, stringOption, type Command } from '../command';
+import { readVocDataset, formatVocReport } from '../dataset';
+import { loadDatasetImages } from '../train/data';
+import { evaluateModel, EVAL_DEFAULTS } from '../train/evaluate';
+import { CnnPool, packRasters } from '../train/cnnPool';
+import { BUNDLED_MODEL_DIR } from '../defaults';
+import { loadModelPath } from '../../model/packageNode';
+import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';
+
+function apLines(e: DetectionEvaluation): string {
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'nan');
+  return e.perClass.map((c) => `AP ${c.name} ${fmt(c.ap)}`).join('\n') + `\nmAP ${fmt(e.map)}\n`;
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'PASCAL VOC detection AP (IoU 0.5) of a model on a VOC folder: one "AP <class> <value>" line per class, then "mAP <value>".',
+  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--metric voc2010|voc2007] [--no-regression]',
+  details: [
+    '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/)',
+    '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt)',
+    `  --model DIR       model package folder, .rcnn or .onnx (default: the bundled model)`,
+    '  --proposals N     selective-search proposals per image (default 2000)',
+    '  --metric M        voc2010: area under the interpolated precision/recall curve at all points (default);',
+    '                    voc2007: the 11-point variant',
+    '  --nms T           per-class NMS threshold (default 0.3)',
+    '  --no-regression   evaluate the proposal boxes (stdout); by default stdout has the regressed boxes and stderr',
+    '                    the other variant, as the paper reports both',
+    `  --threads N       CNN worker threads (default ${availableParallelism()})`,
+    '  --cache DIR       proposal cache (default .cache/rcnn)',
+    'Difficult objects are ignored; a detection must overlap a ground truth with IoU >= 0.5.',
+  ].join('\n'),
+  options: {
+    data: { type: 'string' },
+    split: { type: 'string' },
+    model: { type: 'string' },
+    proposals: { type: 'string' },
+    metric: { type: 'string' },
+    nms: { type: 'string' },
+    'no-regression': { type: 'boolean' },
+    threads: { type: 'string' },
+    cache: { type: 'string' },
+  },
+  async run({ values, stdout, stderr }) {
+    const say = (l: string) => stderr(`${l}\n`);
+    if (!values.data) throw new CliError('--data is required', 2);
+    const dataDir = resolve(String(values.data));
+    const metric = stringOption<ApMetric>(values, 'metric', 'voc2010', ['voc2010', 'voc2007']);
+    const proposals = numberOption(values, 'proposals', EVAL_DEFAULTS.proposals, { min: 1, integer: true });
+    const nmsThreshold = numberOption(values, 'nms', EVAL_DEFAULTS.nmsThreshold, { min: 0, max: 1 });
+    const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
+    const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
+    const pkg = await loadModelPath(modelPath);
+    if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head, so it cannot detect`, 1);
+    const classes = pkg.svm.classes;
+
+    let imageSet = existsSync(resolve(dataDir, 'ImageSets/Main/test.txt')) ? 'test' : 'trainval';
+    let ids: Set<string> | null = null;
+    if (values.split) {
+      const f = resolve(String(values.split));
+      if (!existsSync(f)) throw new CliError(`--split ${f}: no such file`);
+      ids = new Set(readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
+      imageSet = 'trainval';
+    }
+    const dataset = readVocDataset(dataDir, { imageSet, classes });
+    say(formatVocReport(dataset.report, dataDir));
+    const records = ids ? dataset.images.filter((r) => ids!.has(r.id)) : dataset.images;
+    if (ids && records.length < ids.size) say(`warning: ${ids.size - records.length} ids of the split were not found or could not be read`);
+    if (records.length === 0) throw new CliError('no images to evaluate');
+    const images = await loadDatasetImages(records, {
+      cacheDir: resolve(String(values.cache ?? '.cache/rcnn')),
+      threads,
+      log: say,
+      onProgress: (d, t) => (d % 50 === 0 || d === t) && say(`images and proposals: ${d}/${t}`),
+    });
+    const pool = new CnnPool(threads);
+    await pool.start({
+      arch: pkg.architecture,
+      weights: pkg.weights,
+      velocity: null,
+      seed: 1,
+      rasters: packRasters(images),
+      windows: null,
+      trainableLayers: [],
+      weightDecay: 0,
+      momentum: 0,
+      augment: false,
+    });
+    try {
+      const useReg = !values['no-regression'] && !!pkg.boxRegressor;
+      const e = await evaluateModel(pool, images, classes, pkg.svm, useReg || pkg.boxRegressor ? pkg.boxRegressor : undefined, { ...EVAL_DEFAULTS, proposals, nmsThreshold, metric }, say);
+      const primary = useReg && e.withRegression ? e.withRegression : e.withoutRegression;
+      const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
+      if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
+      say(`${images.length} images, ${proposals} proposals each, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
+      stdout(apLines(primary));
+    } finally {
+      await pool.dispose();
+    }
+    return 0;
+  },
+};
