@@ -134,7 +134,8 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
       fc7Dim,
       fc7: new Float32Array(total * fc7Dim),
       classes: model.svmClasses,
-      scores: C ? new Float32Array(total * C) : null,
+      // NaN until scored: NMS and the score views skip proposals the CNN has not reached yet.
+      scores: C ? new Float32Array(total * C).fill(NaN) : null,
       deltas: hasBbox ? new Float32Array(total * C * 4) : null,
       ms: 0,
       cropsPerSecond: 0,

@@ -13,6 +13,7 @@ import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
 import { WarpStage, useWarpOverlay } from './stages/WarpStage';
 import { FeaturesStage } from './stages/FeaturesStage';
 import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage';
+import { NmsStage, useNmsOverlay } from './stages/NmsStage';
 import { cancelRunning } from '../runner/pipeline';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
@@ -60,6 +61,7 @@ export function App() {
   const proposalsOverlay = useProposalsOverlay();
   const warpOverlay = useWarpOverlay();
   const detectionsOverlay = useDetectionsOverlay();
+  const nmsOverlay = useNmsOverlay();
   const status = {} as Record<StageId, StageStatus>;
   for (const s of STAGES) status[s.id] = 'pending';
   status.image = image ? 'done' : 'pending';
@@ -72,7 +74,7 @@ export function App() {
   if (model && !model.bboxClasses) status.regression = 'unavailable';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : null;
+  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : null;
   const gt = useStore((s) => s.groundTruth);
   const showGt = useStore((s) => s.showGroundTruth);
   const gtDraw = useGroundTruthDrawing();
@@ -130,6 +132,8 @@ export function App() {
             <WarpStage />
           ) : stage === 'features' ? (
             <FeaturesStage />
+          ) : stage === 'nms' ? (
+            <NmsStage />
           ) : stage === 'detections' ? (
             <DetectionsStage />
           ) : (
