@@ -83,8 +83,9 @@ export function App() {
   const draft = gtDraw.draft;
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
-      stageDraw?.(ctx, vt);
+      const drawn = stageDraw?.(ctx, vt);
       if ((showGt && gtCurrent) || draft) drawGroundTruth(ctx, vt, showGt && gtCurrent ? gtCurrent.boxes : new Float32Array(0), showGt && gtCurrent ? gtCurrent.labels : [], draft);
+      return drawn;
     },
     [stageDraw, showGt, gtCurrent, draft],
   );

@@ -2,6 +2,9 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { RgbImage } from '../core/image/raster';
 import { rgbToRgba } from '../core/image/raster';
 
+/** Boxes an overlay drew, in working-image pixels. */
+export type DrawnBoxes = ArrayLike<number>[];
+
 export interface ViewTransform {
   /** CSS pixels per working-image pixel. */
   scale: number;
@@ -12,8 +15,12 @@ export interface ViewTransform {
 
 interface Props {
   image: RgbImage;
-  /** Draws on top of the photo, in working-image coordinates (the context is already scaled). */
-  drawOverlay?: (ctx: CanvasRenderingContext2D, view: ViewTransform) => void;
+  /**
+   * Draws on top of the photo, in working-image coordinates (the context is already scaled). It
+   * may return the boxes it drew; they are exposed as data attributes so tests can check what
+   * is drawn, not just the DOM.
+   */
+  drawOverlay?: (ctx: CanvasRenderingContext2D, view: ViewTransform) => DrawnBoxes | void;
   /** Pointer position in working-image pixels (null when the pointer leaves). */
   onHover?: (p: { x: number; y: number } | null) => void;
   onClick?: (p: { x: number; y: number }) => void;
@@ -78,12 +85,15 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart,
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(photoCanvas(image), 0, 0, canvas.width, canvas.height);
+    let drawn: DrawnBoxes | void = undefined;
     if (drawOverlay) {
       ctx.save();
       ctx.setTransform(view.scale * dpr, 0, 0, view.scale * dpr, 0, 0);
-      drawOverlay(ctx, view);
+      drawn = drawOverlay(ctx, view);
       ctx.restore();
     }
+    canvas.dataset.drawnCount = drawn ? String(drawn.length) : '';
+    canvas.dataset.drawnBoxes = drawn ? JSON.stringify(drawn.map((b) => Array.from(b, (v) => Math.round(v * 10) / 10))) : '';
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [image, view.width, view.height, drawOverlay, overlayKey]);
 
@@ -147,7 +157,7 @@ export function strokeBox(ctx: CanvasRenderingContext2D, b: ArrayLike<number>, c
 
 /** What a stage draws over the photo and how it reacts to the pointer. */
 export interface StageOverlay {
-  draw: (ctx: CanvasRenderingContext2D, view: ViewTransform) => void;
+  draw: (ctx: CanvasRenderingContext2D, view: ViewTransform) => DrawnBoxes | void;
   /** Changes whenever the drawing must be redone. */
   key?: unknown;
   onHover?: (p: { x: number; y: number } | null) => void;

@@ -77,6 +77,7 @@ export function useNmsOverlay() {
         }
       }
       ctx.font = `${12 / vt.scale}px system-ui, sans-serif`;
+      const drawn: Float32Array[] = [];
       for (let k = 0; k < keepShown; k++) {
         const i = r.keep[k];
         const b = boxOf(nms, c, i);
@@ -87,7 +88,9 @@ export function useNmsOverlay() {
         ctx.fillRect(b[0], b[1], ctx.measureText(label).width + 6 / vt.scale, 15 / vt.scale);
         ctx.fillStyle = '#fff';
         ctx.fillText(label, b[0] + 3 / vt.scale, b[1] + 11 / vt.scale);
+        drawn.push(b);
       }
+      return drawn;
     },
     [nms, other, view],
   );

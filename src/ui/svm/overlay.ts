@@ -1,0 +1,99 @@
+/**
+ * What the SVM-scores stage draws on the main image: the focused class's score map (best score of
+ * the proposals covering each point), its top-k proposals labelled with their scores, and the
+ * selected proposal.
+ */
+import { useCallback } from 'react';
+import { useStore, type FeaturesResult } from '../../state/store';
+import { useSvmView } from '../../state/svmView';
+import { strokeBox, type StageOverlay, type ViewTransform } from '../ImageCanvas';
+import { paintScoreMap, scoreGridRgba, type ScoreGrid } from './scoreMap';
+import { divergingLut, maxAbsDeviation, topKByClass } from './scores';
+import { fmtScore, useScores } from './useScores';
+
+/** Score-map cells are this many working pixels wide (1/4 resolution, see scoreMap.ts). */
+export const SCORE_MAP_FACTOR = 4;
+const LUT = divergingLut(256);
+
+export interface ScoreMapImage {
+  grid: ScoreGrid;
+  canvas: HTMLCanvasElement;
+  centre: number;
+  half: number;
+  /** Painting plus colouring, ms. */
+  ms: number;
+}
+
+const cache = new WeakMap<FeaturesResult, { key: string; value: ScoreMapImage }>();
+
+/** The focused class's score map as a canvas (cached per features snapshot, class and centre). */
+export function scoreMapImage(f: FeaturesResult & { scores: Float32Array; classes: string[] }, cls: number, centre: number, width: number, height: number): ScoreMapImage {
+  const key = `${cls}:${centre}:${f.done}:${width}x${height}`;
+  const hit = cache.get(f);
+  if (hit && hit.key === key) return hit.value;
+  const t0 = performance.now();
+  const C = f.classes.length;
+  const grid = paintScoreMap(f.proposals.boxes, f.scores, C, cls, f.computed, width, height, SCORE_MAP_FACTOR);
+  const half = maxAbsDeviation(f.scores, C, centre, f.computed, cls);
+  const canvas = hit?.value.canvas ?? document.createElement('canvas');
+  canvas.width = grid.width;
+  canvas.height = grid.height;
+  canvas.getContext('2d')!.putImageData(new ImageData(scoreGridRgba(grid, LUT, centre, half, 150), grid.width, grid.height), 0, 0);
+  const value = { grid, canvas, centre, half, ms: performance.now() - t0 };
+  cache.set(f, { key, value });
+  return value;
+}
+
+/** A score label on a filled tab above the box (inside it when the box touches the top). */
+function label(ctx: CanvasRenderingContext2D, b: ArrayLike<number>, text: string, vt: ViewTransform, bg: string) {
+  const th = 16 / vt.scale;
+  const tw = ctx.measureText(text).width + 8 / vt.scale;
+  const y = b[1] >= th ? b[1] - th : b[1];
+  ctx.fillStyle = bg;
+  ctx.fillRect(b[0], y, tw, th);
+  ctx.fillStyle = '#000';
+  ctx.fillText(text, b[0] + 4 / vt.scale, y + 12 / vt.scale);
+}
+
+export function useSvmOverlay(): StageOverlay {
+  const info = useScores();
+  const image = useStore((s) => s.image);
+  const selected = useStore((s) => s.selectedProposal);
+  const showScoreMap = useSvmView((s) => s.showScoreMap);
+  const showTopK = useSvmView((s) => s.showTopK);
+  const k = useSvmView((s) => s.topK);
+  const f = info?.features;
+  const cls = info?.cls ?? 0;
+  const centre = info?.centre ?? 0;
+  const draw = useCallback(
+    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+      if (!f || !image) return;
+      const W = image.image.width, H = image.image.height;
+      const C = f.classes.length;
+      if (showScoreMap) {
+        const m = scoreMapImage(f, cls, centre, W, H);
+        ctx.imageSmoothingEnabled = true;
+        ctx.drawImage(m.canvas, 0, 0, m.grid.width * SCORE_MAP_FACTOR, m.grid.height * SCORE_MAP_FACTOR);
+      }
+      const boxes = f.proposals.boxes;
+      ctx.font = `600 ${12 / vt.scale}px system-ui, sans-serif`;
+      if (showTopK) {
+        const top = topKByClass(f.scores, C, cls, k, f.computed);
+        // Worst first so the best box and its label end up on top.
+        for (let r = top.length - 1; r >= 0; r--) {
+          const i = top[r];
+          const b = boxes.subarray(4 * i, 4 * i + 4);
+          strokeBox(ctx, b, '#FFFFFF', r === 0 ? 3 : 2, vt);
+          label(ctx, b, `${r + 1}. ${fmtScore(f.scores[i * C + cls])}`, vt, '#FFFFFF');
+        }
+      }
+      if (selected !== null && selected < f.total) {
+        const b = boxes.subarray(4 * selected, 4 * selected + 4);
+        strokeBox(ctx, b, '#F0E442', 3, vt, [8, 4]);
+        label(ctx, b, `#${selected + 1} ${f.computed[selected] ? fmtScore(f.scores[selected * C + cls]) : 'not scored'}`, vt, '#F0E442');
+      }
+    },
+    [f, image, cls, centre, showScoreMap, showTopK, k, selected],
+  );
+  return { draw, key: draw };
+}
