@@ -14,6 +14,8 @@ import { WarpStage, useWarpOverlay } from './stages/WarpStage';
 import { FeaturesStage } from './stages/FeaturesStage';
 import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage';
 import { NmsStage, useNmsOverlay } from './stages/NmsStage';
+import { SvmStage, useSvmOverlay } from './stages/SvmStage';
+import { RegressionStage, useRegressionOverlay } from './stages/RegressionStage';
 import { cancelRunning } from '../runner/pipeline';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
@@ -62,6 +64,8 @@ export function App() {
   const warpOverlay = useWarpOverlay();
   const detectionsOverlay = useDetectionsOverlay();
   const nmsOverlay = useNmsOverlay();
+  const svmOverlay = useSvmOverlay();
+  const regressionOverlay = useRegressionOverlay();
   const status = {} as Record<StageId, StageStatus>;
   for (const s of STAGES) status[s.id] = 'pending';
   status.image = image ? 'done' : 'pending';
@@ -74,7 +78,7 @@ export function App() {
   if (model && !model.bboxClasses) status.regression = 'unavailable';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : null;
+  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : stage === 'svm' ? svmOverlay : stage === 'regression' ? regressionOverlay : null;
   const gt = useStore((s) => s.groundTruth);
   const showGt = useStore((s) => s.showGroundTruth);
   const gtDraw = useGroundTruthDrawing();
@@ -133,6 +137,10 @@ export function App() {
             <WarpStage />
           ) : stage === 'features' ? (
             <FeaturesStage />
+          ) : stage === 'svm' ? (
+            <SvmStage />
+          ) : stage === 'regression' ? (
+            <RegressionStage />
           ) : stage === 'nms' ? (
             <NmsStage />
           ) : stage === 'detections' ? (

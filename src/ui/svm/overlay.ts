@@ -6,7 +6,7 @@
 import { useCallback } from 'react';
 import { useStore, type FeaturesResult } from '../../state/store';
 import { useSvmView } from '../../state/svmView';
-import { strokeBox, type StageOverlay, type ViewTransform } from '../ImageCanvas';
+import { strokeBox, type DrawnBoxes, type StageOverlay, type ViewTransform } from '../ImageCanvas';
 import { paintScoreMap, scoreGridRgba, type ScoreGrid } from './scoreMap';
 import { divergingLut, maxAbsDeviation, topKByClass } from './scores';
 import { fmtScore, useScores } from './useScores';
@@ -66,8 +66,9 @@ export function useSvmOverlay(): StageOverlay {
   const cls = info?.cls ?? 0;
   const centre = info?.centre ?? 0;
   const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+    (ctx: CanvasRenderingContext2D, vt: ViewTransform): DrawnBoxes | void => {
       if (!f || !image) return;
+      const drawn: DrawnBoxes = [];
       const W = image.image.width, H = image.image.height;
       const C = f.classes.length;
       if (showScoreMap) {
@@ -84,14 +85,17 @@ export function useSvmOverlay(): StageOverlay {
           const i = top[r];
           const b = boxes.subarray(4 * i, 4 * i + 4);
           strokeBox(ctx, b, '#FFFFFF', r === 0 ? 3 : 2, vt);
+          drawn.push(b);
           label(ctx, b, `${r + 1}. ${fmtScore(f.scores[i * C + cls])}`, vt, '#FFFFFF');
         }
       }
       if (selected !== null && selected < f.total) {
         const b = boxes.subarray(4 * selected, 4 * selected + 4);
         strokeBox(ctx, b, '#F0E442', 3, vt, [8, 4]);
+        drawn.push(b);
         label(ctx, b, `#${selected + 1} ${f.computed[selected] ? fmtScore(f.scores[selected * C + cls]) : 'not scored'}`, vt, '#F0E442');
       }
+      return drawn;
     },
     [f, image, cls, centre, showScoreMap, showTopK, k, selected],
   );
