@@ -234,7 +234,7 @@ function StrategyControls() {
         </label>
         <label>
           Keep top{' '}
-          <input type="number" value={params.maxBoxes} min={1} max={20000} step={100} style={{ width: 80 }} onChange={(e) => set({ maxBoxes: Math.min(20000, Math.max(1, Math.round(Number(e.target.value) || 2000))) })} />
+          <input type="number" value={params.maxBoxes} min={1} max={20000} step={100} style={{ width: 80 }} data-testid="ss-max" onChange={(e) => set({ maxBoxes: Math.min(20000, Math.max(1, Math.round(Number(e.target.value) || 2000))) })} />
         </label>
       </div>
     </fieldset>
