@@ -64,16 +64,16 @@ export function toLoadedImage(p: PreparedImage, name: string, source: LoadedImag
   };
 }
 
-export const SAMPLES = [
-  { file: 'apple.jpg', label: 'Apple' },
-  { file: 'orange.jpg', label: 'Orange' },
-  { file: 'fruits.jpg', label: 'Fruit bowl' },
+export const SAMPLES: ReadonlyArray<{ file: string; label: string; annotation?: string }> = [
+  { file: 'apple.jpg', label: 'Apple', annotation: 'annotations/apple.xml' },
+  { file: 'orange.jpg', label: 'Orange', annotation: 'annotations/orange.xml' },
+  { file: 'fruits.jpg', label: 'Fruit bowl', annotation: 'annotations/fruits.xml' },
   { file: 'dog.jpg', label: 'Dog, bicycle, truck' },
   { file: 'horses.jpg', label: 'Horses' },
   { file: 'person.jpg', label: 'Person, dog, horse' },
   { file: 'eagle.jpg', label: 'Eagle' },
   { file: 'giraffe.jpg', label: 'Giraffe, zebra' },
-] as const;
+];
 
 export function sampleUrl(file: string): string {
   return `${import.meta.env.BASE_URL}samples/${file}`;

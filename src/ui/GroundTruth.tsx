@@ -1,6 +1,16 @@
 import { useCallback, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruth';
+import { SAMPLES, sampleUrl } from '../runner/imageLoader';
+
+async function loadSampleAnnotation(path: string): Promise<void> {
+  const res = await fetch(sampleUrl(path));
+  if (!res.ok) {
+    useStore.getState().pushMessage({ kind: 'error', text: `Could not load ${path} (HTTP ${res.status}).` });
+    return;
+  }
+  await loadVocAnnotation(new File([await res.text()], path.split('/').pop()!, { type: 'application/xml' }));
+}
 import type { ViewTransform } from './ImageCanvas';
 
 /** Known class names to offer when drawing (the fruit-animals classes; a loaded model adds its own). */
@@ -72,6 +82,7 @@ export function GroundTruthEditor() {
   const setShow = useStore((s) => s.setShowGroundTruth);
   const xmlRef = useRef<HTMLInputElement>(null);
   const current = gt && image && gt.imageKey === image.key ? gt : null;
+  const sample = image?.source === 'sample' ? SAMPLES.find((x) => x.file === image.name && x.annotation) : undefined;
   return (
     <section aria-labelledby="gt-heading">
       <h3 id="gt-heading">Ground truth (optional)</h3>
@@ -95,6 +106,11 @@ export function GroundTruthEditor() {
         <button className="btn" onClick={() => xmlRef.current?.click()} disabled={!image}>
           Load VOC XML…
         </button>
+        {sample && (
+          <button className="btn" onClick={() => void loadSampleAnnotation(sample.annotation!)} data-testid="gt-sample">
+            Load this sample's boxes
+          </button>
+        )}
         <input
           ref={xmlRef}
           type="file"
