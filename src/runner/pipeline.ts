@@ -7,7 +7,7 @@ import { createBrowserProposalPool, type ProposalPool } from './proposalPool';
 import { useStore, type ProposalParams, type ProposalsResult } from '../state/store';
 import { onNewImage } from './loadImage';
 import type { SelectiveSearchOptions } from '../core/selectiveSearch/types';
-import { runsFromOptions } from '../core/selectiveSearch/plan';
+import { runsFromOptions, segmentationKey } from '../core/selectiveSearch/plan';
 
 let proposalPool: ProposalPool | null = null;
 let current: AbortController | null = null;
@@ -55,6 +55,19 @@ export function searchOptions(p: ProposalParams): SelectiveSearchOptions {
   return { ...base, mode: p.mode };
 }
 
+function firstPerSegmentation(opts: SelectiveSearchOptions): number[] {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  runsFromOptions(opts).forEach((spec, i) => {
+    const k = segmentationKey(spec);
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(i);
+    }
+  });
+  return out;
+}
+
 export function proposalsUpToDate(): boolean {
   const s = useStore.getState();
   return !!s.image && !!s.proposals && s.proposals.imageKey === s.image.key && JSON.stringify(s.proposals.params) === JSON.stringify(s.proposalParams);
@@ -75,8 +88,8 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
     const r = await pool().run(img.image, {
       ...opts,
       signal: ctl.signal,
-      // Every run's base segmentation, for the segmentation map and the merge replay.
-      labelsFor: runsFromOptions(opts).map((_, i) => i),
+      // One base segmentation per (colour space, k): runs that share it share the labels.
+      labelsFor: firstPerSegmentation(opts),
       onProgress: (p) => {
         if (ctl.signal.aborted) return;
         useStore.getState().setProgress({
@@ -90,6 +103,11 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
       },
     });
     if (ctl.signal.aborted || useStore.getState().image?.key !== img.key) return null;
+    const byKey = new Map<string, Int32Array>();
+    r.runs.forEach((run, i) => run.labels && byKey.set(segmentationKey(r.specs[i]), run.labels));
+    r.runs.forEach((run, i) => {
+      if (!run.labels) run.labels = byKey.get(segmentationKey(r.specs[i]));
+    });
     const result: ProposalsResult = {
       imageKey: img.key,
       params,
