@@ -101,6 +101,8 @@ export interface ReadVocOptions {
   imageSet?: string;
   /** Class list (its order fixes the class indices). Default: every class name found, sorted. */
   classes?: readonly string[];
+  /** Only these ids (e.g. an evaluation split); the others are not read at all. */
+  ids?: ReadonlySet<string>;
   /** Throw at the first broken file instead of skipping it. */
   strict?: boolean;
   /** Boxes narrower or shorter than this after clipping are dropped. Default 1 px. */
@@ -157,6 +159,14 @@ export function readVocDataset(root: string, opts: ReadVocOptions = {}): VocData
     warnings.push(`${setPath} not found: using all ${ids.length} annotations in ${join(root, 'Annotations')}`);
   } else {
     throw new CliError(`${setPath}: no such image set`);
+  }
+
+  if (opts.ids) {
+    const listed = new Set(ids);
+    const missing = [...opts.ids].filter((id) => !listed.has(id));
+    // Ids of the split that the image set does not list are still read when their files exist.
+    ids = [...ids.filter((id) => opts.ids!.has(id)), ...missing.filter((id) => existsSync(join(root, 'Annotations', `${id}.xml`)))];
+    if (missing.length) warnings.push(`${missing.length} ids of the split are not in ${imageSet}.txt`);
   }
 
   // First pass: annotations (cheap), so the class list is known before ground truth is built.

@@ -65,7 +65,7 @@ export const evalCommand: Command = {
       ids = new Set(readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
       imageSet = 'trainval';
     }
-    const dataset = readVocDataset(dataDir, { imageSet, classes });
+    const dataset = readVocDataset(dataDir, { imageSet, classes, ids: ids ?? undefined });
     say(formatVocReport(dataset.report, dataDir));
     const records = ids ? dataset.images.filter((r) => ids!.has(r.id)) : dataset.images;
     if (ids && records.length < ids.size) say(`warning: ${ids.size - records.length} ids of the split were not found or could not be read`);
