@@ -43,6 +43,7 @@ export const trainCommand: Command = {
     '  --max-images N    use only the first N images (quick runs)',
     `  --threads N       CNN worker threads (default ${availableParallelism()})`,
     '  --cache DIR       proposal cache (default .cache/rcnn)',
+    '  --checkpoint-every N  save weights and momentum every N iterations (default 200); a rerun resumes there',
     '  --seed S          seed of the split, initialisation and sampling (default 1)',
   ].join('\n'),
   options: {
@@ -62,6 +63,7 @@ export const trainCommand: Command = {
     threads: { type: 'string' },
     cache: { type: 'string' },
     seed: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
   },
   async run({ values, stderr, stdout }) {
     const say = (l: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -145,6 +147,8 @@ export const trainCommand: Command = {
         strategy,
         seed,
         threads,
+        checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),
+        evalEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.evalEvery, { min: 1, integer: true }),
       };
       say(`fine-tuning ${base ? 'from ' + (values.init ?? 'the existing model') : 'from scratch'}: ${arch.conv.conv1.filters}/${arch.conv.conv2.filters}/${arch.conv.conv3.filters}/${arch.conv.conv4.filters}/${arch.conv.conv5.filters} filters, fc ${arch.fc6}, ${iterations} iterations (${(iterations / itersPerEpoch).toFixed(1)} epochs of ${itersPerEpoch}), lr ${o.baseLr}, layers ${STRATEGY_LAYERS[strategy].join(',')}`);
       const ft = await fineTune(arch, classes, train, val, weights, o, outDir, say);

@@ -163,7 +163,7 @@ export async function fineTune(
         pick(trainWin.fg, o.positivesPerBatch);
         pick(trainWin.bg, o.backgroundPerBatch);
       }
-      say(`resuming fine-tuning from the checkpoint at iteration ${start}`);
+      say(start >= o.iterations ? `fine-tuning already finished (checkpoint at iteration ${start}): reusing its weights` : `resuming fine-tuning from the checkpoint at iteration ${start}`);
     } else {
       say('a checkpoint exists but was made with other settings: starting over');
     }
@@ -221,7 +221,10 @@ export async function fineTune(
             ` | ${(avg / 1000).toFixed(2)} s/it, ETA ${formatEta(eta)}`,
         );
       }
-      if ((it + 1) % o.checkpointEvery === 0 && !last) await saveCheckpoint(pool, arch, classes, ckDir, { iteration: it + 1, log, optionsKey });
+      if ((it + 1) % o.checkpointEvery === 0 || last) {
+        await saveCheckpoint(pool, arch, classes, ckDir, { iteration: it + 1, log, optionsKey });
+        say(`checkpoint saved at iteration ${it + 1}`);
+      }
     }
     const state = await pool.state();
     return {

@@ -1,0 +1,117 @@
+/**
+ * The training pipeline end to end on a tiny synthetic VOC dataset, through the real CLI in a
+ * child process: interrupted fine-tuning resumes from its checkpoint, the SVM and box-regression
+ * stages produce heads, and the resulting package works with `rcnn eval` and `rcnn detect`.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/rcnn.mjs');
+
+/** Noisy background with one red and/or one blue rectangle; returns the PNG and its boxes. */
+function makeImage(seed: number): { png: Uint8Array; objects: Array<{ name: string; box: number[] }> } {
+  const W = 160, H = 120;
+  let s = seed * 7919 + 1;
+  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+  const data = new Uint8Array(W * H * 3);
+  for (let i = 0; i < data.length; i++) data[i] = 90 + rnd() * 60;
+  const objects: Array<{ name: string; box: number[] }> = [];
+  const put = (name: string, rgb: number[]) => {
+    const w = 40 + Math.floor(rnd() * 30), h = 35 + Math.floor(rnd() * 25);
+    const x = Math.floor(rnd() * (W - w)), y = Math.floor(rnd() * (H - h));
+    for (let yy = y; yy < y + h; yy++) for (let xx = x; xx < x + w; xx++) data.set(rgb, 3 * (yy * W + xx));
+    objects.push({ name, box: [x + 1, y + 1, x + w, y + h] }); // VOC 1-based inclusive
+  };
+  if (seed % 3 !== 1) put('red', [220, 30, 30]);
+  if (seed % 3 !== 0) put('blue', [30, 40, 220]);
+  return { png: encodePng({ width: W, height: H, data, channels: 3 }), objects };
+}
+
+function makeDataset(dir: string, n: number): void {
+  for (const d of ['JPEGImages', 'Annotations', 'ImageSets/Main']) mkdirSync(join(dir, d), { recursive: true });
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `img_${i}`;
+    ids.push(id);
+    const { png, objects } = makeImage(i);
+    // PNG bytes under a .jpg name, and a 0 x 0 size, as in the real dataset.
+    writeFileSync(join(dir, 'JPEGImages', `${id}.jpg`), png);
+    writeFileSync(
+      join(dir, 'Annotations', `${id}.xml`),
+      `<annotation><filename>${id}.jpg</filename><size><width>0</width><height>0</height><depth>3</depth></size>${objects
+        .map((o) => `<object><name>${o.name}</name><difficult>0</difficult><bndbox><xmin>${o.box[0]}</xmin><ymin>${o.box[1]}</ymin><xmax>${o.box[2]}</xmax><ymax>${o.box[3]}</ymax></bndbox></object>`)
+        .join('')}</annotation>`,
+    );
+  }
+  writeFileSync(join(dir, 'ImageSets/Main/trainval.txt'), ids.join('\n') + '\n');
+}
+
+/** Run the CLI; optionally kill it as soon as stderr shows `killOn`. */
+function runCli(args: string[], killOn?: string): Promise<{ code: number | null; stderr: string; stdout: string; killed: boolean }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', [CLI, ...args], { cwd: ROOT });
+    let stderr = '';
+    let stdout = '';
+    let killed = false;
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => {
+      stderr += d;
+      if (killOn && !killed && stderr.includes(killOn)) {
+        killed = true;
+        p.kill('SIGKILL');
+      }
+    });
+    p.on('close', (code) => resolve({ code, stderr, stdout, killed }));
+  });
+}
+
+describe('rcnn train on a tiny dataset', () => {
+  it('resumes after an interruption, trains the heads, and the model evaluates and detects', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'rcnn-train-'));
+    const data = join(tmp, 'voc');
+    const out = join(tmp, 'model');
+    makeDataset(data, 9);
+    const args = ['train', '--data', data, '--out', out, '--width', '0.1', '--iterations', '6', '--checkpoint-every', '2',
+      '--svm-proposals', '60', '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3'];
+
+    const first = await runCli(args, 'checkpoint saved at iteration 2');
+    expect(first.killed).toBe(true);
+    expect(existsSync(join(out, 'checkpoint', 'state.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).iteration).toBe(2);
+
+    const second = await runCli(args);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain('resuming fine-tuning from the checkpoint at iteration 2');
+    expect(second.stderr).toMatch(/cnn 6\/6/);
+    expect(second.stderr).not.toMatch(/cnn 2\/6/); // iterations before the checkpoint are not redone
+    expect(second.stderr).toContain('files whose extension does not match');
+
+    const manifest = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    expect(manifest.svm.classes).toEqual(['blue', 'red']);
+    expect(manifest.boxRegressor.classes).toEqual(['blue', 'red']);
+    expect(manifest.classes).toEqual(['background', 'blue', 'red']);
+    const log = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
+    expect(log.finetuneLog.map((e: { iteration: number }) => e.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Number.isFinite(log.validation.mapWithout)).toBe(true);
+    expect(existsSync(join(out, 'loss-curve.svg'))).toBe(true);
+
+    const ev = execFileSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = ev.trim().split('\n');
+    expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
+    for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
+
+    const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    expect(det.image).toEqual({ width: 160, height: 120 });
+    expect(det.detections.length).toBeGreaterThan(0);
+    for (const d of det.detections) {
+      expect(['blue', 'red']).toContain(d.class);
+      expect(d.box[0]).toBeGreaterThanOrEqual(0);
+      expect(d.box[2]).toBeLessThanOrEqual(160);
+    }
+  }, 600_000);
+});
