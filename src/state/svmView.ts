@@ -12,6 +12,10 @@ export interface SvmViewState {
   /** Colour scales centre at the score threshold or at 0 (the SVM's decision boundary). */
   centreAt: 'threshold' | 'zero';
   showScoreMap: boolean;
+  /** Score map on a sequential scale stretched to the class's own score range. */
+  stretchMap: boolean;
+  /** Score-map cell under the pointer on the main image: the proposal giving its score (null: none). */
+  mapHover: { proposal: number; score: number } | null;
   showTopK: boolean;
   /** Top-k boxes of the class drawn in the SVM stage. */
   topK: number;
@@ -29,6 +33,8 @@ export const useSvmView = create<SvmViewState>()((set) => ({
   sortBy: null,
   centreAt: 'threshold',
   showScoreMap: true,
+  stretchMap: false,
+  mapHover: null,
   showTopK: true,
   topK: 5,
   regTopK: 5,

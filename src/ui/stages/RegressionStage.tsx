@@ -13,7 +13,8 @@ import '../svm/svm.css';
 
 export { useRegressionOverlay } from '../regression/overlay';
 
-const signed = (v: number, d = 3) => (v < 0 ? '−' : '+') + Math.abs(v).toFixed(d);
+/** Signed, with enough digits that a small but nonzero delta does not read as zero. */
+const signed = (v: number) => (v < 0 ? '−' : '+') + (v !== 0 && Math.abs(v) < 5e-4 ? Math.abs(v).toExponential(1) : Math.abs(v).toFixed(3));
 const fmtIou = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '–');
 
 /** Animates the blend from the proposal to the regressed box (instant with reduced motion). */

@@ -57,12 +57,12 @@ function ThresholdControls({ info }: { info: ScoreInfo }) {
         testId="svm-threshold"
       />
       <div className="radio-row" role="radiogroup" aria-label="Centre the colour scales at">
-        <span className="muted small">Colours centred at</span>
+        <span className="muted small">White (the colour scales' centre) at</span>
         <label className="small">
-          <input type="radio" checked={centreAt === 'threshold'} onChange={() => set({ centreAt: 'threshold' })} /> the threshold
+          <input type="radio" name="svm-centre" checked={centreAt === 'threshold'} onChange={() => set({ centreAt: 'threshold' })} /> the threshold
         </label>
         <label className="small">
-          <input type="radio" checked={centreAt === 'zero'} onChange={() => set({ centreAt: 'zero' })} /> 0 (the SVM's boundary)
+          <input type="radio" name="svm-centre" checked={centreAt === 'zero'} onChange={() => set({ centreAt: 'zero' })} /> 0
         </label>
       </div>
     </>
@@ -96,7 +96,7 @@ export function SvmStage() {
   let above = 0;
   for (let k = 0; k < column.length; k++) if (column[k] >= threshold) above++;
   const best = topKByClass(f.scores, C, cls, 1, f.computed)[0];
-  const map = view.showScoreMap ? scoreMapImage(f, cls, centre, image.image.width, image.image.height) : null;
+  const map = view.showScoreMap ? scoreMapImage(f, cls, centre, view.stretchMap, image.image.width, image.image.height) : null;
   const centreLabel = view.centreAt === 'threshold' ? 'threshold' : 'boundary';
   const scored = f.done;
 
@@ -196,9 +196,34 @@ export function SvmStage() {
       </label>
       {map && (
         <>
-          <ScoreLegend centre={map.centre} half={map.half} centreLabel={centreLabel} emptyLabel="no proposal covers it (photo shows through)" testId="scoremap-legend" />
+          <label className="check small svm-indent">
+            <input type="checkbox" checked={view.stretchMap} onChange={(e) => view.set({ stretchMap: e.target.checked })} data-testid="svm-stretch-map" />
+            Stretch its colours to this class's own score range (shows where the relatively best boxes are when all scores sit below the threshold)
+          </label>
+          <ScoreLegend
+            centre={map.centre}
+            half={map.half}
+            kind={map.kind}
+            centreLabel={centreLabel}
+            emptyLabel="no proposal covers it (the photo shows through)"
+            testId="scoremap-legend"
+          />
+          <p className="small svm-hover" aria-live="polite" data-testid="scoremap-hover">
+            {view.mapHover && view.mapHover.proposal < f.total ? (
+              <>
+                Under the pointer: best {className} score <strong>{fmtScore(view.mapHover.score)}</strong>, from{' '}
+                <button className="link" onClick={() => select(view.mapHover!.proposal)}>
+                  proposal #{view.mapHover.proposal + 1}
+                </button>{' '}
+                (dotted pink).
+              </>
+            ) : (
+              <span className="muted">Point at the image to see which proposal gives the score there.</span>
+            )}
+          </p>
           <div className="muted small" data-testid="scoremap-time">
-            {map.grid.width} × {map.grid.height} cells from {scored} proposals in {map.ms.toFixed(1)} ms.
+            {map.grid.width} × {map.grid.height} cells from {scored} proposals: painted in {map.paintMs.toFixed(1)} ms, coloured in{' '}
+            {(map.ms - map.paintMs).toFixed(1)} ms.
           </div>
         </>
       )}

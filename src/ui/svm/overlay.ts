@@ -1,45 +1,59 @@
 /**
  * What the SVM-scores stage draws on the main image: the focused class's score map (best score of
- * the proposals covering each point), its top-k proposals labelled with their scores, and the
- * selected proposal.
+ * the proposals covering each point), its top-k proposals labelled with their scores, the selected
+ * proposal, and the proposal behind the score map under the pointer.
  */
 import { useCallback } from 'react';
 import { useStore, type FeaturesResult } from '../../state/store';
 import { useSvmView } from '../../state/svmView';
 import { strokeBox, type DrawnBoxes, type StageOverlay, type ViewTransform } from '../ImageCanvas';
 import { paintScoreMap, scoreGridRgba, type ScoreGrid } from './scoreMap';
-import { divergingLut, maxAbsDeviation, topKByClass } from './scores';
+import { classRanges, divergingLut, maxAbsDeviation, sequentialLut, topKByClass } from './scores';
 import { fmtScore, useScores } from './useScores';
 
 /** Score-map cells are this many working pixels wide (1/4 resolution, see scoreMap.ts). */
 export const SCORE_MAP_FACTOR = 4;
-const LUT = divergingLut(256);
+const DIVERGING = divergingLut(256);
+const SEQUENTIAL = sequentialLut(256);
+
+type Scored = FeaturesResult & { scores: Float32Array; classes: string[] };
 
 export interface ScoreMapImage {
   grid: ScoreGrid;
   canvas: HTMLCanvasElement;
+  /** Diverging around `centre`, or sequential over the class's range [centre - half, centre + half]. */
+  kind: 'diverging' | 'sequential';
   centre: number;
   half: number;
-  /** Painting plus colouring, ms. */
+  /** Painting the grid, and painting plus colouring, ms. */
+  paintMs: number;
   ms: number;
 }
 
 const cache = new WeakMap<FeaturesResult, { key: string; value: ScoreMapImage }>();
 
-/** The focused class's score map as a canvas (cached per features snapshot, class and centre). */
-export function scoreMapImage(f: FeaturesResult & { scores: Float32Array; classes: string[] }, cls: number, centre: number, width: number, height: number): ScoreMapImage {
-  const key = `${cls}:${centre}:${f.done}:${width}x${height}`;
+/** The focused class's score map as a canvas (cached per features snapshot, class and scale). */
+export function scoreMapImage(f: Scored, cls: number, centre: number, stretch: boolean, width: number, height: number): ScoreMapImage {
+  const key = `${cls}:${centre}:${stretch}:${f.done}:${width}x${height}`;
   const hit = cache.get(f);
   if (hit && hit.key === key) return hit.value;
   const t0 = performance.now();
   const C = f.classes.length;
   const grid = paintScoreMap(f.proposals.boxes, f.scores, C, cls, f.computed, width, height, SCORE_MAP_FACTOR);
-  const half = maxAbsDeviation(f.scores, C, centre, f.computed, cls);
+  let kind: ScoreMapImage['kind'] = 'diverging', c = centre, half: number;
+  if (stretch) {
+    const r = classRanges(f.scores, C, f.computed);
+    const lo = r.min[cls], hi = r.max[cls];
+    kind = 'sequential';
+    c = Number.isFinite(lo) ? (lo + hi) / 2 : 0;
+    half = hi > lo ? (hi - lo) / 2 : 1;
+  } else half = maxAbsDeviation(f.scores, C, centre, f.computed, cls);
   const canvas = hit?.value.canvas ?? document.createElement('canvas');
   canvas.width = grid.width;
   canvas.height = grid.height;
-  canvas.getContext('2d')!.putImageData(new ImageData(scoreGridRgba(grid, LUT, centre, half, 150), grid.width, grid.height), 0, 0);
-  const value = { grid, canvas, centre, half, ms: performance.now() - t0 };
+  const rgba = scoreGridRgba(grid, kind === 'diverging' ? DIVERGING : SEQUENTIAL, c, half, 150);
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, grid.width, grid.height), 0, 0);
+  const value = { grid, canvas, kind, centre: c, half, paintMs: grid.ms, ms: performance.now() - t0 };
   cache.set(f, { key, value });
   return value;
 }
@@ -60,8 +74,10 @@ export function useSvmOverlay(): StageOverlay {
   const image = useStore((s) => s.image);
   const selected = useStore((s) => s.selectedProposal);
   const showScoreMap = useSvmView((s) => s.showScoreMap);
+  const stretch = useSvmView((s) => s.stretchMap);
   const showTopK = useSvmView((s) => s.showTopK);
   const k = useSvmView((s) => s.topK);
+  const mapHover = useSvmView((s) => s.mapHover);
   const f = info?.features;
   const cls = info?.cls ?? 0;
   const centre = info?.centre ?? 0;
@@ -72,7 +88,7 @@ export function useSvmOverlay(): StageOverlay {
       const W = image.image.width, H = image.image.height;
       const C = f.classes.length;
       if (showScoreMap) {
-        const m = scoreMapImage(f, cls, centre, W, H);
+        const m = scoreMapImage(f, cls, centre, stretch, W, H);
         ctx.imageSmoothingEnabled = true;
         ctx.drawImage(m.canvas, 0, 0, m.grid.width * SCORE_MAP_FACTOR, m.grid.height * SCORE_MAP_FACTOR);
       }
@@ -95,9 +111,29 @@ export function useSvmOverlay(): StageOverlay {
         drawn.push(b);
         label(ctx, b, `#${selected + 1} ${f.computed[selected] ? fmtScore(f.scores[selected * C + cls]) : 'not scored'}`, vt, '#F0E442');
       }
+      if (showScoreMap && mapHover && mapHover.proposal < f.total && mapHover.proposal !== selected) {
+        strokeBox(ctx, boxes.subarray(4 * mapHover.proposal, 4 * mapHover.proposal + 4), '#CC79A7', 2.5, vt, [3, 3]);
+      }
       return drawn;
     },
-    [f, image, cls, centre, showScoreMap, showTopK, k, selected],
+    [f, image, cls, centre, stretch, showScoreMap, showTopK, k, selected, mapHover],
   );
-  return { draw, key: draw };
+  const onHover = useCallback(
+    (p: { x: number; y: number } | null) => {
+      const view = useSvmView.getState();
+      let next: { proposal: number; score: number } | null = null;
+      if (p && f && image && view.showScoreMap) {
+        const m = scoreMapImage(f, cls, centre, view.stretchMap, image.image.width, image.image.height);
+        const gx = Math.floor(p.x / SCORE_MAP_FACTOR), gy = Math.floor(p.y / SCORE_MAP_FACTOR);
+        if (gx >= 0 && gy >= 0 && gx < m.grid.width && gy < m.grid.height) {
+          const i = m.grid.index[gy * m.grid.width + gx];
+          if (i >= 0) next = { proposal: i, score: m.grid.values[gy * m.grid.width + gx] };
+        }
+      }
+      const cur = view.mapHover;
+      if ((cur?.proposal ?? -1) !== (next?.proposal ?? -1)) view.set({ mapHover: next });
+    },
+    [f, image, cls, centre],
+  );
+  return { draw, key: draw, onHover };
 }

@@ -48,6 +48,12 @@ describe('score map painter', () => {
         const ref = scoreMapReference(boxes, scores, C, c, null, W, H, f);
         expect(got.width * got.height).toBe(ref.length);
         expect(Array.from(got.values)).toEqual(Array.from(ref));
+        // The recorded proposal covers the cell and has the cell's score.
+        for (let k = 0; k < got.values.length; k++) {
+          const i = got.index[k];
+          if (got.values[k] === -Infinity) expect(i).toBe(-1);
+          else expect(scores[i * C + c]).toBe(got.values[k]);
+        }
         expect(Array.from(scoreMapOverwrite(boxes, scores, C, c, null, W, H, f))).toEqual(Array.from(ref));
       }
     }
@@ -73,7 +79,7 @@ describe('score map painter', () => {
 
   it('colours cells on the diverging table and leaves uncovered cells transparent', () => {
     const lut = divergingLut(256);
-    const g = { width: 3, height: 1, factor: 1, values: new Float32Array([-Infinity, -2, 2]), ms: 0 };
+    const g = { width: 3, height: 1, factor: 1, values: new Float32Array([-Infinity, -2, 2]), index: new Int32Array([-1, 0, 1]), ms: 0 };
     const px = scoreGridRgba(g, lut, 0, 2, 200);
     expect(Array.from(px.subarray(0, 4))).toEqual([0, 0, 0, 0]);
     expect(Array.from(px.subarray(4, 8))).toEqual([33, 102, 172, 200]);

@@ -22,6 +22,8 @@ export interface ScoreGrid {
   factor: number;
   /** Best score per cell, row-major; -Infinity where no scored proposal covers the cell. */
   values: Float32Array;
+  /** The proposal giving each cell its score (-1 where none covers it). */
+  index: Int32Array;
   /** Milliseconds the painting took. */
   ms: number;
 }
@@ -51,6 +53,7 @@ export function paintScoreMap(
   const W = Math.max(1, Math.ceil(imageWidth / factor));
   const H = Math.max(1, Math.ceil(imageHeight / factor));
   const values = new Float32Array(W * H).fill(-Infinity);
+  const index = new Int32Array(W * H).fill(-1);
   const n = boxes.length >> 2;
 
   // Scored proposals, best first (ties: better rank first).
@@ -89,6 +92,7 @@ export function paintScoreMap(
       }
       while (x < x1) {
         values[y * W + x] = s;
+        index[y * W + x] = i;
         left--;
         next[base + x] = x + 1;
         // find(x + 1)
@@ -103,7 +107,7 @@ export function paintScoreMap(
     }
   }
   const t1 = typeof performance !== 'undefined' ? performance.now() : Date.now();
-  return { width: W, height: H, factor, values, ms: t1 - t0 };
+  return { width: W, height: H, factor, values, index, ms: t1 - t0 };
 }
 
 /** Brute-force reference: every cell tests every box. For tests and the benchmark only. */

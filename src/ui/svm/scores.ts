@@ -4,6 +4,8 @@
  * batches in any order) are skipped through the `computed` mask. No DOM, no React.
  */
 
+import { sequential } from '../palette';
+
 /** Per-class minimum and maximum over scored rows (NaN for a class with no scored row). */
 export function classRanges(scores: ArrayLike<number>, C: number, computed: ArrayLike<number> | null): { min: Float64Array; max: Float64Array; count: number } {
   const n = C ? Math.floor(scores.length / C) : 0;
@@ -98,6 +100,19 @@ export function divergingLut(size = 256): Uint8Array {
     const c = t < 0 ? neg : pos;
     const f = Math.abs(t);
     for (let q = 0; q < 3; q++) lut[3 * i + q] = Math.round(white[q] + (c[q] - white[q]) * f);
+  }
+  return lut;
+}
+
+/**
+ * Sequential colour table (viridis, perceptually ordered and colour-blind-safe) for stretching one
+ * class's score range when all its scores sit on one side of the threshold.
+ */
+export function sequentialLut(size = 256): Uint8Array {
+  const lut = new Uint8Array(size * 3);
+  for (let i = 0; i < size; i++) {
+    const c = sequential(i / (size - 1));
+    for (let q = 0; q < 3; q++) lut[3 * i + q] = Math.round(c[q]);
   }
   return lut;
 }

@@ -49,7 +49,7 @@ export function Histogram({ values, bins = 40, marker, markerLabel, width = 360,
       {marker !== undefined && marker >= lo && marker <= hi && (
         <g>
           <line x1={x(marker)} x2={x(marker)} y1={padT - 2} y2={height - padB} stroke="#D55E00" strokeWidth={2} />
-          <text x={Math.min(width - 4, Math.max(4, x(marker)))} y={padT - 3} fontSize={11} fill="#D55E00" textAnchor="middle">
+          <text x={x(marker)} y={padT - 3} fontSize={11} fill="#D55E00" textAnchor={x(marker) > width * 0.8 ? 'end' : x(marker) < width * 0.2 ? 'start' : 'middle'}>
             {markerLabel ?? marker.toFixed(2)}
           </text>
         </g>
