@@ -242,3 +242,6 @@ export const useStore = create<AppState>()((set, get) => ({
   dismissMessage: (index) => set((s) => ({ messages: s.messages.filter((_, i) => i !== index) })),
   clearMessages: () => set({ messages: [] }),
 }));
+
+// A read-only handle for the end-to-end tests, which compare the numbers panels show with the data behind them.
+if (typeof window !== 'undefined') (window as unknown as { __rcnnStore?: typeof useStore }).__rcnnStore = useStore;
