@@ -9,6 +9,8 @@ import type { BackendName } from '../model/backend';
 import type { ModelSource } from '../workers/cnnProtocol';
 import type { WeightName } from '../model/caffenet';
 import type { LayerName } from '../model/architecture';
+import type { FeatureBatch } from '../model/features';
+import { fetchModelBytes } from './modelFiles';
 import { computeProposals, beginTask, endTask, isAbort } from './pipeline';
 
 /** The model the app opens with (trained by `rcnn train`, see public/models/fruit-animals/MODEL_CARD.md). */
@@ -49,14 +51,22 @@ export function ensureCnn(): Promise<CnnPool> {
   return ready;
 }
 
-async function loadModelInto(p: CnnPool, source: ModelSource, label: string): Promise<void> {
+async function loadModelInto(p: CnnPool, source: ModelSource, label: string, signal?: AbortSignal): Promise<void> {
   const startedAt = performance.now();
   const st = useStore.getState();
   st.setProgress({ label: 'Loading the model', stage: 'features', done: 0, total: 1, startedAt, detail: label });
   try {
+    if (source.kind === 'url' && /\.(onnx|rcnn)(\?|#|$)/i.test(source.url)) {
+      // One download on the page instead of one per worker (a pool fetches a URL in every worker).
+      const bytes = await fetchModelBytes(source.url, {
+        signal,
+        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t), startedAt, detail: `${label}: download` }),
+      });
+      source = { kind: 'bytes', name: label, bytes };
+    }
     const info = await p.loadModel(source, (pr) => {
       useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: pr.loaded, total: Math.max(1, pr.total), startedAt, detail: `${label}: ${pr.phase}` });
-    });
+    }, signal);
     useStore.getState().setModel(info, label);
   } finally {
     useStore.getState().setProgress(null);
@@ -64,22 +74,21 @@ async function loadModelInto(p: CnnPool, source: ModelSource, label: string): Pr
 }
 
 /** Load a model the user chose (file(s) or a URL they typed); the old one stays if this fails. */
-export async function loadUserModel(source: ModelSource, label: string): Promise<boolean> {
+export async function loadUserModel(source: ModelSource, label: string, signal?: AbortSignal): Promise<boolean> {
   try {
     const p = await ensureCnn();
-    await loadModelInto(p, source, label);
+    await loadModelInto(p, source, label, signal);
     return true;
   } catch (e) {
+    if (isAbort(e)) return false;
     const err = e as Error & { file?: string };
     useStore.getState().pushMessage({
       kind: 'error',
       text: `Could not load the model ${label}: ${err.message}`,
       hint: source.kind === 'url' ? 'Check the URL (the server must allow cross-origin requests) or download the file and drop it here.' : 'Use a model package (model.json with its .bin files, or one .rcnn file) or an AlexNet-family .onnx file.',
     });
-    if (useStore.getState().model) {
-      // The previous model is still loaded in the workers only if loading failed before replacing it.
-      ready = null;
-    }
+    // The workers keep the previous model: they replace it only once the new one is parsed,
+    // checked and uploaded (cnnWorkerHost.loadModel), so there is nothing to restart here.
     return false;
   }
 }
@@ -189,11 +198,11 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
 }
 
 /** One proposal's warped crop and intermediate activations, for the CNN-features panel. */
-export async function inspectProposal(index: number, layers: LayerName[]) {
+export async function inspectProposal(index: number, layers: LayerName[]): Promise<{ layers: NonNullable<FeatureBatch['layers']>; crops: Uint8Array | undefined } | null> {
   const st = useStore.getState();
   if (!st.proposals || !st.image) return null;
   const p = await ensureCnn();
-  let out: { layers: NonNullable<import('../model/features').FeatureBatch['layers']>; crops: Uint8Array | undefined } | null = null;
+  let out: { layers: NonNullable<FeatureBatch['layers']>; crops: Uint8Array | undefined } | null = null;
   await p.clients[0].extract(st.image.image, st.proposals.boxes.subarray(4 * index, 4 * index + 4), { layers, crops: true, batchSize: 1 }, {
     onBatch: (b) => {
       out = { layers: b.layers ?? {}, crops: b.crops };

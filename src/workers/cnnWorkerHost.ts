@@ -141,12 +141,21 @@ export class CnnWorkerHost {
       pkg = single && (files.length === 1 || !files.some((x) => x.name.endsWith('model.json'))) ? await fromBytes(single.bytes, single.name) : await packageFromFiles(files);
     }
     if (signal?.aborted) throw Object.assign(new Error('model loading cancelled'), { name: 'AbortError' });
+    const previous = { pkg: this.pkg, bytes: this.bytes, importNotes: this.importNotes };
     this.releaseModel();
     this.pkg = pkg;
     this.bytes = bytes;
     this.importNotes = notes;
     this.progress(id, 'upload', 0, 1);
-    this.uploadModel();
+    try {
+      this.uploadModel();
+    } catch (e) {
+      // E.g. out of device memory: keep serving the model that was loaded before.
+      this.releaseModel();
+      Object.assign(this, previous);
+      if (this.pkg) this.uploadModel();
+      throw e;
+    }
     this.progress(id, 'upload', 1, 1);
     this.post({ type: 'model', id, info: this.modelInfo() });
   }
