@@ -12,6 +12,8 @@ import { loadSample } from '../runner/loadImage';
 import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
 import { WarpStage, useWarpOverlay } from './stages/WarpStage';
 import { FeaturesStage } from './stages/FeaturesStage';
+import { useFeaturesOverlay } from './features/overlay';
+import { ModelButton } from './model/ModelDialog';
 import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage';
 import { NmsStage, useNmsOverlay } from './stages/NmsStage';
 import { SvmStage, useSvmOverlay } from './stages/SvmStage';
@@ -62,6 +64,7 @@ export function App() {
   const progress = useStore((s) => s.progress);
   const proposalsOverlay = useProposalsOverlay();
   const warpOverlay = useWarpOverlay();
+  const featuresOverlay = useFeaturesOverlay();
   const detectionsOverlay = useDetectionsOverlay();
   const nmsOverlay = useNmsOverlay();
   const svmOverlay = useSvmOverlay();
@@ -78,7 +81,7 @@ export function App() {
   if (model && !model.bboxClasses) status.regression = 'unavailable';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' || stage === 'features' ? warpOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : stage === 'svm' ? svmOverlay : stage === 'regression' ? regressionOverlay : null;
+  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' ? warpOverlay : stage === 'features' ? featuresOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : stage === 'svm' ? svmOverlay : stage === 'regression' ? regressionOverlay : null;
   const gt = useStore((s) => s.groundTruth);
   const showGt = useStore((s) => s.showGroundTruth);
   const gtDraw = useGroundTruthDrawing();
@@ -101,6 +104,7 @@ export function App() {
           R-CNN Explorer <span className="subtitle">Girshick et al. 2014, stage by stage, in your browser</span>
         </h1>
         <div className="header-actions">
+          <ModelButton />
           <UploadButton />
         </div>
       </header>

@@ -1,6 +1,6 @@
 import { useCallback } from 'react';
 import { useStore } from '../../state/store';
-import { strokeBox, type ViewTransform } from '../ImageCanvas';
+import { strokeBox, type DrawnBoxes, type ViewTransform } from '../ImageCanvas';
 import { useFeaturesView } from './featuresView';
 
 const SELECTED = '#E69F00';
@@ -23,20 +23,25 @@ export function useFeaturesOverlay() {
   const selected = useStore((s) => s.selectedProposal);
   const hovered = useFeaturesView((s) => s.hovered);
   const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+    (ctx: CanvasRenderingContext2D, vt: ViewTransform): DrawnBoxes | void => {
       if (!proposals) return;
+      // Reported for tests in draw order: the hovered proposal (if any), then the selected one.
+      const drawn: DrawnBoxes = [];
       const n = proposals.boxes.length / 4;
       const sel = selected ?? 0;
       if (hovered !== null && hovered !== sel && hovered < n) {
         const b = proposals.boxes.subarray(4 * hovered, 4 * hovered + 4);
         strokeBox(ctx, b, HOVERED, 2.5, vt, [6, 4]);
         label(ctx, b, `#${hovered + 1}`, HOVERED, vt);
+        drawn.push(b);
       }
       if (sel < n) {
         const b = proposals.boxes.subarray(4 * sel, 4 * sel + 4);
         strokeBox(ctx, b, SELECTED, 3, vt);
         label(ctx, b, `#${sel + 1}`, SELECTED, vt);
+        drawn.push(b);
       }
+      return drawn;
     },
     [proposals, selected, hovered],
   );

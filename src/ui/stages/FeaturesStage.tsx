@@ -1,34 +1,86 @@
+import { useState } from 'react';
 import { useStore } from '../../state/store';
-import { computeFeatures } from '../../runner/cnn';
+import { computeProposals } from '../../runner/pipeline';
+import type { LayerName } from '../../model/architecture';
+import { RunPanel } from '../features/RunPanel';
+import { ProposalInspector } from '../features/ProposalInspector';
+import { Conv1Filters } from '../features/Conv1Filters';
+import { FeatureMapView } from '../features/FeatureMapView';
+import { ArchitectureView } from '../features/ArchitectureView';
+import { useInspection } from '../features/useInspection';
+import { useConv1Weights } from '../features/conv1Weights';
+import '../features/features.css';
 
 export function FeaturesStage() {
-  const features = useStore((s) => s.features);
   const image = useStore((s) => s.image);
+  const proposals = useStore((s) => s.proposals);
   const model = useStore((s) => s.model);
-  const backend = useStore((s) => s.backend);
-  const progress = useStore((s) => s.progress);
-  const fresh = features && image && features.imageKey === image.key;
+  const selected = useStore((s) => s.selectedProposal) ?? 0;
+  const [layer, setLayer] = useState<LayerName>('conv1');
+  const [channel, setChannel] = useState<number | null>(null);
+  const fresh = proposals && image && proposals.imageKey === image.key ? proposals : null;
+  const count = fresh ? fresh.boxes.length / 4 : 0;
+  const index = Math.min(selected, Math.max(0, count - 1));
+  const inspection = useInspection(index);
+  const conv1 = useConv1Weights();
   return (
-    <div className="stage-body">
+    <div className="stage-body features-stage">
       <p>
-        Each warped crop goes through AlexNet (CaffeNet layout): five convolutional layers, then two fully connected
-        layers of {model?.architecture.fc7 ?? 4096} units. R-CNN keeps the last hidden layer, fc7, as the crop's feature
-        vector, and pool5 for box regression.
+        Each warped crop goes through AlexNet (CaffeNet layout): five convolutional layers, then two fully connected layers of {model?.architecture.fc7 ?? 4096} units. R-CNN keeps the
+        last hidden layer, fc7, as the crop's feature vector, and pool5 for box regression.
       </p>
-      <button className="btn btn-primary" onClick={() => void computeFeatures()} disabled={!image || progress?.stage === 'features'} data-testid="compute-features">
-        {fresh && features.complete ? 'Recompute' : 'Run the CNN on every proposal'}
-      </button>
-      {fresh && (
-        <p data-testid="features-summary">
-          {features.done}/{features.total} proposals through {features.modelName} on {features.backend}
-          {features.complete && `, ${(features.ms / 1000).toFixed(1)} s (${features.cropsPerSecond.toFixed(1)} crops/s)`}.
-        </p>
+      <RunPanel />
+      {!fresh ? (
+        <div className="pending" data-testid="stage-pending">
+          <p>
+            <strong>No proposals yet.</strong> The network looks at one warped crop per proposal.
+          </p>
+          <button className="btn" onClick={() => void computeProposals()} disabled={!image}>
+            Compute proposals
+          </button>
+        </div>
+      ) : (
+        <ProposalInspector
+          index={index}
+          count={count}
+          inspection={inspection}
+          layer={layer}
+          onLayer={setLayer}
+          channel={channel}
+          onChannel={setChannel}
+          conv1={conv1.weights}
+        />
       )}
-      {model && (
-        <p className="muted small">
-          Model: {model.name}; backend {backend?.name}.
-        </p>
-      )}
+      <details className="section" open>
+        <summary>
+          <h3>conv1 filters</h3>
+        </summary>
+        {model ? (
+          <Conv1Filters
+            weights={conv1.weights}
+            error={conv1.error}
+            selected={layer === 'conv1' ? channel : null}
+            onSelect={(f) => {
+              setLayer('conv1');
+              setChannel(f);
+            }}
+          />
+        ) : (
+          <p className="small muted">Shown once the model is loaded.</p>
+        )}
+      </details>
+      <details className="section" open>
+        <summary>
+          <h3>All proposals in fc7 space</h3>
+        </summary>
+        <FeatureMapView />
+      </details>
+      <details className="section" open>
+        <summary>
+          <h3>Network architecture</h3>
+        </summary>
+        {model ? <ArchitectureView model={model} /> : <p className="small muted">Shown once the model is loaded.</p>}
+      </details>
     </div>
   );
 }
