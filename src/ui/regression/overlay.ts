@@ -56,6 +56,7 @@ export function useRegressionOverlay(): StageOverlay {
   const info = useScores();
   const regressed = useRegressedBoxes();
   const selected = useStore((s) => s.selectedProposal);
+  const hasRegressors = useStore((s) => !s.model || !!s.model.bboxClasses);
   const k = useSvmView((s) => s.regTopK);
   const blend = useSvmView((s) => s.blend);
   const showArrows = useSvmView((s) => s.showArrows);
@@ -63,7 +64,7 @@ export function useRegressionOverlay(): StageOverlay {
   const cls = info?.cls ?? 0;
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, vt: ViewTransform): DrawnBoxes | void => {
-      if (!f || !regressed) return;
+      if (!f || !regressed || !hasRegressors) return;
       const drawn: DrawnBoxes = [];
       const C = f.classes.length, n = f.total;
       const boxes = f.proposals.boxes;
@@ -94,7 +95,7 @@ export function useRegressionOverlay(): StageOverlay {
       }
       return drawn;
     },
-    [f, regressed, cls, k, blend, showArrows, selected],
+    [f, regressed, hasRegressors, cls, k, blend, showArrows, selected],
   );
   return { draw, key: draw };
 }

@@ -260,15 +260,17 @@ export function HeatMap(props: Props) {
     for (let r = r0 - (r0 % every); r < r1; r += every) {
       const y = headerH + r * rowH - st;
       ctx.fillStyle = r === selPos ? '#0072b2' : '#5b6573';
-      // Centred on its row, but never under the column headers.
-      ctx.fillText(`#${order[r] + 1}`, ROW_HEADER_W - 5, Math.max(headerH + 7, y + rowH / 2));
+      // Centred on its row when rows are tall enough; hanging from the row's top edge when thin.
+      ctx.textBaseline = rowH >= 12 ? 'middle' : 'top';
+      ctx.fillText(`#${order[r] + 1}`, ROW_HEADER_W - 5, rowH >= 12 ? y + rowH / 2 : y + 1);
     }
     if (selPos >= r0 && selPos < r1 && selPos % every !== 0) {
       const y = headerH + selPos * rowH - st;
       ctx.fillStyle = '#fff';
       ctx.fillRect(0, y - 1, ROW_HEADER_W - 1, 14);
       ctx.fillStyle = '#0072b2';
-      ctx.fillText(`#${order[selPos] + 1}`, ROW_HEADER_W - 5, Math.max(headerH + 7, y + 6));
+      ctx.textBaseline = 'top';
+      ctx.fillText(`#${order[selPos] + 1}`, ROW_HEADER_W - 5, y + 1);
     }
     ctx.restore();
 
