@@ -33,7 +33,9 @@ function BackendSection() {
   const [choice, setChoice] = useState<BackendName | 'auto'>(pref);
   const [switching, setSwitching] = useState<string | null>(null);
   const name = useId();
-  useEffect(() => setChoice(pref), [pref]);
+  useEffect(() => {
+    setChoice(pref);
+  }, [pref]);
   const apply = async () => {
     setSwitching(choice);
     try {
@@ -266,7 +268,10 @@ function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }
   const { busy, result } = loader;
   const resultRef = useRef<HTMLParagraphElement>(null);
   // The outcome is at the bottom of a scrolling dialog: bring it into view.
-  useEffect(() => resultRef.current?.scrollIntoView({ block: 'nearest' }), [result]);
+  useEffect(() => {
+    // Braces matter: scrollIntoView returns a promise in recent Chromium, and an effect must not return one.
+    void resultRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [result]);
   const loading = busy && progress?.label === 'Loading the model' ? progress : null;
   return (
     <section aria-labelledby="md-load-h">
