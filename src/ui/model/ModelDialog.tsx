@@ -110,7 +110,7 @@ function BackendSection() {
             {switching ? `Switching to ${switching}…` : 'Use this backend'}
           </button>
           <span className="small muted" aria-live="polite">
-            {switching ? 'The model is uploaded again; a first GPU run compiles its shaders (seconds on a software adapter).' : 'Switching keeps the model and recomputes features on the new backend.'}
+            {switching ? 'The model is uploaded again; a first GPU run compiles its shaders (seconds on a software adapter).' : 'Switching keeps the model; features computed so far are dropped and computed again on the new backend when you run the CNN.'}
           </span>
         </div>
       </fieldset>
