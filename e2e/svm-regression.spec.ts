@@ -238,7 +238,10 @@ test.describe('SVM scores and box regression stages', () => {
     expect(errors).toEqual([]);
   });
 
+  // A benchmark, not a correctness test: timings on a shared CI machine are noise. Run it with
+  // `npm run bench:ui` (RCNN_UI_BENCH=1); it prints and saves the frame times.
   test('heat map frame time at 2000 proposals x 200 classes (synthetic scores, for the benchmark only)', async ({ page }) => {
+    test.skip(!process.env.RCNN_UI_BENCH, 'UI benchmark: run with npm run bench:ui');
     const errors = collectConsoleErrors(page);
     await page.goto('/');
     await waitForImage(page, 'apple.jpg');
