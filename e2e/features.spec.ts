@@ -268,6 +268,11 @@ test.describe('CNN features stage', () => {
     await expect(err).toContainText('Could not load the model missing.onnx');
     await expect(dialog.getByTestId('model-name')).toHaveText(name);
 
+    // A typed folder URL holding model.json and its .bin files loads (here the bundled one again).
+    await dialog.getByTestId('model-url').fill('models/fruit-animals/');
+    await dialog.getByTestId('load-model-url').click();
+    await expect(dialog.getByTestId('model-load-ok')).toContainText(`Loaded ${name} from fruit-animals`);
+
     // The downloaded bundle loads back.
     await dialog.getByTestId('model-file-input').setInputFiles(bundlePath);
     await expect(dialog.getByTestId('model-load-ok')).toContainText(`Loaded ${name}`);
