@@ -22,9 +22,8 @@ function mib(b: number): string {
   return b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GiB` : `${(b / 2 ** 20).toFixed(b < 10 * 2 ** 20 ? 1 : 0)} MiB`;
 }
 
-function lastError(): string | null {
-  const m = useStore.getState().messages.filter((x) => x.kind === 'error').pop();
-  return m ? `${m.text}${m.hint ? ` ${m.hint}` : ''}` : null;
+function lastError(): { text: string; hint?: string } | null {
+  return useStore.getState().messages.filter((x) => x.kind === 'error').pop() ?? null;
 }
 
 function BackendSection() {
@@ -232,7 +231,7 @@ type Loader = ReturnType<typeof useModelLoader>;
 /** Loading a user's model: files or a URL, with progress, cancel and the outcome in words. */
 function useModelLoader() {
   const [busy, setBusy] = useState<{ label: string; ctl: AbortController } | null>(null);
-  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+  const [result, setResult] = useState<{ ok: boolean; text: string; hint?: string } | null>(null);
   const load = async (make: () => Promise<{ source: Parameters<typeof loadUserModel>[0]; label: string }>) => {
     const ctl = new AbortController();
     setResult(null);
@@ -242,7 +241,11 @@ function useModelLoader() {
       const ok = await loadUserModel(source, label, ctl.signal);
       if (ok) setResult({ ok: true, text: `Loaded ${useStore.getState().model?.name} from ${label}.` });
       else if (ctl.signal.aborted) setResult({ ok: false, text: `Loading ${label} was cancelled; the previous model stays loaded.` });
-      else setResult({ ok: false, text: `${lastError() ?? `Could not load ${label}.`} The previous model stays loaded.` });
+      else {
+        const err = lastError();
+        const text = (err?.text ?? `Could not load ${label}`).replace(/[.\s]*$/, '.');
+        setResult({ ok: false, text: `${text} The previous model stays loaded.`, hint: err?.hint });
+      }
     } catch (e) {
       setResult({ ok: false, text: (e as Error).message });
     } finally {
@@ -341,7 +344,10 @@ function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }
       )}
       {result && (
         <p ref={resultRef} className={`message ${result.ok ? 'message-info' : 'message-error'}`} role={result.ok ? 'status' : 'alert'} data-testid={result.ok ? 'model-load-ok' : 'model-load-error'}>
-          {result.text}
+          <span>
+            {result.text}
+            {result.hint && <span className="hint load-hint">{result.hint}</span>}
+          </span>
         </p>
       )}
     </section>
