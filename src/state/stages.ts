@@ -32,7 +32,7 @@ export const STAGES: readonly StageInfo[] = [
   {
     id: 'features',
     title: 'CNN features',
-    summary: 'AlexNet (CaffeNet) turns each crop into a 4096-d fc7 vector and a 9216-d pool5 map.',
+    summary: 'AlexNet (CaffeNet layout) turns each crop into an fc7 feature vector (4096-d at full width) and a pool5 map.',
     computedBy: 'The CNN worker runs the crops through the network in batches.',
   },
   {
