@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '../core/learn/random';
 import {
   type CaffeNetArch,
   type ConvName,
@@ -357,14 +358,7 @@ export function createCaffeNet(arch: CaffeNetArch, init: InitOptions = {}, optio
 
 /** Standard normal samples from a seeded generator (mulberry32 + Box-Muller). */
 export function gaussian(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   let spare: number | null = null;
   return () => {
     if (spare !== null) {

@@ -18,6 +18,7 @@
 import { type CaffeNetArch, pool5Length, validateArch } from './architecture';
 import { type HostTensor, type NamedWeights, type WeightName, weightShapes } from './caffenet';
 import { sha256Hex } from './sha256';
+import { readBodyWithProgress } from '../core/readBody';
 
 export const PACKAGE_FORMAT = 'rcnn-explorer-model';
 export const PACKAGE_VERSION = 1;
@@ -379,30 +380,8 @@ export async function fetchBytes(
 ): Promise<Uint8Array> {
   const res = await f(url, { signal: opts.signal });
   if (!res.ok) throw new PackageError(`could not fetch ${url}: HTTP ${res.status}`, label);
-  const expected = Number(res.headers.get('content-length')) || 0;
-  const grand = total || expected;
-  if (!res.body) {
-    const b = new Uint8Array(await res.arrayBuffer());
-    opts.onProgress?.(before + b.byteLength, grand);
-    return b;
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let got = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    got += value.byteLength;
-    opts.onProgress?.(before + got, Math.max(grand, before + got));
-  }
-  const out = new Uint8Array(got);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
+  const grand = total || Number(res.headers.get('content-length')) || 0;
+  return readBodyWithProgress(res, (got, expected) => opts.onProgress?.(before + got, Math.max(grand, expected, before + got)));
 }
 
 /**

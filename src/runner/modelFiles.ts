@@ -2,6 +2,7 @@
  * Model files into the app: what the user picks, drops or types becomes a ModelSource for the CNN
  * workers (which sniff and validate the bytes). No DOM beyond File, no workers: unit-tested.
  */
+import { readBodyWithProgress } from '../core/readBody';
 import type { ModelSource } from '../workers/cnnProtocol';
 
 /** What the loader accepts, for file inputs and messages. */
@@ -47,8 +48,8 @@ export function validateModelUrl(text: string, base = globalThis.location?.href)
 }
 
 /**
- * GETs a model file (.onnx or .rcnn) into memory with progress as the body streams in. Kept apart
- * from model/package.ts's fetchBytes so the page's bundle does not pull in tfjs.
+ * GETs a model file (.onnx or .rcnn) into memory with progress as the body streams in (on the
+ * page: this module must not pull tfjs into the page's bundle, so it does not use model/package.ts).
  */
 export async function fetchModelBytes(
   url: string,
@@ -63,27 +64,6 @@ export async function fetchModelBytes(
     throw new Error(`could not fetch ${url} (${(e as Error).message}): the server may not allow cross-origin requests`);
   }
   if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
-  const expected = Number(res.headers.get('content-length')) || 0;
-  if (!res.body) {
-    const b = await res.arrayBuffer();
-    opts.onProgress?.(b.byteLength, b.byteLength);
-    return b;
-  }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let got = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    got += value.byteLength;
-    opts.onProgress?.(got, Math.max(expected, got));
-  }
-  const out = new Uint8Array(got);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out.buffer;
+  const bytes = await readBodyWithProgress(res, opts.onProgress);
+  return bytes.buffer as ArrayBuffer;
 }

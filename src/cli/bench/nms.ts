@@ -1,17 +1,6 @@
 import { InteractiveNms, nmsPerClass } from '../../core/nms';
+import { mulberry32 as rng } from '../../core/learn/random';
 import { type BenchTarget, formatTable, median } from './types';
-
-/** A deterministic pseudo-random generator (mulberry32) so every run times the same boxes. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Boxes shaped like selective-search proposals on a 500 x 375 image: many sizes, clustered. */
 function proposalLikeBoxes(n: number, rand: () => number): Float32Array {

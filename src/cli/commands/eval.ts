@@ -5,7 +5,7 @@ import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
 import { evaluateModel, EVAL_DEFAULTS } from '../train/evaluate';
-import { CnnPool, packRasters } from '../train/cnnPool';
+import { startFeaturePool } from '../train/cnnPool';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import { loadModelPath } from '../../model/packageNode';
 import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';
@@ -76,19 +76,7 @@ export const evalCommand: Command = {
       log: say,
       onProgress: (d, t) => (d % 50 === 0 || d === t) && say(`images and proposals: ${d}/${t}`),
     });
-    const pool = new CnnPool(threads);
-    await pool.start({
-      arch: pkg.architecture,
-      weights: pkg.weights,
-      velocity: null,
-      seed: 1,
-      rasters: packRasters(images),
-      windows: null,
-      trainableLayers: [],
-      weightDecay: 0,
-      momentum: 0,
-      augment: false,
-    });
+    const pool = await startFeaturePool(threads, pkg.architecture, pkg.weights, images);
     try {
       const useReg = !values['no-regression'] && !!pkg.boxRegressor;
       const e = await evaluateModel(pool, images, classes, pkg.svm, useReg || pkg.boxRegressor ? pkg.boxRegressor : undefined, { ...EVAL_DEFAULTS, proposals, nmsThreshold, metric }, say);

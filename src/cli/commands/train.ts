@@ -7,7 +7,7 @@ import { loadDatasetImages } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
 import { trainHeads } from '../train/heads';
 import { evaluateModel, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
-import { CnnPool, packRasters } from '../train/cnnPool';
+import { startFeaturePool } from '../train/cnnPool';
 import { STRATEGY_LAYERS, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
 import { loadModelPath, savePackageDir } from '../../model/packageNode';
@@ -178,23 +178,10 @@ export const trainCommand: Command = {
     };
 
     const needHeads = stages.has('svm') || stages.has('bbox');
-    const pool = new CnnPool(threads);
-    if (needHeads || val.length > 0) {
-      await pool.start({
-        arch,
-        weights,
-        velocity: null,
-        seed,
-        rasters: packRasters([...train, ...val]),
-        windows: null,
-        trainableLayers: [],
-        weightDecay: 0,
-        momentum: 0,
-        augment: false,
-      });
-    }
+    // Heads and validation share one feature pool; validation images follow the training images.
+    const pool = needHeads || val.length > 0 ? await startFeaturePool(threads, arch, weights, [...train, ...val]) : null;
     try {
-      if (needHeads) {
+      if (needHeads && pool) {
         const h = await trainHeads(pool, classes, train, arch.fc7, {
           proposalsPerImage: numberOption(values, 'svm-proposals', 2000, { min: 1, integer: true }),
           seed,
@@ -209,7 +196,7 @@ export const trainCommand: Command = {
         log.bbox = h.bboxStats;
         log.featureScale = { fc7: h.fc7Scale, pool5: h.pool5Scale };
       }
-      if (val.length > 0 && pkg.svm) {
+      if (val.length > 0 && pkg.svm && pool) {
         // Validation images sit after the training images in the workers' shared raster list.
         const e = await evaluateModel(pool, val, classes, pkg.svm, pkg.boxRegressor, { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) }, say, train.length);
         timings.evalSeconds = e.seconds;
@@ -227,7 +214,7 @@ export const trainCommand: Command = {
         };
       }
     } finally {
-      await pool.dispose();
+      await pool?.dispose();
     }
     timings.totalSeconds = (performance.now() - tStart) / 1000;
     log.timings = timings;

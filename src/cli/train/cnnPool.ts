@@ -176,6 +176,24 @@ export class CnnPool {
   }
 }
 
+/** A pool that only extracts features (no training state) over the given images. */
+export async function startFeaturePool(threads: number, arch: CaffeNetArch, weights: NamedWeights, images: readonly DatasetImage[]): Promise<CnnPool> {
+  const pool = new CnnPool(threads);
+  await pool.start({
+    arch,
+    weights,
+    velocity: null,
+    seed: 1,
+    rasters: packRasters(images),
+    windows: null,
+    trainableLayers: [],
+    weightDecay: 0,
+    momentum: 0,
+    augment: false,
+  });
+  return pool;
+}
+
 function splitEven(a: Int32Array, parts: number): Int32Array[] {
   const out: Int32Array[] = [];
   const n = Math.min(parts, Math.max(1, a.length));

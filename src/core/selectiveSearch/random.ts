@@ -1,14 +1,5 @@
 /**
- * mulberry32: a small, fast 32-bit seeded generator (uniform in [0, 1)). Used for the random
- * factor of the proposal ranking so that the same seed gives the same proposals on every engine.
+ * The seeded generator behind the random factor of the proposal ranking (mulberry32), so the same
+ * seed gives the same proposals on every engine. One implementation for the whole project.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../learn/random';
