@@ -133,54 +133,69 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
     const fc7Dim = model.architecture.fc7;
     const C = model.svmClasses?.length ?? 0;
     const hasBbox = !!model.bboxClasses && model.bboxClasses.length === C && C > 0;
-    let result: FeaturesResult = {
-      imageKey: image.key,
-      proposals,
-      modelName: model.name,
-      total,
-      done: 0,
-      computed: new Uint8Array(total),
-      fc7Dim,
-      fc7: new Float32Array(total * fc7Dim),
-      classes: model.svmClasses,
-      // NaN until scored: NMS and the score views skip proposals the CNN has not reached yet.
-      scores: C ? new Float32Array(total * C).fill(NaN) : null,
-      deltas: hasBbox ? new Float32Array(total * C * 4) : null,
-      ms: 0,
-      cropsPerSecond: 0,
-      backend: useStore.getState().backend?.name ?? '?',
-      complete: false,
-    };
+    // A run that was cancelled part-way resumes: only the proposals not computed yet go through
+    // the network again (same proposals, model and backend).
+    const prev = useStore.getState().features;
+    const resume = prev && !prev.complete && prev.proposals === proposals && prev.imageKey === image.key && prev.modelName === model.name && prev.backend === (useStore.getState().backend?.name ?? '?');
+    let result: FeaturesResult = resume
+      ? { ...prev }
+      : {
+          imageKey: image.key,
+          proposals,
+          modelName: model.name,
+          total,
+          done: 0,
+          computed: new Uint8Array(total),
+          fc7Dim,
+          fc7: new Float32Array(total * fc7Dim),
+          classes: model.svmClasses,
+          // NaN until scored: NMS and the score views skip proposals the CNN has not reached yet.
+          scores: C ? new Float32Array(total * C).fill(NaN) : null,
+          deltas: hasBbox ? new Float32Array(total * C * 4) : null,
+          ms: 0,
+          cropsPerSecond: 0,
+          backend: useStore.getState().backend?.name ?? '?',
+          complete: false,
+        };
+    const todo = Int32Array.from(Array.from({ length: total }, (_, i) => i).filter((i) => !result.computed[i]));
+    const todoBoxes = new Float32Array(todo.length * 4);
+    todo.forEach((i, k) => todoBoxes.set(proposals.boxes.subarray(4 * i, 4 * i + 4), 4 * k));
     useStore.getState().setFeatures(result);
     let lastPush = 0;
     const label = `CNN features (${result.backend})`;
-    useStore.getState().setProgress({ label, stage: 'features', done: 0, total, startedAt });
+    useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: resume ? `resuming: ${todo.length} left` : undefined });
+    const msBefore = result.ms;
     const summary = await p.extract(
       image.image,
-      proposals.boxes,
+      todoBoxes,
       { fc7: true, svmScores: C > 0, bboxDeltas: hasBbox },
       {
         signal: ctl.signal,
         onBatch: (b) => {
-          if (b.fc7) result.fc7.set(b.fc7, b.start * fc7Dim);
-          if (b.svmScores && result.scores) result.scores.set(b.svmScores, b.start * C);
-          if (b.bboxDeltas && result.deltas) result.deltas.set(b.bboxDeltas, b.start * C * 4);
-          result.computed.fill(1, b.start, b.start + b.count);
-          result = { ...result, done: result.done + b.count };
+          // Batches already in flight when the run was cancelled are dropped.
+          if (ctl.signal.aborted) return;
+          for (let k = 0; k < b.count; k++) {
+            const i = todo[b.start + k];
+            if (b.fc7) result.fc7.set(b.fc7.subarray(k * fc7Dim, (k + 1) * fc7Dim), i * fc7Dim);
+            if (b.svmScores && result.scores) result.scores.set(b.svmScores.subarray(k * C, (k + 1) * C), i * C);
+            if (b.bboxDeltas && result.deltas) result.deltas.set(b.bboxDeltas.subarray(k * C * 4, (k + 1) * C * 4), i * C * 4);
+            result.computed[i] = 1;
+          }
+          result = { ...result, done: result.done + b.count, ms: msBefore + (performance.now() - startedAt) };
           const now = performance.now();
           if (now - lastPush > 150 || result.done === total) {
             lastPush = now;
             const el = (now - startedAt) / 1000;
             useStore.getState().setFeatures(result);
-            useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: `${(result.done / el).toFixed(1)} crops/s, batch ${b.batchSize}` });
+            useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: `${((result.done - (total - todo.length)) / el).toFixed(1)} crops/s, batch ${b.batchSize}` });
           }
         },
       },
     );
     if (ctl.signal.aborted) return null;
-    result = { ...result, done: total, complete: true, ms: summary.ms, cropsPerSecond: summary.cropsPerSecond };
+    result = { ...result, done: total, complete: true, ms: msBefore + summary.ms, cropsPerSecond: todo.length / Math.max(1e-3, summary.ms / 1000) };
     useStore.getState().setFeatures(result);
-    useStore.getState().setTiming('features', summary.ms);
+    useStore.getState().setTiming('features', result.ms);
     return result;
   } catch (e) {
     if (isAbort(e)) return null;

@@ -5,6 +5,7 @@ import { Stepper, type StageStatus } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
 import { ProgressBar } from './ProgressBar';
+import { IncompleteNotice } from './IncompleteNotice';
 import { ImageCanvas, type StageOverlay, type ViewTransform } from './ImageCanvas';
 import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { ImageStage } from './stages/ImageStage';
@@ -133,6 +134,7 @@ export function App() {
             {STAGES.indexOf(info) + 1}. {info.title}
           </h2>
           <p className="summary">{info.summary}</p>
+          {(stage === 'svm' || stage === 'regression' || stage === 'nms' || stage === 'detections') && <IncompleteNotice />}
           {stage === 'image' ? (
             <ImageStage />
           ) : stage === 'proposals' ? (

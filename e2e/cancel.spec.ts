@@ -1,0 +1,43 @@
+import { expect, test } from '@playwright/test';
+import { collectConsoleErrors, waitForImage } from './helpers';
+
+test.describe('long work can be cancelled, and a new image cancels the old run', () => {
+  test('cancel button and new image stop the CNN; the app keeps working', async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+
+    // Start the whole pipeline (all proposals) and cancel while the CNN runs.
+    await page.locator('[data-stage=detections]').click();
+    await page.getByTestId('run-all').click();
+    const progress = page.getByTestId('progress');
+    await expect(progress).toContainText('CNN features', { timeout: 120_000 });
+    await page.getByTestId('cancel').click();
+    await expect(progress).toHaveCount(0);
+    await expect(page.locator('[data-stage=features]')).toHaveAttribute('data-status', 'pending');
+    // Proposals were computed before the CNN started and stay.
+    await expect(page.locator('[data-stage=proposals]')).toHaveAttribute('data-status', 'done');
+
+    // The panels say the results are partial and offer to finish; finishing resumes where it stopped.
+    await expect(page.getByTestId('incomplete-notice')).toContainText('The CNN stopped after');
+    await page.getByTestId('run-all').click();
+    await expect(progress).toContainText('CNN features', { timeout: 120_000 });
+    await page.locator('[data-stage=image]').click();
+    await page.locator('[data-sample="orange.jpg"]').click();
+    await waitForImage(page, 'orange.jpg');
+    await expect(progress).toHaveCount(0);
+    for (const id of ['proposals', 'features', 'detections']) await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('data-status', 'pending');
+
+    // The new image runs normally afterwards.
+    await page.locator('[data-stage=proposals]').click();
+    await page.getByTestId('ss-max').fill('30');
+    await page.getByTestId('compute-proposals').click();
+    await expect(page.getByTestId('proposal-summary')).toContainText('30 proposals');
+    await page.locator('[data-stage=detections]').click();
+    await page.getByTestId('run-all').click();
+    await expect(page.getByTestId('timings')).toBeVisible({ timeout: 120_000 });
+    await expect(page.locator('[data-stage=detections]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+    expect(errors).toEqual([]);
+  });
+});
