@@ -21,7 +21,7 @@ export const evalCommand: Command = {
   usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--metric voc2010|voc2007] [--no-regression]',
   details: [
     '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/)',
-    '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt)',
+    '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt,\n                    else every annotation in Annotations/)',
     `  --model DIR       model package folder, .rcnn or .onnx (default: the bundled model)`,
     '  --proposals N     selective-search proposals per image (default 2000)',
     '  --metric M        voc2010: area under the interpolated precision/recall curve at all points (default);',
@@ -57,13 +57,15 @@ export const evalCommand: Command = {
     if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head, so it cannot detect`, 1);
     const classes = pkg.svm.classes;
 
-    let imageSet = existsSync(resolve(dataDir, 'ImageSets/Main/test.txt')) ? 'test' : 'trainval';
+    // test.txt when the folder has one, else trainval.txt, else every annotation in the folder.
+    const setFile = (n: string) => existsSync(resolve(dataDir, `ImageSets/Main/${n}.txt`));
+    let imageSet: string | undefined = setFile('test') ? 'test' : setFile('trainval') ? 'trainval' : undefined;
     let ids: Set<string> | null = null;
     if (values.split) {
       const f = resolve(String(values.split));
       if (!existsSync(f)) throw new CliError(`--split ${f}: no such file`);
       ids = new Set(readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
-      imageSet = 'trainval';
+      imageSet = setFile('trainval') ? 'trainval' : undefined;
     }
     const dataset = readVocDataset(dataDir, { imageSet, classes, ids: ids ?? undefined });
     say(formatVocReport(dataset.report, dataDir));
