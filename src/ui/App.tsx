@@ -55,6 +55,11 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  // A new stage starts at the top of its panel.
+  useEffect(() => {
+    document.getElementById('stage-panel')?.scrollTo({ top: 0 });
+  }, [stage]);
+
   // Keep keyboard focus on the current tab when the stage changes through the keyboard.
   useEffect(() => {
     const active = document.activeElement as HTMLElement | null;
