@@ -135,6 +135,18 @@ describe('CaffeNet graph', () => {
     net.dispose();
   });
 
+  it('inference nets keep conv3 as conv4\'s input groups and still match the reference at every layer', async () => {
+    const w = randomWeights(small, { seed: 12 });
+    const net = new CaffeNet(small, w, { trainable: false });
+    expect(net.convGroups.conv3!.length).toBe(2);
+    expect(net.convGroups.conv3![0].weight.shape).toEqual([3, 3, small.conv.conv2.filters, small.conv.conv3.filters / 2]);
+    const errors = await compareWithReference(net, 2, 13);
+    for (const [layer, e] of Object.entries(errors)) expect(e, layer).toBeLessThan(1e-4);
+    expect(Array.from((await net.getWeights())['conv3.weight']!.data)).toEqual(Array.from(w['conv3.weight']!.data));
+    expect(createCaffeNet(small).convGroups.conv3!.length).toBe(1);
+    net.dispose();
+  });
+
   it('matches with the AlexNet order (LRN before pool) and asymmetric pads', async () => {
     const a = caffeNetArch({ width: 0.125, inputSize: 99, numClasses: 5 });
     a.normOrder = 'lrn-then-pool';
@@ -179,6 +191,35 @@ describe('CaffeNet graph', () => {
     tf.dispose([x, ...Object.values(a), ...Object.values(b)]);
     whole.dispose();
     split.dispose();
+  });
+
+  it('inference nets on wasm run big fc layers as (W^T x^T)^T from batch 5 with the same results', async () => {
+    await useNodeBackend('wasm');
+    const w = randomWeights(small, { seed: 10 });
+    const train = new CaffeNet(small, w);
+    const before = tf.memory().numTensors;
+    const infer = new CaffeNet(small, w, { trainable: false });
+    const saved = CaffeNet.wasmSwappedFc;
+    // fc6 here is 128 x 512 floats (256 KiB) and fc7 512 x 512 (1 MiB): only fc7 passes this bar.
+    CaffeNet.wasmSwappedFc = { minBatch: 5, minBytes: 512 * 1024 };
+    try {
+      for (const batch of [4, 5]) {
+        const x = tf.randomNormal([batch, 99, 99, 3], 0, 50, 'float32', 4) as tf.Tensor4D;
+        const a = train.forward(x, { outputs: ['fc6', 'fc7', 'fc8'] });
+        const b = infer.forward(x, { outputs: ['fc6', 'fc7', 'fc8'] });
+        for (const k of ['fc6', 'fc7', 'fc8'] as const) expect(maxRelativeError(await b[k]!.data(), await a[k]!.data()), `${k} batch ${batch}`).toBeLessThan(1e-5);
+        // Up to 4 rows keep x . W; the first batch of 5 or more builds W^T once, for big layers only.
+        expect(infer.fcBlocks.fc7![0].weightT !== undefined, `batch ${batch}`).toBe(batch >= 5);
+        expect(infer.fcBlocks.fc6![0].weightT).toBeUndefined();
+        expect(train.fcBlocks.fc7![0].weightT).toBeUndefined();
+        tf.dispose([x, ...Object.values(a), ...Object.values(b)]);
+      }
+    } finally {
+      CaffeNet.wasmSwappedFc = saved;
+    }
+    infer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    train.dispose();
   });
 
   it('stops at the deepest requested layer, applies dropout only in training, and leaks nothing', async () => {

@@ -98,14 +98,42 @@ let instanceCount = 0;
 interface FcBlock {
   weight: tf.Variable;
   bias: tf.Variable;
+  /** weight transposed [out, in], built on first use by an inference net on wasm (see fc()). */
+  weightT?: tf.Tensor2D;
 }
 
 export class CaffeNet {
+  /**
+   * When an inference-only net on the wasm backend runs an fc layer as (W^T . x^T)^T instead of
+   * x . W. tfjs-wasm hands x . W to XNNPACK's fully-connected operator with W as its packed
+   * weights; its micro-kernel takes 4 rows of x at a time and streams all of W for each group of
+   * 4, which costs twice the memory traffic from batch 5 on once W no longer sits in the caches.
+   * Swapped, W^T is the streamed operand, read once per batch, and x^T the small packed one.
+   * Measured (tfjs 4.22, one thread, x . W vs swapped, ms): fc6 9216 x 4096 (144 MiB) 47 vs 26 at
+   * batch 8, 95 vs 48 at 16, and 17 vs 26 at batch 1; fc7 4096 x 4096 (64 MiB) 21 vs 12 at 8;
+   * but 4608 x 2048 (36 MiB, width 0.5) 6.6 vs 6.3 at 8 and 1.6 vs 1.8 for the bundled width's
+   * 2304 x 1024: small weights stay cached and gain nothing, and below 5 rows x . W is as fast or
+   * faster. The price is W^T, as much memory again as that layer's weights (208 MiB for full
+   * CaffeNet's fc6 + fc7), allocated when the first such batch runs. minBatch Infinity turns it
+   * off (benchmarks compare both).
+   */
+  static wasmSwappedFc = { minBatch: 5, minBytes: 48 * 2 ** 20 };
   readonly arch: CaffeNetArch;
   /** Column blocks per fc layer; one block unless the layer exceeds maxBindingBytes. */
   readonly fcBlocks: Partial<Record<FcName, FcBlock[]>> = {};
   /** One filter/bias pair per group for each conv. */
   readonly convGroups: Partial<Record<ConvName, FcBlock[]>> = {};
+  /**
+   * Non-grouped convs kept as output-channel blocks, one per group of the conv they feed
+   * directly (conv3 -> conv4 in CaffeNet). Each block sees the whole input and the blocks are the
+   * next conv's input groups as they stand, so the channel split before the grouped conv goes
+   * away (tfjs's SplitV copies: 4.6 ms of a 510 ms batch-8 pass on wasm) and the convolution
+   * costs the same (two 192-filter convs ran as fast as one 384-filter conv, measured).
+   * Inference-only nets: training keeps one variable per conv group, as its tooling expects.
+   * CaffeNet.convOutputBlocks = false turns it off for nets built afterwards (benchmarks).
+   */
+  private readonly convOutBlocks = new Set<ConvName>();
+  static convOutputBlocks = true;
   private readonly layerOrder: LayerName[];
   private disposed = false;
 
@@ -131,8 +159,17 @@ export class CaffeNet {
           throw new Error(`weight ${name} has ${w.data.length} values, expected ${shape.join('x')}`);
         }
       }
-      for (const c of CONVS) {
-        const g = arch.conv[c].group;
+      for (const [i, c] of CONVS.entries()) {
+        const next = CONVS[i + 1];
+        // A conv feeds the next one directly when there is one and neither pool nor LRN sits
+        // between them (pool/norm follow conv1, conv2 and conv5).
+        const feedsConv = next !== undefined && c !== 'conv1' && c !== 'conv2';
+        let g = arch.conv[c].group;
+        if (CaffeNet.convOutputBlocks && trainable === false && g === 1 && feedsConv && arch.conv[next].group > 1) {
+          g = arch.conv[next].group;
+          this.convOutBlocks.add(c);
+        }
+        const tag = this.convOutBlocks.has(c) ? 'o' : 'g';
         const w = weights[`${c}.weight`]!;
         const b = weights[`${c}.bias`]!;
         const groups: FcBlock[] = [];
@@ -143,8 +180,8 @@ export class CaffeNet {
           const bs = g === 1 ? [bt] : tf.split(bt, g, 0);
           for (let i = 0; i < g; i++) {
             groups.push({
-              weight: tf.variable(ws[i], trainable, `${prefix}${c}.weight${g > 1 ? `.g${i}` : ''}`),
-              bias: tf.variable(bs[i], trainable, `${prefix}${c}.bias${g > 1 ? `.g${i}` : ''}`),
+              weight: tf.variable(ws[i], trainable, `${prefix}${c}.weight${g > 1 ? `.${tag}${i}` : ''}`),
+              bias: tf.variable(bs[i], trainable, `${prefix}${c}.bias${g > 1 ? `.${tag}${i}` : ''}`),
             });
           }
         });
@@ -283,6 +320,10 @@ export class CaffeNet {
     const pad = tfPad(s.pads);
     const run = (inp: tf.Tensor4D, g: FcBlock): tf.Tensor4D =>
       tf.fused.conv2d({ x: inp, filter: g.weight as tf.Tensor4D, bias: g.bias, strides: s.stride, pad, activation: 'relu' });
+    if (this.convOutBlocks.has(name)) {
+      const x = parts.length === 1 ? parts[0] : (tf.concat(parts, 3) as tf.Tensor4D);
+      return groups.map((g) => run(x, g));
+    }
     const cin = parts.reduce((c, p) => c + p.shape[3], 0);
     let inputs = parts;
     const aligned = parts.length === groups.length && parts.every((p) => p.shape[3] === cin / groups.length);
@@ -296,7 +337,20 @@ export class CaffeNet {
 
   private fc(name: FcName, v: tf.Tensor2D, relu: boolean): tf.Tensor2D {
     const blocks = this.fcBlocks[name]!;
-    const run = (b: FcBlock): tf.Tensor2D => tf.fused.matMul({ a: v, b: b.weight as tf.Tensor2D, bias: b.bias, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+    // Trainable nets keep x . W: their variables change under the optimiser, a cached W^T would not.
+    const { minBatch, minBytes } = CaffeNet.wasmSwappedFc;
+    const swapped = this.options.trainable === false && v.shape[0] >= minBatch && tf.getBackend() === 'wasm';
+    const run = (b: FcBlock): tf.Tensor2D => {
+      if (swapped && 4 * b.weight.size >= minBytes) {
+        // keep: created inside forward's tidy, lives until dispose(). A plain matMul: tfjs-wasm
+        // sends only the form without transpose flags to XNNPACK (with one it runs a scalar
+        // loop). The bias runs along W^T's rows, so it is added after transposing back.
+        b.weightT ??= tf.keep(tf.transpose(b.weight) as tf.Tensor2D);
+        const y = tf.add(tf.transpose(tf.matMul(b.weightT, tf.transpose(v))), b.bias) as tf.Tensor2D;
+        return relu ? tf.relu(y) : y;
+      }
+      return tf.fused.matMul({ a: v, b: b.weight as tf.Tensor2D, bias: b.bias, activation: relu ? 'relu' : 'linear' }) as tf.Tensor2D;
+    };
     if (blocks.length === 1) return run(blocks[0]);
     return tf.concat(blocks.map(run), 1);
   }
@@ -327,7 +381,7 @@ export class CaffeNet {
     if (this.disposed) return;
     this.disposed = true;
     for (const c of CONVS) for (const g of this.convGroups[c] ?? []) g.weight.dispose(), g.bias.dispose();
-    for (const f of ['fc6', 'fc7', 'fc8'] as FcName[]) for (const b of this.fcBlocks[f] ?? []) b.weight.dispose(), b.bias.dispose();
+    for (const f of ['fc6', 'fc7', 'fc8'] as FcName[]) for (const b of this.fcBlocks[f] ?? []) b.weight.dispose(), b.bias.dispose(), b.weightT?.dispose();
   }
 }
 

@@ -3,10 +3,11 @@ import type { BenchTarget } from '../bench/types';
 import { nmsBench } from '../bench/nms';
 import { proposalsBench } from '../bench/proposals';
 import { cnnBench } from '../bench/cnn';
+import { cnnBrowserBench } from '../bench/cnnBrowser';
 import { svmBench, ridgeBench } from '../bench/learn';
 
 /** Benchmark targets; each prints a table. Add new ones here. */
-export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench, svmBench, ridgeBench];
+export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench, cnnBrowserBench, svmBench, ridgeBench];
 
 export const benchCommand: Command = {
   name: 'bench',
