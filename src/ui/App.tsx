@@ -19,7 +19,8 @@ import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage'
 import { NmsStage, useNmsOverlay } from './stages/NmsStage';
 import { SvmStage, useSvmOverlay } from './stages/SvmStage';
 import { RegressionStage, useRegressionOverlay } from './stages/RegressionStage';
-import { cancelRunning } from '../runner/pipeline';
+import { cancelRunning, computeProposals } from '../runner/pipeline';
+import { computeFeatures } from '../runner/cnn';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -28,6 +29,26 @@ function isTypingTarget(el: EventTarget | null): boolean {
   if (!t) return false;
   const tag = t.tagName;
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable;
+}
+
+/** Runs every stage on the current photo (proposals, then the CNN with its heads; NMS is instant). */
+function RunAllButton() {
+  const image = useStore((s) => s.image);
+  const running = useStore((s) => s.progress !== null);
+  const done = useStore((s) => !!s.features && s.features.complete && s.features.imageKey === s.image?.key);
+  return (
+    <button
+      className="btn"
+      disabled={!image || running || done}
+      onClick={() => {
+        void computeFeatures().then((f) => f && useStore.getState().setStage('detections'));
+      }}
+      title="Selective search, the CNN, SVM scores, box regression and NMS on this photo"
+      data-testid="run-all-header"
+    >
+      {done ? 'All stages computed' : 'Run all stages'}
+    </button>
+  );
 }
 
 export function App() {
@@ -55,9 +76,12 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // A new stage starts at the top of its panel.
+  // A new stage starts at the top of its panel. Proposals take about a second: entering their
+  // stage computes them; the CNN (longer) waits for the user.
   useEffect(() => {
     document.getElementById('stage-panel')?.scrollTo({ top: 0 });
+    const st = useStore.getState();
+    if (stage === 'proposals' && st.image && !st.progress && (!st.proposals || st.proposals.imageKey !== st.image.key)) void computeProposals();
   }, [stage]);
 
   // Keep keyboard focus on the current tab when the stage changes through the keyboard.
@@ -111,6 +135,7 @@ export function App() {
         </h1>
         <div className="header-actions">
           <ModelButton />
+          <RunAllButton />
           <UploadButton />
         </div>
       </header>
