@@ -16,9 +16,12 @@ export function lossCurveSvg(log: readonly FineTuneLogEntry[], width = 640, heig
       return s.reduce((a, e) => a + f(e), 0) / s.length;
     });
   const loss = smooth((e) => e.loss);
-  const maxLoss = Math.max(...loss, ...log.filter((e) => e.val).map((e) => e.val!.loss)) * 1.05;
+  // The first iterations from scratch have losses many times the rest: leave them off the scale
+  // (clipped at the top) so the part of the curve that matters is readable.
+  const skip = Math.floor(n * 0.03);
+  const maxLoss = Math.max(...loss.slice(skip), ...log.filter((e) => e.val).map((e) => e.val!.loss)) * 1.1;
   const x = (it: number) => pad.l + (it / maxIt) * W;
-  const yl = (v: number) => pad.t + H - (v / maxLoss) * H;
+  const yl = (v: number) => pad.t + H - (Math.min(v, maxLoss) / maxLoss) * H;
   const ya = (v: number) => pad.t + H - v * H;
   const path = (pts: Array<[number, number]>) => pts.map(([a, b], i) => `${i ? 'L' : 'M'}${a.toFixed(1)},${b.toFixed(1)}`).join('');
   const trainLoss = path(log.map((e, i) => [x(e.iteration), yl(loss[i])]));
@@ -32,10 +35,14 @@ export function lossCurveSvg(log: readonly FineTuneLogEntry[], width = 640, heig
 <line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${pad.t + H}" stroke="#888"/>
 <line x1="${pad.l + W}" y1="${pad.t}" x2="${pad.l + W}" y2="${pad.t + H}" stroke="#888"/>
 <text x="${pad.l - 4}" y="${pad.t + 4}" text-anchor="end">${maxLoss.toFixed(2)}</text>
+<text x="${pad.l - 4}" y="${pad.t + H / 2 + 4}" text-anchor="end">${(maxLoss / 2).toFixed(2)}</text>
+<line x1="${pad.l}" y1="${pad.t + H / 2}" x2="${pad.l + W}" y2="${pad.t + H / 2}" stroke="#eee"/>
 <text x="${pad.l - 4}" y="${pad.t + H}" text-anchor="end">0</text>
 <text x="${pad.l + W + 4}" y="${pad.t + 4}">100%</text>
 <text x="${pad.l + W + 4}" y="${pad.t + H}">0%</text>
-<text x="${pad.l + W}" y="${height - 8}" text-anchor="end">iteration ${maxIt}</text>
+<text x="${pad.l}" y="${height - 8}">0</text>
+<text x="${pad.l + W / 2}" y="${height - 8}" text-anchor="middle">iteration</text>
+<text x="${pad.l + W}" y="${height - 8}" text-anchor="end">${maxIt}</text>
 <path d="${trainLoss}" fill="none" stroke="#0072B2" stroke-width="1.5"/>
 <path d="${valLoss}" fill="none" stroke="#D55E00" stroke-width="2"/>
 <path d="${valAcc}" fill="none" stroke="#009E73" stroke-width="2" stroke-dasharray="5 3"/>
