@@ -152,20 +152,31 @@ test.describe('CNN features stage', () => {
       const dpr = c.width / c.getBoundingClientRect().width;
       // A point's fill: background grey, unscored blue or an Okabe-Ito class colour.
       const fills = ['#9aa3ad', '#0072b2', '#E69F00', '#56B4E9', '#009E73', '#F0E442', '#D55E00', '#CC79A7'].map((h) => [1, 3, 5].map((o) => parseInt(h.slice(o, o + 2), 16)));
-      for (let y = 0; y < c.height - 3 * dpr; y++)
-        for (let x = 0; x < c.width; x++) {
-          const k = 4 * ((y + Math.round(2 * dpr)) * c.width + x);
-          if (fills.some((f) => Math.abs(d[k] - f[0]) + Math.abs(d[k + 1] - f[1]) + Math.abs(d[k + 2] - f[2]) < 6)) return [x / dpr, y / dpr + 2] as [number, number];
+      // A 2 x 2 block of one fill: a dot's core, not an anti-aliased pixel of the axis labels' text.
+      const is = (x: number, y: number, f: number[]) => {
+        const k = 4 * (y * c.width + x);
+        return Math.abs(d[k] - f[0]) + Math.abs(d[k + 1] - f[1]) + Math.abs(d[k + 2] - f[2]) < 6;
+      };
+      for (let y = 0; y < c.height - 1; y++)
+        for (let x = 0; x < c.width - 1; x++) {
+          if (fills.some((f) => is(x, y, f) && is(x + 1, y, f) && is(x, y + 1, f) && is(x + 1, y + 1, f))) return [(x + 1) / dpr, (y + 1) / dpr] as [number, number];
         }
       return null;
     });
     expect(spot).not.toBeNull();
-    await canvas.hover({ position: { x: spot![0], y: spot![1] } });
+    // The first matching pixel may be the top of the selected point's ring (drawn in a class colour,
+    // up to 9 px out): step down towards its centre until the map reports a point under the pointer.
+    let at = spot!;
+    for (let dy = 0; dy <= 18; dy += 3) {
+      at = [spot![0], spot![1] + dy];
+      await canvas.hover({ position: { x: at[0], y: at[1] } });
+      if (/^#\d+/.test((await page.locator('.fmap-hover').textContent()) ?? '')) break;
+    }
     await expect(page.locator('.fmap-hover')).toContainText(/^#\d+/);
     const hovered = Number((await page.locator('.fmap-hover').textContent())!.match(/^#(\d+)/)![1]);
     await expect(page.getByTestId('main-canvas')).toHaveAttribute('data-drawn-count', hovered === 1 ? '1' : '2');
     await screenshot(page, 'features-map-hover');
-    await canvas.click({ position: { x: spot![0], y: spot![1] } });
+    await canvas.click({ position: { x: at[0], y: at[1] } });
     await expect(page.getByTestId('proposal-number')).toHaveValue(String(hovered));
     await page.locator('.features-stage .section').last().scrollIntoViewIfNeeded();
     await screenshot(page, 'features-architecture');

@@ -74,6 +74,28 @@ interface CurvePoint {
   dets: number;
 }
 
+/** Nothing passed the score threshold: say what the best box was, so the user knows how far off it is. */
+function NoDetections() {
+  const features = useStore((s) => s.features);
+  const threshold = useStore((s) => s.nmsParams.scoreThreshold);
+  const best = useMemo(() => {
+    if (!features?.scores || !features.classes) return null;
+    const C = features.classes.length;
+    let bi = -1;
+    for (let i = 0; i < features.total * C; i++) {
+      if (features.computed[Math.floor(i / C)] && (bi < 0 || features.scores[i] > features.scores[bi])) bi = i;
+    }
+    return bi < 0 ? null : { className: features.classes[bi % C], score: features.scores[bi] };
+  }, [features]);
+  return (
+    <p className="muted" data-testid="no-detections">
+      No box scored above the threshold ({threshold.toFixed(2)}).
+      {best && ` The best was ${best.className} at ${best.score.toFixed(2)}: on this photo every proposal is on the background side of the threshold for every class.`}{' '}
+      Lower the score threshold in the NMS stage to see weaker detections.
+    </p>
+  );
+}
+
 /** Precision and recall on this image as the score threshold sweeps (the other NMS settings fixed). */
 function ThresholdCurve() {
   const features = useStore((s) => s.features);
@@ -221,7 +243,7 @@ export function DetectionsStage() {
           })}
         </ol>
       )}
-      {dets.length === 0 && nms && <p className="muted">No box scored above the threshold. Lower it in the NMS stage to see weaker detections.</p>}
+      {dets.length === 0 && nms && <NoDetections />}
       <ThresholdCurve />
       <h3>Time per stage</h3>
       <table className="table" data-testid="timings">
