@@ -8,7 +8,7 @@ import { chromium } from '@playwright/test';
 import { chromiumExecutable, CHROMIUM_ARGS } from '../e2e/chromium.ts';
 
 const sample = process.argv[2] ?? 'fruits.jpg';
-const stage = process.argv[3] ?? 'detections';
+const stage = process.argv[3] ?? 'proposals';
 const port = 4199;
 if (spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 const server = spawn('node_modules/.bin/vite', ['preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { stdio: 'ignore' });
