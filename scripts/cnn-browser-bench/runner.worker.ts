@@ -19,6 +19,7 @@ import type { CaffeNetArch } from '../../src/model/architecture';
 import { type BackendInfo, activateBackend } from '../../src/model/backend';
 import { CaffeNet, randomWeights } from '../../src/model/caffenet';
 import { RcnnModel } from '../../src/model/features';
+import { matmulPeakGflops } from '../../src/model/matmulPeak';
 import { exportOnnx } from '../../src/model/onnx/export';
 import { encodeOnnxModel } from '../../src/model/onnx/proto';
 import type { RunnerRequest, RunnerResponse } from './protocol';
@@ -75,26 +76,9 @@ async function setupTfjs(msg: Extract<RunnerRequest, { type: 'setup' }>): Promis
     await o.fc7!.data();
     o.fc7!.dispose();
   };
-  // The backend's best case: a big square matmul, GFLOP/s = 2 n^3 / s (warmed up once first,
-  // which on WebGPU/WebGL compiles the shader).
   peak = async (ms) => {
     const n = msg.peakN ?? (info.name === 'wasm' || info.name === 'cpu' || info.software ? 1024 : 2048);
-    const m = tf.tensor2d(fill(n * n).map((v) => v / 100), [n, n]);
-    const once = async () => {
-      const r = tf.matMul(m, m);
-      await r.data();
-      r.dispose();
-    };
-    await once();
-    let k = 0;
-    const t0 = performance.now();
-    do {
-      await once();
-      k++;
-    } while (performance.now() - t0 < ms);
-    const s = (performance.now() - t0) / 1000;
-    m.dispose();
-    return { gflops: (2 * n ** 3 * k) / s / 1e9, n };
+    return { gflops: await matmulPeakGflops(n, ms), n };
   };
   profile = async (runs) => {
     const entries: Array<{ name: string; ms: number }> = [];

@@ -60,26 +60,9 @@ async function setup(msg: Extract<RunnerRequest, { type: 'setup' }>): Promise<st
     await o.fc7!.data();
     o.fc7!.dispose();
   };
-  peak = async (ms) => {
-    // The peak: a big square matmul (what XNNPACK does best), GFLOP/s = 2 n^3 / s.
-    const n = 1024;
-    const m = tf.randomNormal([n, n]) as import('@tensorflow/tfjs-core').Tensor2D;
-    const once = async () => {
-      const r = tf.matMul(m, m);
-      await r.data();
-      r.dispose();
-    };
-    await once();
-    let k = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < ms) {
-      await once();
-      k++;
-    }
-    const s = (performance.now() - t0) / 1000;
-    m.dispose();
-    return (2 * n ** 3 * k) / s / 1e9;
-  };
+  // The peak: a big square matmul (what XNNPACK does best).
+  const { matmulPeakGflops } = await import('../../model/matmulPeak');
+  peak = (ms) => matmulPeakGflops(1024, ms);
   return `tfjs ${tf.version_core} ${tf.getBackend()}, 1 thread`;
 }
 
