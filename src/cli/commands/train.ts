@@ -8,7 +8,7 @@ import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from
 import { trainHeads } from '../train/heads';
 import { evaluateModel, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { startFeaturePool } from '../train/cnnPool';
-import { STRATEGY_LAYERS, type FineTuneStrategy } from '../train/protocol';
+import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
 import { loadModelPath, savePackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
@@ -37,6 +37,8 @@ export const trainCommand: Command = {
     '  --iterations N    fine-tuning length in mini-batches of 128 (overrides --epochs)',
     '  --lr LR           base learning rate (default 0.01 from scratch, 0.001 with --init)',
     '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
+    '  --augment A       window (mirror + small colour jitter, Caffe\'s window layer; default) | colour',
+    '                    (window + hue +-15 degrees, saturation x0.7-1.3, brightness x0.85-1.15) | none',
     '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --eval-proposals N proposals per image when evaluating on the validation split (default 2000)',
@@ -64,6 +66,7 @@ export const trainCommand: Command = {
     cache: { type: 'string' },
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
+    augment: { type: 'string' },
   },
   async run({ values, stderr, stdout }) {
     const say = (l: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -145,6 +148,7 @@ export const trainCommand: Command = {
         baseLr: numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 }),
         warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
         strategy,
+        augment: stringOption<AugmentMode>(values, 'augment', 'window', ['window', 'colour', 'none']),
         seed,
         threads,
         checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),

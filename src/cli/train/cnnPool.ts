@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { DatasetImage } from './data';
-import type { SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
+import type { AugmentMode, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
 
 export function packRasters(images: readonly DatasetImage[]): SharedRasters {
   let total = 0;
@@ -54,7 +54,7 @@ export interface PoolInit {
   trainableLayers: readonly string[];
   weightDecay: number;
   momentum: number;
-  augment: boolean;
+  augment: AugmentMode;
 }
 
 /** Omit distributed over a union (plain Omit collapses the union to its common keys). */
@@ -189,7 +189,7 @@ export async function startFeaturePool(threads: number, arch: CaffeNetArch, weig
     trainableLayers: [],
     weightDecay: 0,
     momentum: 0,
-    augment: false,
+    augment: 'none',
   });
   return pool;
 }

@@ -12,7 +12,7 @@ import { mulberry32 } from '../../core/learn/random';
 import type { DatasetImage } from './data';
 import { toRaster } from './data';
 import { CnnPool, packRasters, packWindows, type WindowSet } from './cnnPool';
-import { STRATEGY_LAYERS, type FineTuneStrategy } from './protocol';
+import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from './protocol';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import { savePackageDir, loadPackageDir } from '../../model/packageNode';
@@ -34,7 +34,7 @@ export interface FineTuneOptions {
   threads: number;
   checkpointEvery: number;
   evalEvery: number;
-  augment: boolean;
+  augment: AugmentMode;
 }
 
 export const FINE_TUNE_DEFAULTS: FineTuneOptions = {
@@ -51,7 +51,7 @@ export const FINE_TUNE_DEFAULTS: FineTuneOptions = {
   threads: 2,
   checkpointEvery: 200,
   evalEvery: 200,
-  augment: true,
+  augment: 'window',
 };
 
 export interface FineTuneLogEntry {

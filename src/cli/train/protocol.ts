@@ -9,6 +9,12 @@ import type { NamedWeights } from '../../model/caffenet';
 
 export type FineTuneStrategy = 'all' | 'upper' | 'fc';
 
+/**
+ * Fine-tuning augmentation: none; `window` = Caffe window layer (mirror + small per-channel colour
+ * jitter); `colour` = window plus a photometric transform (hue +-15 degrees, saturation, brightness).
+ */
+export type AugmentMode = 'none' | 'window' | 'colour';
+
 /** The variables each fine-tuning strategy updates (the others stay as initialised). */
 export const STRATEGY_LAYERS: Record<FineTuneStrategy, readonly string[]> = {
   all: ['conv1', 'conv2', 'conv3', 'conv4', 'conv5', 'fc6', 'fc7', 'fc8'],
@@ -46,7 +52,7 @@ export interface InitRequest {
   trainableLayers: readonly string[];
   weightDecay: number;
   momentum: number;
-  augment: boolean;
+  augment: AugmentMode;
 }
 
 export type WorkerRequest =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { warpBoxInto } from './cpuWarp';
+import { colourMatrix, warpBoxInto } from './cpuWarp';
 import { refWarp } from '../cpuReference';
 
 function noise(w: number, h: number, seed = 3) {
@@ -52,5 +52,34 @@ describe('CPU warp for training batches', () => {
     warpBoxInto(img, boxes[0], mean, out, 31 * 31 * 3, 31, 4);
     expect(out[0]).toBe(7);
     expect(out[31 * 31 * 3 - 1]).toBe(7);
+  });
+
+  it('colour augmentation: identity at (0, 1, 1), greys fixed by hue, 120 degrees turns red into green', () => {
+    const apply = (m: Float32Array, v: number[]) => [0, 1, 2].map((r) => m[3 * r] * v[0] + m[3 * r + 1] * v[1] + m[3 * r + 2] * v[2]);
+    const id = apply(colourMatrix(0, 1, 1), [200, 20, 30]);
+    id.forEach((x, i) => expect(x).toBeCloseTo([200, 20, 30][i], 4));
+    apply(colourMatrix(37, 1, 1), [90, 90, 90]).forEach((x) => expect(x).toBeCloseTo(90, 4));
+    const g = apply(colourMatrix(120, 1, 1), [255, 0, 0]);
+    [0, 255, 0].forEach((x, i) => expect(g[i]).toBeCloseTo(x, 3));
+    // Saturation 0 gives Rec. 601 luma in every channel; brightness scales.
+    apply(colourMatrix(0, 0, 0.5), [255, 0, 0]).forEach((x) => expect(x).toBeCloseTo(0.5 * 0.299 * 255, 3));
+    // +15 degrees moves a deep apple red towards orange: hue from about -3 to about 13 degrees.
+    const [r, gg, b] = apply(colourMatrix(15, 1, 1), [200, 20, 30]);
+    expect(((gg - b) / (r - b)) * 60).toBeGreaterThan(10);
+    expect(((gg - b) / (r - b)) * 60).toBeLessThan(16);
+  });
+
+  it('the colour matrix acts on RGB before the mean is subtracted, clamped to 0..255', () => {
+    const b = boxes[0];
+    const a = new Float32Array(31 * 31 * 3);
+    const m = new Float32Array(31 * 31 * 3);
+    warpBoxInto(img, b, mean, a, 0, 31, 4);
+    warpBoxInto(img, b, mean, m, 0, 31, 4, { rgbMatrix: colourMatrix(0, 1, 2) });
+    for (let i = 0; i < a.length; i += 3) {
+      const [B, G, R] = [a[i] + mean[0], a[i + 1] + mean[1], a[i + 2] + mean[2]];
+      expect(m[i]).toBeCloseTo(Math.min(255, 2 * B) - mean[0], 3);
+      expect(m[i + 1]).toBeCloseTo(Math.min(255, 2 * G) - mean[1], 3);
+      expect(m[i + 2]).toBeCloseTo(Math.min(255, 2 * R) - mean[2], 3);
+    }
   });
 });

@@ -4,7 +4,8 @@
  * layer does, so a batched GPU op per image would be dominated by per-call overhead. Same sampling
  * as warp.ts / cpuReference.refWarp (continuous coordinates, bilinear between pixel centres,
  * the border pixel held in the half pixel next to the edge, the mean outside the image), plus the
- * window layer's augmentation: horizontal mirror and a small colour jitter.
+ * window layer's augmentation: horizontal mirror and a small colour jitter, and optionally a
+ * photometric colour transform (hue rotation, saturation, brightness) as a 3x3 matrix on RGB.
  */
 import type { RgbImage } from '../../core/image/raster';
 
@@ -15,6 +16,28 @@ export interface WarpAugment {
   channelGain?: [number, number, number];
   /** Added to every channel after the gain (brightness shift). */
   offset?: number;
+  /** Row-major 3x3 matrix applied to the sampled RGB (0-255) before the mean is subtracted. */
+  rgbMatrix?: ArrayLike<number>;
+}
+
+/**
+ * The photometric transform of `--augment colour`: rotate hue by `hueDegrees` about the grey axis,
+ * scale saturation towards Rec. 601 luma by `saturation` and everything by `brightness`; returned as
+ * a row-major 3x3 matrix on RGB. Identity for (0, 1, 1).
+ */
+export function colourMatrix(hueDegrees: number, saturation: number, brightness: number): Float32Array {
+  const a = (hueDegrees * Math.PI) / 180;
+  const c = Math.cos(a), s = Math.sin(a) / Math.sqrt(3), t = (1 - c) / 3;
+  const hue = [c + t, t - s, t + s, t + s, c + t, t - s, t - s, t + s, c + t];
+  const luma = [0.299, 0.587, 0.114];
+  const m = new Float32Array(9);
+  for (let r = 0; r < 3; r++)
+    for (let k = 0; k < 3; k++) {
+      let v = 0;
+      for (let j = 0; j < 3; j++) v += (saturation * (r === j ? 1 : 0) + (1 - saturation) * luma[j]) * hue[3 * j + k];
+      m[3 * r + k] = brightness * v;
+    }
+  return m;
 }
 
 // Per-axis sampling tables, reused between calls.
@@ -69,6 +92,7 @@ export function warpBoxInto(
   const off = aug.offset ?? 0;
   const mB = meanBgr[0], mG = meanBgr[1], mR = meanBgr[2];
   const flip = aug.flip ?? false;
+  const M = aug.rgbMatrix;
   for (let v = 0; v < size; v++) {
     const rowOut = offset + v * size * 3;
     if (!yin[v]) {
@@ -85,9 +109,15 @@ export function warpBoxInto(
       }
       const ax = xw[u], bx = 1 - ax;
       const p00 = 3 * (r0 + xi0[u]), p01 = 3 * (r0 + xi1[u]), p10 = 3 * (r1 + xi0[u]), p11 = 3 * (r1 + xi1[u]);
-      const R = (d[p00] * bx + d[p01] * ax) * by + (d[p10] * bx + d[p11] * ax) * ay;
-      const G = (d[p00 + 1] * bx + d[p01 + 1] * ax) * by + (d[p10 + 1] * bx + d[p11 + 1] * ax) * ay;
-      const B = (d[p00 + 2] * bx + d[p01 + 2] * ax) * by + (d[p10 + 2] * bx + d[p11 + 2] * ax) * ay;
+      let R = (d[p00] * bx + d[p01] * ax) * by + (d[p10] * bx + d[p11] * ax) * ay;
+      let G = (d[p00 + 1] * bx + d[p01 + 1] * ax) * by + (d[p10 + 1] * bx + d[p11 + 1] * ax) * ay;
+      let B = (d[p00 + 2] * bx + d[p01 + 2] * ax) * by + (d[p10 + 2] * bx + d[p11 + 2] * ax) * ay;
+      if (M) {
+        const r = R, g = G, b = B;
+        R = Math.min(255, Math.max(0, M[0] * r + M[1] * g + M[2] * b));
+        G = Math.min(255, Math.max(0, M[3] * r + M[4] * g + M[5] * b));
+        B = Math.min(255, Math.max(0, M[6] * r + M[7] * g + M[8] * b));
+      }
       out[o] = (B - mB) * g0 + off;
       out[o + 1] = (G - mG) * g1 + off;
       out[o + 2] = (R - mR) * g2 + off;
