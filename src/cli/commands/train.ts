@@ -10,6 +10,7 @@ import { evaluateModel, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate
 import { startFeaturePool } from '../train/cnnPool';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
+import { COLOUR_AUGMENT } from '../../model/finetune/cpuWarp';
 import { loadModelPath, savePackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
 import type { NamedWeights } from '../../model/caffenet';
@@ -38,7 +39,7 @@ export const trainCommand: Command = {
     '  --lr LR           base learning rate (default 0.01 from scratch, 0.001 with --init)',
     '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
     '  --augment A       window (mirror + small colour jitter, Caffe\'s window layer; default) | colour',
-    '                    (window + hue +-15 degrees, saturation x0.7-1.3, brightness x0.85-1.15) | none',
+    `                    (window + hue +-${COLOUR_AUGMENT.hueDegrees} degrees, saturation x${COLOUR_AUGMENT.saturation.join('-')}, brightness x${COLOUR_AUGMENT.brightness.join('-')}) | none`,
     '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --eval-proposals N proposals per image when evaluating on the validation split (default 2000)',

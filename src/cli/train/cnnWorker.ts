@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend } from '../../model/node';
 import { CaffeNet, randomWeights, flattenChw } from '../../model/caffenet';
 import { createWarpSource, warpProposals } from '../../model/warp';
-import { colourMatrix, warpBoxInto } from '../../model/finetune/cpuWarp';
+import { randomColourMatrix, warpBoxInto } from '../../model/finetune/cpuWarp';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { InitRequest, WorkerRequest, WorkerResponse } from './protocol';
@@ -87,9 +87,6 @@ function isBias(v: tf.Variable): boolean {
   return v.name.includes('.bias');
 }
 
-/** `--augment colour`: hue rotated uniformly within +-15 degrees (with saturation x0.7-1.3, brightness x0.85-1.15). */
-const HUE_JITTER = 15;
-
 /** Warp the given windows into one NHWC batch, with the window layer's augmentation. */
 function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor4D {
   const arch = init!.arch;
@@ -106,7 +103,7 @@ function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor
           flip: rand() < 0.5,
           channelGain: [0.92 + 0.16 * rand(), 0.92 + 0.16 * rand(), 0.92 + 0.16 * rand()] as [number, number, number],
           offset: (rand() - 0.5) * 16,
-          rgbMatrix: init!.augment === 'colour' ? colourMatrix(HUE_JITTER * (2 * rand() - 1), 0.7 + 0.6 * rand(), 0.85 + 0.3 * rand()) : undefined,
+          rgbMatrix: init!.augment === 'colour' ? randomColourMatrix(rand) : undefined,
         }
       : {};
     warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, aug);

@@ -11,7 +11,7 @@ export type FineTuneStrategy = 'all' | 'upper' | 'fc';
 
 /**
  * Fine-tuning augmentation: none; `window` = Caffe window layer (mirror + small per-channel colour
- * jitter); `colour` = window plus a photometric transform (hue +-15 degrees, saturation, brightness).
+ * jitter); `colour` = window plus a photometric transform (cpuWarp's COLOUR_AUGMENT: hue, saturation, brightness).
  */
 export type AugmentMode = 'none' | 'window' | 'colour';
 

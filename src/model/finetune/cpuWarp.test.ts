@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colourMatrix, warpBoxInto } from './cpuWarp';
+import { colourMatrix, randomColourMatrix, warpBoxInto } from './cpuWarp';
 import { refWarp } from '../cpuReference';
 
 function noise(w: number, h: number, seed = 3) {
@@ -67,6 +67,12 @@ describe('CPU warp for training batches', () => {
     const [r, gg, b] = apply(colourMatrix(15, 1, 1), [200, 20, 30]);
     expect(((gg - b) / (r - b)) * 60).toBeGreaterThan(10);
     expect(((gg - b) / (r - b)) * 60).toBeLessThan(16);
+  });
+
+  it('a random colour draw spans the documented ranges: hue +-15, saturation 0.7-1.3, brightness 0.85-1.15', () => {
+    expect([...randomColourMatrix(() => 0)]).toEqual([...colourMatrix(-15, 0.7, 0.85)]);
+    expect([...randomColourMatrix(() => 0.5)]).toEqual([...colourMatrix(0, 1, 1)]);
+    expect([...randomColourMatrix(() => 1)]).toEqual([...colourMatrix(15, 1.3, 1.15)]);
   });
 
   it('the colour matrix acts on RGB before the mean is subtracted, clamped to 0..255', () => {

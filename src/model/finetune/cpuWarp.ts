@@ -20,6 +20,15 @@ export interface WarpAugment {
   rgbMatrix?: ArrayLike<number>;
 }
 
+/** `--augment colour`'s ranges, each drawn uniformly per training window. */
+export const COLOUR_AUGMENT = { hueDegrees: 15, saturation: [0.7, 1.3], brightness: [0.85, 1.15] } as const;
+
+/** One random draw of `--augment colour` (hue, then saturation, then brightness from `rand`). */
+export function randomColourMatrix(rand: () => number): Float32Array {
+  const { hueDegrees, saturation: s, brightness: b } = COLOUR_AUGMENT;
+  return colourMatrix(hueDegrees * (2 * rand() - 1), s[0] + (s[1] - s[0]) * rand(), b[0] + (b[1] - b[0]) * rand());
+}
+
 /**
  * The photometric transform of `--augment colour`: rotate hue by `hueDegrees` about the grey axis,
  * scale saturation towards Rec. 601 luma by `saturation` and everything by `brightness`; returned as
