@@ -5,14 +5,15 @@ import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
-import { trainHeads } from '../train/heads';
-import { evaluateModel, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
+import { trainHeads, type SvmCandidate } from '../train/heads';
+import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { startFeaturePool } from '../train/cnnPool';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
 import { COLOUR_AUGMENT } from '../../model/finetune/cpuWarp';
 import { loadModelPath, savePackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
+import { SVM_DEFAULTS } from '../../core/learn/svm';
 import type { NamedWeights } from '../../model/caffenet';
 import { lossCurveSvg } from '../train/report';
 
@@ -42,6 +43,8 @@ export const trainCommand: Command = {
     `                    (window + hue +-${COLOUR_AUGMENT.hueDegrees} degrees, saturation x${COLOUR_AUGMENT.saturation.join('-')}, brightness x${COLOUR_AUGMENT.brightness.join('-')}) | none`,
     '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
+    '  --svm-c LIST      SVM regularisation C (default 0.001, the paper\'s); several values (0.001,0.01) mine one set of',
+    '                    SVMs each in the same pass and keep the one with the best validation mAP',
     '  --eval-proposals N proposals per image when evaluating on the validation split (default 2000)',
     '  --max-images N    use only the first N images (quick runs)',
     `  --threads N       CNN worker threads (default ${availableParallelism()})`,
@@ -61,6 +64,7 @@ export const trainCommand: Command = {
     strategy: { type: 'string' },
     'val-fraction': { type: 'string' },
     'svm-proposals': { type: 'string' },
+    'svm-c': { type: 'string' },
     'eval-proposals': { type: 'string' },
     'max-images': { type: 'string' },
     threads: { type: 'string' },
@@ -82,6 +86,8 @@ export const trainCommand: Command = {
     const valFraction = numberOption(values, 'val-fraction', 0.15, { min: 0, max: 0.9 });
     const strategy = stringOption<FineTuneStrategy>(values, 'strategy', 'all', ['all', 'upper', 'fc']);
     const cacheDir = resolve(String(values.cache ?? '.cache/rcnn'));
+    const svmC = parseSvmC(values['svm-c']);
+    if (svmC.length > 1 && valFraction === 0) throw new CliError('several --svm-c values are chosen between on the validation split: --val-fraction must be above 0', 2);
     mkdirSync(outDir, { recursive: true });
     const tStart = performance.now();
     const timings: Record<string, number> = {};
@@ -183,6 +189,7 @@ export const trainCommand: Command = {
     };
 
     const needHeads = stages.has('svm') || stages.has('bbox');
+    let svmCandidates: SvmCandidate[] = [];
     // Heads and validation share one feature pool; validation images follow the training images.
     const pool = needHeads || val.length > 0 ? await startFeaturePool(threads, arch, weights, [...train, ...val]) : null;
     try {
@@ -193,7 +200,9 @@ export const trainCommand: Command = {
           svm: stages.has('svm'),
           bbox: stages.has('bbox'),
           bboxSamplesPerImage: 32,
+          svmC,
         }, say);
+        svmCandidates = h.svmCandidates;
         if (h.svm) pkg.svm = h.svm;
         if (h.boxRegressor) pkg.boxRegressor = h.boxRegressor;
         timings.headsSeconds = h.seconds;
@@ -203,7 +212,23 @@ export const trainCommand: Command = {
       }
       if (val.length > 0 && pkg.svm && pool) {
         // Validation images sit after the training images in the workers' shared raster list.
-        const e = await evaluateModel(pool, val, classes, pkg.svm, pkg.boxRegressor, { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) }, say, train.length);
+        const evalOptions = { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) };
+        const heads = svmCandidates.length > 1 ? svmCandidates.map((c) => c.head) : [pkg.svm];
+        const all = await evaluateModels(pool, val, classes, heads, pkg.boxRegressor, evalOptions, say, train.length);
+        let best = 0;
+        if (svmCandidates.length > 1) {
+          const headline = (r: EvalResult) => (r.withRegression ?? r.withoutRegression).map;
+          all.forEach((r, k) => {
+            say(`validation mAP with SVM C ${svmCandidates[k].C}: ${(100 * r.withoutRegression.map).toFixed(1)} without box regression, ${r.withRegression ? (100 * r.withRegression.map).toFixed(1) : '-'} with`);
+            if (headline(r) > headline(all[best])) best = k;
+          });
+          const chosen = svmCandidates[best];
+          say(`keeping the SVMs with C ${chosen.C} (best validation mAP${all[best].withRegression ? ' with box regression' : ''})`);
+          pkg.svm = chosen.head;
+          log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+          log.svmSelection = all.map((r, k) => ({ C: svmCandidates[k].C, mapWithout: r.withoutRegression.map, mapWith: r.withRegression?.map ?? null }));
+        }
+        const e = all[best];
         timings.evalSeconds = e.seconds;
         say(`validation AP without box regression: ${formatAp(e.withoutRegression)}`);
         if (e.withRegression) say(`validation AP with box regression:    ${formatAp(e.withRegression)}`);
@@ -211,6 +236,7 @@ export const trainCommand: Command = {
         m['val mAP (no box regression)'] = Number(e.withoutRegression.map.toFixed(4));
         if (e.withRegression) m['val mAP (box regression)'] = Number(e.withRegression.map.toFixed(4));
         m['val images'] = val.length;
+        if (svmCandidates.length) m['svm C'] = svmCandidates.length > 1 ? svmCandidates[best].C : svmCandidates[0].C;
         log.validation = {
           withoutRegression: e.withoutRegression.perClass.map((c) => ({ class: c.name, ap: c.ap })),
           withRegression: e.withRegression?.perClass.map((c) => ({ class: c.name, ap: c.ap })) ?? null,
@@ -230,3 +256,13 @@ export const trainCommand: Command = {
     return 0;
   },
 };
+
+/** `--svm-c 0.001,0.01`: positive numbers, in the order given, no repeats. */
+export function parseSvmC(raw: unknown): number[] {
+  if (raw === undefined) return [SVM_DEFAULTS.C];
+  const parts = String(raw).split(',').map((p) => p.trim()).filter(Boolean);
+  const values = parts.map(Number);
+  if (!values.length || values.some((v) => !(Number.isFinite(v) && v > 0))) throw new CliError(`--svm-c expects positive numbers separated by commas, got "${String(raw)}"`, 2);
+  if (new Set(values).size !== values.length) throw new CliError(`--svm-c lists a value twice: "${String(raw)}"`, 2);
+  return values;
+}

@@ -106,9 +106,26 @@ export async function evaluateModel(
   /** Index of images[0] in the workers' raster list. */
   rasterOffset = 0,
 ): Promise<EvalResult> {
+  return (await evaluateModels(pool, images, classes, [svm], bbox, o, say, rasterOffset))[0];
+}
+
+/**
+ * evaluateModel for several sets of SVMs on the same CNN and box regressors (e.g. one per value
+ * of C): the features of each image are computed once and scored by every set.
+ */
+export async function evaluateModels(
+  pool: CnnPool,
+  images: readonly DatasetImage[],
+  classes: string[],
+  svms: readonly SvmHead[],
+  bbox: BoxRegressorHead | undefined,
+  o: EvalOptions,
+  say: (line: string) => void,
+  rasterOffset = 0,
+): Promise<EvalResult[]> {
   const t0 = performance.now();
   const C = classes.length;
-  const per: ImageDetectionsRaw[] = new Array(images.length);
+  const perSvm: ImageDetectionsRaw[][] = svms.map(() => new Array(images.length));
   let done = 0;
   await forEachOnWorkers(
     images.length,
@@ -123,12 +140,14 @@ export async function evaluateModel(
     (i, { props, f }) => {
       const im = images[i];
       const n = props.length >> 2;
-      const scores = svmScoreMatrix(f.fc7, n, svm);
       const reg = bbox ? regressedBoxes(f.pool5, props, bbox, im.width, im.height) : null;
-      per[i] = {
-        withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
-        withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],
-      };
+      svms.forEach((svm, k) => {
+        const scores = svmScoreMatrix(f.fc7, n, svm);
+        perSvm[k][i] = {
+          withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
+          withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],
+        };
+      });
       done++;
       if (done % 10 === 0 || done === images.length) {
         const el = (performance.now() - t0) / 1000;
@@ -136,7 +155,7 @@ export async function evaluateModel(
       }
     },
   );
-  const evaluate = (key: 'withRegression' | 'withoutRegression') => {
+  const evaluate = (per: ImageDetectionsRaw[], key: 'withRegression' | 'withoutRegression') => {
     const perImage: ImageDetections[] = per.map((p) => {
       const lists = p[key];
       const total = lists.reduce((a, l) => a + l.scores.length, 0);
@@ -154,10 +173,11 @@ export async function evaluateModel(
     });
     return evaluateDetections(groupDetectionsByClass(perImage, C), images.map((im) => im.gt), classes, { metric: o.metric });
   };
-  return {
-    withoutRegression: evaluate('withoutRegression'),
-    withRegression: bbox ? evaluate('withRegression') : null,
-    seconds: (performance.now() - t0) / 1000,
+  const seconds = (performance.now() - t0) / 1000;
+  return perSvm.map((per) => ({
+    withoutRegression: evaluate(per, 'withoutRegression'),
+    withRegression: bbox ? evaluate(per, 'withRegression') : null,
+    seconds,
     images: images.length,
-  };
+  }));
 }

@@ -9,7 +9,7 @@
  */
 import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
-import { HardNegativeMiner, type RetrainStats } from '../../core/learn/svm';
+import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
 import { trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
 import { mulberry32, shuffleInPlace } from '../../core/learn/random';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
@@ -27,10 +27,26 @@ export interface HeadOptions {
   bbox: boolean;
   /** Box-regression samples kept per image (random subset of the > 0.6 IoU proposals; 0 = all). */
   bboxSamplesPerImage: number;
+  /**
+   * SVM regularisation C values (RCNN-SPEC: 0.001). With several, one set of SVMs per value is
+   * mined in the same pass over the images (the CNN features are the cost, not the solver), for
+   * the caller to choose between on validation images.
+   */
+  svmC?: readonly number[];
+}
+
+/** One set of per-class SVMs, for one value of C. */
+export interface SvmCandidate {
+  C: number;
+  head: SvmHead;
+  stats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
 }
 
 export interface HeadResult {
+  /** The SVMs of the first C value. */
   svm?: SvmHead;
+  /** The SVMs of every C value, in the order given (svm is candidates[0].head). */
+  svmCandidates: SvmCandidate[];
   boxRegressor?: BoxRegressorHead;
   svmStats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
   bboxStats: Array<{ class: string; samples: number; method: string; seconds: number }>;
@@ -104,11 +120,16 @@ export async function trainHeads(
       });
     },
   );
-  const miners = classes.map((_, c) => {
-    const pos = Float32Array.from(posFeatures[c]);
-    return new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c });
-  });
-  say(`SVM positives (ground-truth boxes): ${classes.map((n, c) => `${n} ${miners[c] ? posFeatures[c].length / fc7Dim : 0}`).join(', ')}`);
+  const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
+  const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
+  // miners[k][c]: class c's SVM for the k-th C value.
+  const miners = Cs.map((svmC) =>
+    classes.map((_, c) => {
+      const pos = Float32Array.from(posFeatures[c]);
+      return new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC });
+    }),
+  );
+  say(`SVM positives (ground-truth boxes): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
   // 3. One pass over the training images: hard negatives for every class, regression pairs.
   const order = shuffleInPlace(Int32Array.from(train.keys()), rand);
@@ -145,11 +166,13 @@ export async function trainHeads(
           for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
           const feats = new Float32Array(idx.length * fc7Dim);
           idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
-          const res = miners[c].offerImage(feats, idx.length, i, idx);
-          if (res.retrained) {
-            const st = res.retrained;
-            say(`svm ${classes[c]}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
-          }
+          miners.forEach((perClass, k) => {
+            const res = perClass[c].offerImage(feats, idx.length, i, idx);
+            if (res.retrained) {
+              const st = res.retrained;
+              say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
+            }
+          });
         }
       }
       for (let j = 0; j < rows.length; j++) {
@@ -170,18 +193,23 @@ export async function trainHeads(
     },
   );
 
-  const result: HeadResult = { svmStats: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
+  const result: HeadResult = { svmStats: [], svmCandidates: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
   if (o.svm) {
-    const weights = new Float32Array(C * fc7Dim);
-    const bias = new Float32Array(C);
-    miners.forEach((m, c) => {
-      const st = m.finish();
-      if (st) say(`svm ${classes[c]}: final retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
-      weights.set(m.w, c * fc7Dim);
-      bias[c] = m.b;
-      result.svmStats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, retrains: m.stats });
+    miners.forEach((perClass, k) => {
+      const weights = new Float32Array(C * fc7Dim);
+      const bias = new Float32Array(C);
+      const stats: SvmCandidate['stats'] = [];
+      perClass.forEach((m, c) => {
+        const st = m.finish();
+        if (st) say(`svm ${classes[c]}${tagC(k)}: final retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
+        weights.set(m.w, c * fc7Dim);
+        bias[c] = m.b;
+        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, retrains: m.stats });
+      });
+      result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
     });
-    result.svm = { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias };
+    result.svm = result.svmCandidates[0].head;
+    result.svmStats = result.svmCandidates[0].stats;
   }
   if (o.bbox) {
     const D = pool5Dim;

@@ -105,6 +105,21 @@ describe('rcnn train on a tiny dataset', () => {
     expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
     for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
 
+    // The SVM stage alone, with two values of C mined in one pass and chosen on validation.
+    const svmOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'svm', '--svm-c', '0.001,0.1', '--svm-proposals', '60', '--eval-proposals', '60',
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3']);
+    expect(svmOnly.code, svmOnly.stderr).toBe(0);
+    expect(svmOnly.stderr).not.toContain('cnn 1/');
+    expect(svmOnly.stderr).toMatch(/svm red \(C 0\.1\): final retrain/);
+    expect(svmOnly.stderr).toMatch(/validation mAP with SVM C 0\.001: [\d.]+ without box regression, [\d.]+ with/);
+    expect(svmOnly.stderr).toMatch(/validation mAP with SVM C 0\.1: /);
+    const selection = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8')).svmSelection as Array<{ C: number; mapWith: number }>;
+    expect(selection.map((r) => r.C)).toEqual([0.001, 0.1]);
+    const kept = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).provenance.metrics['svm C'];
+    const bestMap = Math.max(...selection.map((r) => r.mapWith));
+    expect(kept).toBe(selection.find((r) => r.mapWith === bestMap)!.C);
+    expect(svmOnly.stderr).toContain(`keeping the SVMs with C ${kept} (best validation mAP with box regression)`);
+
     const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(det.image).toEqual({ width: 160, height: 120 });
     expect(det.detections.length).toBeGreaterThan(0);
