@@ -190,6 +190,10 @@ export const trainCommand: Command = {
 
     const needHeads = stages.has('svm') || stages.has('bbox');
     let svmCandidates: SvmCandidate[] = [];
+    const keepSvm = (chosen: SvmCandidate) => {
+      pkg.svm = chosen.head;
+      log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+    };
     // Heads and validation share one feature pool; validation images follow the training images.
     const pool = needHeads || val.length > 0 ? await startFeaturePool(threads, arch, weights, [...train, ...val]) : null;
     try {
@@ -203,10 +207,9 @@ export const trainCommand: Command = {
           svmC,
         }, say);
         svmCandidates = h.svmCandidates;
-        if (h.svm) pkg.svm = h.svm;
+        if (svmCandidates.length) keepSvm(svmCandidates[0]);
         if (h.boxRegressor) pkg.boxRegressor = h.boxRegressor;
         timings.headsSeconds = h.seconds;
-        log.svm = h.svmStats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
         log.bbox = h.bboxStats;
         log.featureScale = { fc7: h.fc7Scale, pool5: h.pool5Scale };
       }
@@ -222,10 +225,8 @@ export const trainCommand: Command = {
             say(`validation mAP with SVM C ${svmCandidates[k].C}: ${(100 * r.withoutRegression.map).toFixed(1)} without box regression, ${r.withRegression ? (100 * r.withRegression.map).toFixed(1) : '-'} with`);
             if (headline(r) > headline(all[best])) best = k;
           });
-          const chosen = svmCandidates[best];
-          say(`keeping the SVMs with C ${chosen.C} (best validation mAP${all[best].withRegression ? ' with box regression' : ''})`);
-          pkg.svm = chosen.head;
-          log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+          say(`keeping the SVMs with C ${svmCandidates[best].C} (best validation mAP${all[best].withRegression ? ' with box regression' : ''})`);
+          keepSvm(svmCandidates[best]);
           log.svmSelection = all.map((r, k) => ({ C: svmCandidates[k].C, mapWithout: r.withoutRegression.map, mapWith: r.withRegression?.map ?? null }));
         }
         const e = all[best];
@@ -236,7 +237,7 @@ export const trainCommand: Command = {
         m['val mAP (no box regression)'] = Number(e.withoutRegression.map.toFixed(4));
         if (e.withRegression) m['val mAP (box regression)'] = Number(e.withRegression.map.toFixed(4));
         m['val images'] = val.length;
-        if (svmCandidates.length) m['svm C'] = svmCandidates.length > 1 ? svmCandidates[best].C : svmCandidates[0].C;
+        if (svmCandidates.length) m['svm C'] = svmCandidates[best].C;
         log.validation = {
           withoutRegression: e.withoutRegression.perClass.map((c) => ({ class: c.name, ap: c.ap })),
           withRegression: e.withRegression?.perClass.map((c) => ({ class: c.name, ap: c.ap })) ?? null,

@@ -43,12 +43,9 @@ export interface SvmCandidate {
 }
 
 export interface HeadResult {
-  /** The SVMs of the first C value. */
-  svm?: SvmHead;
-  /** The SVMs of every C value, in the order given (svm is candidates[0].head). */
+  /** The SVMs of every C value, in the order given (empty without the svm stage). */
   svmCandidates: SvmCandidate[];
   boxRegressor?: BoxRegressorHead;
-  svmStats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
   bboxStats: Array<{ class: string; samples: number; method: string; seconds: number }>;
   fc7Scale: number;
   pool5Scale: number;
@@ -123,12 +120,8 @@ export async function trainHeads(
   const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
   const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
   // miners[k][c]: class c's SVM for the k-th C value.
-  const miners = Cs.map((svmC) =>
-    classes.map((_, c) => {
-      const pos = Float32Array.from(posFeatures[c]);
-      return new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC });
-    }),
-  );
+  const positives = posFeatures.map((p) => Float32Array.from(p));
+  const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
   say(`SVM positives (ground-truth boxes): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
   // 3. One pass over the training images: hard negatives for every class, regression pairs.
@@ -193,7 +186,7 @@ export async function trainHeads(
     },
   );
 
-  const result: HeadResult = { svmStats: [], svmCandidates: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
+  const result: HeadResult = { svmCandidates: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
   if (o.svm) {
     miners.forEach((perClass, k) => {
       const weights = new Float32Array(C * fc7Dim);
@@ -208,8 +201,6 @@ export async function trainHeads(
       });
       result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
     });
-    result.svm = result.svmCandidates[0].head;
-    result.svmStats = result.svmCandidates[0].stats;
   }
   if (o.bbox) {
     const D = pool5Dim;
