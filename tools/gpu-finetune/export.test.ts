@@ -1,0 +1,85 @@
+/**
+ * export.ts hands finetune.py the TypeScript trainer's own windows: run it on the tiny synthetic
+ * dataset and check what a GPU run would read back.
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jpeg from 'jpeg-js';
+import { makeDataset } from '../../src/cli/train/testDataset';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+describe('tools/gpu-finetune/export.ts', () => {
+  it('writes the split, rasters, labelled windows, validation sample and proposals that finetune.py reads', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'gpu-export-'));
+    const data = join(tmp, 'data');
+    const out = join(tmp, 'out');
+    makeDataset(data, 9);
+    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/export.ts', '--data', data, '--out', out, '--val-fraction', '0.3', '--cache', join(tmp, 'cache'), '--proposals', '50'], { cwd: ROOT, stdio: 'pipe' });
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.classes).toEqual(['background', 'blue', 'red']);
+    expect(meta.trainImages + meta.valImages).toBe(9);
+    expect(meta.valImages).toBeGreaterThan(0);
+    const read = (f: string) => readFileSync(join(out, f));
+    const u16 = (f: string) => { const b = read(f); return new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2); };
+    const boxes = u16('train-boxes.u16');
+    const image = u16('train-image.u16');
+    const label = read('train-label.u8');
+    expect(label.length).toBe(meta.trainWindows);
+    expect(boxes.length).toBe(4 * meta.trainWindows);
+    expect(Math.max(...label)).toBeLessThanOrEqual(2);
+    expect(label.filter((l) => l > 0).length).toBe(meta.trainPositives);
+
+    // Every training ground-truth box is a window of its class (VOC 1-based -> 0-based pixels).
+    for (let i = 0; i < meta.trainImages; i++) {
+      const im = meta.images[i];
+      const xml = readFileSync(join(data, 'Annotations', `${im.id}.xml`), 'utf8');
+      for (const m of xml.matchAll(/<name>(\w+)<\/name>.*?<xmin>(\d+)<\/xmin><ymin>(\d+)<\/ymin><xmax>(\d+)<\/xmax><ymax>(\d+)<\/ymax>/g)) {
+        const gt = [Number(m[2]) - 1, Number(m[3]) - 1, Number(m[4]), Number(m[5])];
+        let found = -1;
+        for (let w = 0; w < label.length && found < 0; w++)
+          if (image[w] === i && gt.every((v, q) => Math.abs(boxes[4 * w + q] / 8 - v) <= 1 / 16)) found = w;
+        expect(found, `${im.id} ${m[1]} [${gt}]`).toBeGreaterThanOrEqual(0);
+        expect(label[found]).toBe(meta.classes.indexOf(m[1]));
+        // The raster is upright and at full size here: the box's centre pixel has its colour.
+        const d = jpeg.decode(read(im.file), { useTArray: true, formatAsRGBA: false });
+        expect([d.width, d.height]).toEqual([im.width, im.height]);
+        const p = 3 * (Math.round((gt[1] + gt[3]) / 2) * d.width + Math.round((gt[0] + gt[2]) / 2));
+        if (m[1] === 'red') expect(d.data[p] - d.data[p + 2]).toBeGreaterThan(120);
+        else expect(d.data[p + 2] - d.data[p]).toBeGreaterThan(120);
+      }
+    }
+
+    // The fixed validation sample: positives first, then background, all inside the val windows.
+    const vb = read('val-sample.i32');
+    const sample = new Int32Array(vb.buffer, vb.byteOffset, vb.byteLength / 4);
+    const valLabel = read('val-label.u8');
+    const firstBg = sample.findIndex((w) => valLabel[w] === 0);
+    expect(firstBg).toBeGreaterThan(0);
+    for (let k = 0; k < sample.length; k++) {
+      expect(sample[k]).toBeLessThan(meta.valWindows);
+      expect(valLabel[sample[k]] > 0).toBe(k < firstBg);
+    }
+    expect(u16('val-image.u16').every((i) => i >= meta.trainImages && i < 9)).toBe(true);
+
+    // Validation proposals: at most --proposals per image, inside the raster.
+    const pb = read('val-proposals.f32');
+    const props = new Float32Array(pb.buffer, pb.byteOffset, pb.byteLength / 4);
+    let total = 0;
+    for (const e of meta.valEval) {
+      expect(e.proposalCount).toBeLessThanOrEqual(50);
+      expect(e.proposalOffset).toBe(total);
+      const { width, height } = meta.images[e.image];
+      for (let k = e.proposalOffset; k < e.proposalOffset + e.proposalCount; k++) {
+        expect(props[4 * k]).toBeGreaterThanOrEqual(0);
+        expect(props[4 * k + 2]).toBeLessThanOrEqual(width);
+        expect(props[4 * k + 3]).toBeLessThanOrEqual(height);
+      }
+      total += e.proposalCount;
+    }
+    expect(props.length).toBe(4 * total);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Exports what stage 1 of `rcnn train` (fine-tuning) samples from, so that tools/gpu-finetune/
+ * finetune.py can run the same recipe on a CUDA GPU:
+ *   - the same seed-S split (splitVocDataset) and the same rasters the CNN workers warp from
+ *     (loadDatasetImages: EXIF-upright, at most 800 px), re-encoded as JPEG;
+ *   - the same windows with the same labels (buildWindows: ground truth + proposals, IoU >= 0.5
+ *     positive of the best-overlapping class, else background);
+ *   - the same fixed validation sample (256 positive + 768 background windows, seed + 99);
+ *   - for each validation image its first N proposals and its ground truth, for a softmax mAP.
+ * Usage: tsx tools/gpu-finetune/export.ts --data DIR --out DIR [--seed 1] [--val-fraction 0.15]
+ *        [--quality 90] [--proposals 2000] [--cache .cache/rcnn]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import jpeg from 'jpeg-js';
+import { readVocDataset, splitVocDataset } from '../../src/cli/dataset';
+import { loadDatasetImages, toRaster, type DatasetImage } from '../../src/cli/train/data';
+import { buildWindows } from '../../src/cli/train/finetune';
+import { mulberry32 } from '../../src/core/learn/random';
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    'val-fraction': { type: 'string', default: '0.15' },
+    quality: { type: 'string', default: '90' },
+    proposals: { type: 'string', default: '2000' },
+    cache: { type: 'string', default: '.cache/rcnn' },
+  },
+});
+if (!values.data || !values.out) throw new Error('--data and --out are required');
+const seed = Number(values.seed);
+const out = resolve(values.out);
+mkdirSync(join(out, 'images'), { recursive: true });
+
+const dataset = readVocDataset(resolve(values.data));
+const classes = dataset.classes;
+const split = splitVocDataset(dataset, { valFraction: Number(values['val-fraction']), seed });
+const load = (ids: string[]) =>
+  loadDatasetImages(dataset.images.filter((r) => ids.includes(r.id)), { cacheDir: resolve(values.cache!), threads: 2 });
+// Same order as rcnn train: the dataset's order within each split.
+const train = await load(split.train);
+const val = await load(split.val);
+const all: DatasetImage[] = [...train, ...val];
+
+const quality = Number(values.quality);
+let jpegBytes = 0;
+const images = all.map((im, i) => {
+  const { width, height, data } = im.raster;
+  const rgba = new Uint8Array(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    rgba[4 * p] = data[3 * p];
+    rgba[4 * p + 1] = data[3 * p + 1];
+    rgba[4 * p + 2] = data[3 * p + 2];
+    rgba[4 * p + 3] = 255;
+  }
+  const file = `images/${String(i).padStart(5, '0')}.jpg`;
+  const enc = jpeg.encode({ width, height, data: rgba }, quality).data;
+  jpegBytes += enc.length;
+  writeFileSync(join(out, file), enc);
+  return { id: im.id, file, width, height };
+});
+
+const C = classes.length;
+const trainWin = buildWindows(train, C);
+const valWin = buildWindows(val, C);
+// Boxes in raster pixels as uint16 eighths of a pixel (rasters are at most 800 px): 11 bytes a window.
+function packWindowFile(w: ReturnType<typeof buildWindows>, imageOffset: number, name: string) {
+  const boxes = new Uint16Array(w.count * 4);
+  for (let k = 0; k < boxes.length; k++) {
+    const v = Math.round(w.boxes[k] * 8);
+    if (v < 0 || v > 65535) throw new Error(`box coordinate ${w.boxes[k]} out of range`);
+    boxes[k] = v;
+  }
+  const image = Uint16Array.from(w.image, (i) => i + imageOffset);
+  const label = Uint8Array.from(w.label);
+  writeFileSync(join(out, `${name}-boxes.u16`), boxes);
+  writeFileSync(join(out, `${name}-image.u16`), image);
+  writeFileSync(join(out, `${name}-label.u8`), label);
+}
+packWindowFile(trainWin, 0, 'train');
+packWindowFile(valWin, train.length, 'val');
+
+// finetune.ts's fixed validation sample, drawn the same way (indices into the val windows).
+const valRand = mulberry32(seed + 99);
+const sampleVal = (list: Int32Array, k: number) => Array.from({ length: Math.min(k, list.length) }, () => list[Math.floor(valRand() * list.length)]);
+const valSample = Int32Array.from([...sampleVal(valWin.fg, 256), ...sampleVal(valWin.bg, 768)]);
+writeFileSync(join(out, 'val-sample.i32'), valSample);
+
+// Validation images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
+const N = Number(values.proposals);
+const propChunks: Float32Array[] = [];
+let propOffset = 0;
+const valImages = val.map((im, i) => {
+  const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
+  propChunks.push(p);
+  const entry = {
+    image: train.length + i,
+    proposalOffset: propOffset,
+    proposalCount: p.length / 4,
+    gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
+    gtLabels: Array.from(im.gt.labels, (l) => l + 1),
+    gtDifficult: Array.from(im.gt.difficult),
+  };
+  propOffset += p.length / 4;
+  return entry;
+});
+const props = new Float32Array(propOffset * 4);
+let o = 0;
+for (const c of propChunks) {
+  props.set(c, o);
+  o += c.length;
+}
+writeFileSync(join(out, 'val-proposals.f32'), props);
+
+writeFileSync(
+  join(out, 'meta.json'),
+  JSON.stringify(
+    {
+      createdBy: 'tools/gpu-finetune/export.ts',
+      data: values.data,
+      seed,
+      valFraction: Number(values['val-fraction']),
+      classes: ['background', ...classes],
+      trainImages: train.length,
+      valImages: val.length,
+      trainWindows: trainWin.count,
+      trainPositives: trainWin.fg.length,
+      valWindows: valWin.count,
+      images,
+      valEval: valImages,
+    },
+    null,
+    0,
+  ),
+);
+console.log(
+  `${all.length} images (${(jpegBytes / 1e6).toFixed(1)} MB of JPEG at quality ${quality}); windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWin.count} val; ${propOffset} val proposals -> ${out}`,
+);

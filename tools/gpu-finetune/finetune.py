@@ -1,0 +1,617 @@
+#!/usr/bin/env python3
+"""Stage 1 of R-CNN training (RCNN-SPEC section 4) on a CUDA GPU with PyTorch.
+
+The same recipe as `rcnn train --stages cnn` (src/cli/train/finetune.ts, cnnWorker.ts,
+src/model/finetune/cpuWarp.ts), for a machine with a GPU, where the wasm trainer's 1.75 s per
+iteration becomes milliseconds:
+  - windows, labels, split and validation sample come from tools/gpu-finetune/export.ts, which
+    calls the TypeScript trainer's own functions (buildWindows, splitVocDataset);
+  - mini-batches of 32 positive + 96 background windows drawn uniformly with replacement;
+  - R-CNN's warp (16 px context, bilinear between pixel centres, border pixel held in the half
+    pixel next to the edge, the mean outside the image) as warpBoxInto, with the window layer's
+    augmentation: mirror, per-channel gain 0.92-1.08, offset +-8, and with --augment colour the
+    hue +-15 deg / saturation 0.7-1.3 / brightness 0.85-1.15 matrix on RGB before the mean;
+  - Caffe's SGD: V = m V + lr (mult g + decay W), W -= V; lr_mult 2 for biases, weight decay
+    0.0005 on weights only, conv1's weight lr_mult 1/60^2 (cnnWorker.ts lrMult); multistep lr
+    (x0.1 at 60 % and 85 % of the iterations) with a linear warm-up from lr/10;
+  - dropout 0.5 on fc6 and fc7 while training.
+It reads and writes the project's model package layout (model.json + cnn.bin, float32, tfjs
+HWIO conv and [in, out] fc layouts); tools/gpu-finetune/import.ts turns its cnn.bin into a
+package for `rcnn train --init DIR --stages svm,bbox`.
+
+Besides the training log, it reports the softmax mAP of the validation images (every proposal
+scored by the fine-tuned CNN's softmax, per-class NMS at IoU 0.3, VOC all-point AP at IoU 0.5,
+difficult boxes ignored): the paper's "fine-tuned softmax" detector, used here to compare runs.
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+INPUT_STD = 60.0
+SIZE = 227
+PADDING = 16
+COLOUR = dict(hue=15.0, saturation=(0.7, 1.3), brightness=(0.85, 1.15))  # cpuWarp.ts COLOUR_AUGMENT
+
+
+def autocast(enabled):
+    return torch.autocast("cuda", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Model package I/O (src/model/package.ts layout)
+
+CNN_NAMES = [f"{l}.{p}" for l in ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"] for p in ["weight", "bias"]]
+
+
+def load_package(model_dir):
+    meta = json.load(open(os.path.join(model_dir, "model.json")))
+    files = {}
+    weights = {}
+    for t in meta["tensors"]:
+        if t["name"] not in CNN_NAMES:
+            continue
+        if t["file"] not in files:
+            files[t["file"]] = open(os.path.join(model_dir, t["file"]), "rb").read()
+        if t.get("dtype", "float32") != "float32":
+            raise SystemExit(f"{model_dir}: tensor {t['name']} is {t['dtype']}; only float32 packages are supported")
+        n = int(np.prod(t["shape"]))
+        weights[t["name"]] = np.frombuffer(files[t["file"]], dtype="<f4", count=n, offset=t["byteOffset"]).reshape(t["shape"]).copy()
+    return meta, weights
+
+
+def he_init(arch, seed):
+    """cnnWorker.ts: randomWeights(arch, {scheme: 'he'}), N(0, 2 / fan_in) weights and zero biases, conv1 / INPUT_STD."""
+    g = np.random.default_rng(seed)
+    shapes = weight_shapes(arch)
+    out = {}
+    for name, shape in shapes:
+        if name.endswith(".weight"):
+            fan_in = shape[0] * shape[1] * shape[2] if len(shape) == 4 else shape[0]
+            w = g.standard_normal(shape) * math.sqrt(2.0 / fan_in)
+            if name == "conv1.weight":
+                w /= INPUT_STD  # cnnWorker.ts: conv1 sees 0..255 inputs (see the lr_mult below)
+            out[name] = w.astype(np.float32)
+        else:
+            out[name] = np.zeros(shape, np.float32)
+    return out
+
+
+def weight_shapes(arch):
+    shapes = []
+    cin = arch["inputChannels"]
+    for c in ["conv1", "conv2", "conv3", "conv4", "conv5"]:
+        s = arch["conv"][c]
+        shapes.append((f"{c}.weight", [s["kernel"][0], s["kernel"][1], cin // s["group"], s["filters"]]))
+        shapes.append((f"{c}.bias", [s["filters"]]))
+        cin = s["filters"]
+    side = pooled_side(arch)
+    fin = cin * side * side
+    for f in ["fc6", "fc7", "fc8"]:
+        shapes.append((f"{f}.weight", [fin, arch[f]]))
+        shapes.append((f"{f}.bias", [arch[f]]))
+        fin = arch[f]
+    return shapes
+
+
+def pooled_side(arch):
+    x = arch["inputHeight"]
+
+    def conv(x, s):
+        p = s["pads"]
+        return (x + p[0] + p[1] - s["kernel"][0]) // s["stride"][0] + 1
+
+    for i, c in enumerate(["conv1", "conv2", "conv3", "conv4", "conv5"], 1):
+        x = conv(x, arch["conv"][c])
+        pool = arch.get(f"pool{i}")
+        if pool:
+            x = conv(x, pool)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# CaffeNet in PyTorch, NCHW, parameters in PyTorch layout
+
+
+class CaffeNet(torch.nn.Module):
+    def __init__(self, arch, weights):
+        super().__init__()
+        self.arch = arch
+        self.params = torch.nn.ParameterDict()
+        for name, w in weights.items():
+            t = torch.from_numpy(np.ascontiguousarray(w))
+            if name.endswith(".weight"):
+                t = t.permute(3, 2, 0, 1) if t.dim() == 4 else t.t()  # HWIO -> OIHW, [in,out] -> [out,in]
+            self.params[name.replace(".", "_")] = torch.nn.Parameter(t.contiguous().clone())
+
+    def p(self, name):
+        return self.params[name.replace(".", "_")]
+
+    def export(self):
+        out = {}
+        for name in CNN_NAMES:
+            t = self.p(name).detach().float().cpu()
+            if name.endswith(".weight"):
+                t = t.permute(2, 3, 1, 0) if t.dim() == 4 else t.t()
+            out[name] = t.contiguous().numpy()
+        return out
+
+    def forward(self, x, outputs=("fc8",)):
+        a = self.arch
+        res = {}
+        for i, c in enumerate(["conv1", "conv2", "conv3", "conv4", "conv5"], 1):
+            s = a["conv"][c]
+            pt, pb, pl, pr = s["pads"]
+            if pt == pb and pl == pr:
+                x = F.conv2d(x, self.p(f"{c}.weight"), self.p(f"{c}.bias"), stride=tuple(s["stride"]), padding=(pt, pl), groups=s["group"])
+            else:
+                x = F.conv2d(F.pad(x, (pl, pr, pt, pb)), self.p(f"{c}.weight"), self.p(f"{c}.bias"), stride=tuple(s["stride"]), groups=s["group"])
+            x = F.relu(x)
+            pool = a.get(f"pool{i}")
+            norm = a.get(f"norm{i}")
+
+            def do_pool(x, pool=pool):
+                pt, pb, pl, pr = pool["pads"]
+                if pt or pb or pl or pr:
+                    x = F.pad(x, (pl, pr, pt, pb), value=float("-inf"))
+                return F.max_pool2d(x, tuple(pool["kernel"]), tuple(pool["stride"]))
+
+            def do_norm(x, norm=norm):
+                return F.local_response_norm(x, norm["size"], alpha=norm["alpha"], beta=norm["beta"], k=norm["k"])
+
+            if a.get("normOrder", "pool-then-lrn") == "pool-then-lrn":
+                if pool:
+                    x = do_pool(x)
+                if norm:
+                    x = do_norm(x)
+            else:
+                if norm:
+                    x = do_norm(x)
+                if pool:
+                    x = do_pool(x)
+            if i == 5:
+                res["pool5"] = x
+        x = x.flatten(1)
+        for f in ["fc6", "fc7", "fc8"]:
+            x = F.linear(x, self.p(f"{f}.weight"), self.p(f"{f}.bias"))
+            if f != "fc8":
+                x = F.relu(x)
+                res[f] = x
+                if self.training and a.get("dropout", 0) > 0:
+                    x = F.dropout(x, a["dropout"], training=True)
+        res["fc8"] = x
+        return res if len(outputs) > 1 else res[outputs[0]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: rasters on the GPU as one flat uint8 buffer, windows, warp
+
+
+class Data:
+    def __init__(self, data_dir, device):
+        self.meta = json.load(open(os.path.join(data_dir, "meta.json")))
+        m = self.meta
+        chunks, offs, ws, hs = [], [], [], []
+        off = 0
+        for im in m["images"]:
+            a = np.asarray(Image.open(os.path.join(data_dir, im["file"])).convert("RGB"))
+            if a.shape[0] != im["height"] or a.shape[1] != im["width"]:
+                raise SystemExit(f"{im['file']}: decoded {a.shape[1]}x{a.shape[0]}, expected {im['width']}x{im['height']}")
+            chunks.append(a.reshape(-1))
+            offs.append(off)
+            ws.append(im["width"])
+            hs.append(im["height"])
+            off += a.size
+        self.flat = torch.from_numpy(np.concatenate(chunks)).to(device)
+        self.off = torch.tensor(offs, dtype=torch.int64, device=device)
+        self.w = torch.tensor(ws, dtype=torch.float32, device=device)
+        self.h = torch.tensor(hs, dtype=torch.float32, device=device)
+
+        def windows(name):
+            boxes = np.fromfile(os.path.join(data_dir, f"{name}-boxes.u16"), dtype="<u2").astype(np.float32).reshape(-1, 4) / 8
+            image = np.fromfile(os.path.join(data_dir, f"{name}-image.u16"), dtype="<u2").astype(np.int64)
+            label = np.fromfile(os.path.join(data_dir, f"{name}-label.u8"), dtype=np.uint8).astype(np.int64)
+            return torch.from_numpy(boxes).to(device), torch.from_numpy(image).to(device), torch.from_numpy(label).to(device)
+
+        self.train = windows("train")
+        self.val = windows("val")
+        self.fg = torch.nonzero(self.train[2] > 0).flatten()
+        self.bg = torch.nonzero(self.train[2] == 0).flatten()
+        vs = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-sample.i32"), dtype="<i4").astype(np.int64)).to(device)
+        self.val_sample = (self.val[0][vs], self.val[1][vs], self.val[2][vs])
+        self.val_props = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-proposals.f32"), dtype="<f4").reshape(-1, 4).copy()).to(device)
+        self.device = device
+
+
+def axis_tables(lo, length, n):
+    """cpuWarp.ts axis(): per output sample, the two source indices, the weight and 'inside'."""
+    u = torch.arange(SIZE, device=lo.device, dtype=torch.float32)
+    p = lo[:, None] + (u[None, :] + 0.5) * length[:, None] / SIZE
+    inside = (p >= 0) & (p <= n[:, None])
+    f = torch.minimum(torch.clamp(p - 0.5, min=0), (n - 1)[:, None])
+    i0 = torch.floor(f)
+    w = f - i0
+    i1 = torch.minimum(i0 + 1, (n - 1)[:, None])
+    return i0.long(), i1.long(), w, inside
+
+
+def colour_matrices(B, gen, device):
+    """randomColourMatrix / colourMatrix (cpuWarp.ts): hue rotation about grey, saturation, brightness."""
+    r = torch.rand(B, 3, generator=gen, device=device)
+    hue = (COLOUR["hue"] * (2 * r[:, 0] - 1)) * math.pi / 180
+    sat = COLOUR["saturation"][0] + (COLOUR["saturation"][1] - COLOUR["saturation"][0]) * r[:, 1]
+    bri = COLOUR["brightness"][0] + (COLOUR["brightness"][1] - COLOUR["brightness"][0]) * r[:, 2]
+    c, s, t = torch.cos(hue), torch.sin(hue) / math.sqrt(3), (1 - torch.cos(hue)) / 3
+    H = torch.stack([c + t, t - s, t + s, t + s, c + t, t - s, t - s, t + s, c + t], 1).view(B, 3, 3)
+    luma = torch.tensor([0.299, 0.587, 0.114], device=device)
+    S = sat[:, None, None] * torch.eye(3, device=device)[None] + (1 - sat)[:, None, None] * luma[None, None, :]
+    return bri[:, None, None] * (S @ H)
+
+
+def warp(data, boxes, image, mean_bgr, augment=None, gen=None):
+    """Warped, mean-subtracted BGR crops [B, 3, 227, 227] (warpBoxInto), optionally augmented."""
+    B = boxes.shape[0]
+    dev = boxes.device
+    s = SIZE / (SIZE - 2 * PADDING)
+    cx = 0.5 * (boxes[:, 0] + boxes[:, 2])
+    cy = 0.5 * (boxes[:, 1] + boxes[:, 3])
+    w = (boxes[:, 2] - boxes[:, 0]) * s
+    h = (boxes[:, 3] - boxes[:, 1]) * s
+    W, H = data.w[image], data.h[image]
+    xi0, xi1, xw, xin = axis_tables(cx - w / 2, w, W)
+    yi0, yi1, yw, yin = axis_tables(cy - h / 2, h, H)
+    Wl = W.long()[:, None, None]
+    base = data.off[image][:, None, None]
+    r0, r1 = yi0[:, :, None] * Wl, yi1[:, :, None] * Wl
+    c0, c1 = xi0[:, None, :], xi1[:, None, :]
+    ch = torch.arange(3, device=dev)
+
+    def px(r, c):
+        return data.flat[((base + (r + c) * 3)[..., None] + ch)].float()
+
+    ax, ay = xw[:, None, :, None], yw[:, :, None, None]
+    rgb = (px(r0, c0) * (1 - ax) + px(r0, c1) * ax) * (1 - ay) + (px(r1, c0) * (1 - ax) + px(r1, c1) * ax) * ay  # [B, v, u, 3]
+    if augment == "colour":
+        M = colour_matrices(B, gen, dev)
+        rgb = torch.clamp(torch.einsum("brk,bvuk->bvur", M, rgb), 0, 255)
+    bgr = rgb.flip(-1) - torch.tensor(mean_bgr, device=dev, dtype=torch.float32)
+    if augment is not None:
+        gain = 0.92 + 0.16 * torch.rand(B, 3, generator=gen, device=dev)
+        offset = (torch.rand(B, generator=gen, device=dev) - 0.5) * 16
+        bgr = bgr * gain[:, None, None, :] + offset[:, None, None, None]
+    inside = (yin[:, :, None] & xin[:, None, :])[..., None]
+    bgr = torch.where(inside, bgr, torch.zeros((), device=dev))
+    if augment is not None:
+        flip = torch.rand(B, generator=gen, device=dev) < 0.5
+        bgr = torch.where(flip[:, None, None, None], bgr.flip(2), bgr)
+    return bgr.permute(0, 3, 1, 2).contiguous()
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+@torch.no_grad()
+def predict(net, data, boxes, image, mean, batch=512, amp=False):
+    net.eval()
+    outs = []
+    for k in range(0, boxes.shape[0], batch):
+        x = warp(data, boxes[k : k + batch], image[k : k + batch], mean)
+        with autocast(amp):
+            outs.append(net(x).float())
+    net.train()
+    return torch.cat(outs) if outs else torch.zeros(0, net.arch["fc8"], device=boxes.device)
+
+
+def nms(boxes, scores, thresh):
+    try:
+        import torchvision
+
+        return torchvision.ops.nms(boxes, scores, thresh)
+    except Exception:
+        order = torch.argsort(scores, descending=True)
+        b = boxes[order].cpu()
+        keep = []
+        suppressed = torch.zeros(len(order), dtype=torch.bool)
+        area = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
+        for i in range(len(order)):
+            if suppressed[i]:
+                continue
+            keep.append(i)
+            xx1 = torch.maximum(b[i, 0], b[:, 0])
+            yy1 = torch.maximum(b[i, 1], b[:, 1])
+            xx2 = torch.minimum(b[i, 2], b[:, 2])
+            yy2 = torch.minimum(b[i, 3], b[:, 3])
+            inter = (xx2 - xx1).clamp(min=0) * (yy2 - yy1).clamp(min=0)
+            suppressed |= inter / (area[i] + area - inter + 1e-12) > thresh
+        return order[torch.tensor(keep, dtype=torch.long)].to(boxes.device)
+
+
+def voc_ap(rec, prec):
+    """All-point interpolated AP (VOC 2010+), as src/core/eval."""
+    mrec = np.concatenate([[0.0], rec, [1.0]])
+    mpre = np.concatenate([[0.0], prec, [0.0]])
+    for i in range(len(mpre) - 2, -1, -1):
+        mpre[i] = max(mpre[i], mpre[i + 1])
+    idx = np.where(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[idx + 1] - mrec[idx]) * mpre[idx + 1]))
+
+
+def iou_one(b, gts):
+    ix1 = np.maximum(b[0], gts[:, 0]); iy1 = np.maximum(b[1], gts[:, 1])
+    ix2 = np.minimum(b[2], gts[:, 2]); iy2 = np.minimum(b[3], gts[:, 3])
+    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    ua = (b[2] - b[0]) * (b[3] - b[1]) + (gts[:, 2] - gts[:, 0]) * (gts[:, 3] - gts[:, 1]) - inter
+    return inter / np.maximum(ua, 1e-12)
+
+
+@torch.no_grad()
+def softmax_map(net, data, mean, amp=False, limit=0):
+    ev = data.meta["valEval"][: limit or None]
+    classes = data.meta["classes"]
+    props = data.val_props[: ev[-1]["proposalOffset"] + ev[-1]["proposalCount"]]
+    image = torch.cat([torch.full((e["proposalCount"],), e["image"], dtype=torch.long) for e in ev]).to(props.device)
+    prob = torch.softmax(predict(net, data, props, image, mean, amp=amp), 1)
+    aps = {}
+    for c in range(1, len(classes)):
+        dets = []  # (score, image index in ev, box)
+        npos = 0
+        for k, e in enumerate(ev):
+            gl = np.array(e["gtLabels"])
+            npos += int(((gl == c) & (np.array(e["gtDifficult"]) == 0)).sum())
+            o, n = e["proposalOffset"], e["proposalCount"]
+            b = props[o : o + n]
+            s = prob[o : o + n, c]
+            keep = nms(b, s, 0.3)
+            for i in keep.tolist():
+                dets.append((float(s[i]), k, b[i].cpu().numpy()))
+        dets.sort(key=lambda d: -d[0])
+        used = [np.zeros(len(e["gtLabels"]), bool) for e in ev]
+        tp = np.zeros(len(dets)); fp = np.zeros(len(dets))
+        for d, (score, k, b) in enumerate(dets):
+            e = ev[k]
+            gl = np.array(e["gtLabels"]); gd = np.array(e["gtDifficult"])
+            gts = np.array(e["gtBoxes"], np.float32).reshape(-1, 4)
+            cand = np.where(gl == c)[0]
+            if len(cand) == 0:
+                fp[d] = 1
+                continue
+            ious = iou_one(b, gts[cand])
+            j = int(np.argmax(ious))
+            if ious[j] >= 0.5:
+                g = cand[j]
+                if gd[g]:
+                    continue
+                if not used[k][g]:
+                    tp[d] = 1
+                    used[k][g] = True
+                else:
+                    fp[d] = 1
+            else:
+                fp[d] = 1
+        tp, fp = np.cumsum(tp), np.cumsum(fp)
+        rec = tp / max(npos, 1)
+        prec = tp / np.maximum(tp + fp, 1e-12)
+        aps[classes[c]] = voc_ap(rec, prec)
+    return aps, float(np.mean(list(aps.values())))
+
+
+@torch.no_grad()
+def val_metrics(net, data, mean, amp=False):
+    boxes, image, label = data.val_sample
+    logits = predict(net, data, boxes, image, mean, amp=amp)
+    loss = F.cross_entropy(logits, label).item()
+    pred = logits.argmax(1)
+    fg = label > 0
+    return dict(
+        loss=loss,
+        accuracy=(pred == label).float().mean().item(),
+        foregroundRecall=((pred == label) & fg).sum().item() / max(1, fg.sum().item()),
+        foregroundPrecision=((pred == label) & fg).sum().item() / max(1, (pred > 0).sum().item()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def learning_rate(base, it, iterations, steps, warmup):
+    lr = base
+    for s in steps:
+        if it >= math.floor(s * iterations):
+            lr *= 0.1
+    if it < warmup:
+        lr *= 0.1 + 0.9 * it / warmup
+    return lr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="folder written by export.ts")
+    ap.add_argument("--init", help="model package to start from (fine-tuning); else --arch-from's layout from scratch")
+    ap.add_argument("--arch-from", help="model package whose architecture to train from scratch")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--iterations", type=int, default=0, help="0: as many as --seconds allows at the measured speed")
+    ap.add_argument("--seconds", type=float, default=0, help="time budget for choosing --iterations (and a hard stop)")
+    ap.add_argument("--reserve", type=float, default=60, help="seconds of --seconds kept for the final evaluation")
+    ap.add_argument("--eval-only", action="store_true", help="only evaluate --init (validation sample and softmax mAP)")
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--warmup", type=int)
+    ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--eval-every", type=int, default=1000)
+    ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast (not used for the bundled model)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--parity", type=int, default=0, help="only write fc8 of the first N validation-sample windows (no training)")
+    args = ap.parse_args()
+    t_start = time.time()
+    torch.manual_seed(args.seed)
+    dev = torch.device(args.device)
+    os.makedirs(args.out, exist_ok=True)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+    data = Data(args.data, dev)
+    classes = data.meta["classes"]
+    if args.init:
+        meta, weights = load_package(args.init)
+        if meta["classes"] != classes:
+            raise SystemExit(f"--init's classes {meta['classes']} differ from the data's {classes}")
+    else:
+        meta, _ = load_package(args.arch_from)
+        meta["architecture"]["fc8"] = len(classes)
+        weights = he_init(meta["architecture"], args.seed)
+    arch = meta["architecture"]
+    mean = arch["mean"]
+    net = CaffeNet(arch, weights).to(dev)
+    log(f"data: {len(data.meta['images'])} images, {data.train[0].shape[0]} train windows ({len(data.fg)} positive), val sample {len(data.val_sample[2])}; {'init ' + args.init if args.init else 'from scratch'}; device {dev}")
+
+    if args.parity:
+        b, i, _ = data.val_sample
+        y = predict(net, data, b[: args.parity], i[: args.parity], mean).cpu().numpy()
+        np.save(os.path.join(args.out, "parity-fc8.npy"), y)
+        x = warp(data, b[:1], i[:1], mean).cpu().numpy()
+        np.save(os.path.join(args.out, "parity-crop.npy"), x)
+        log(f"parity: wrote fc8 of {args.parity} windows")
+        return
+
+    if args.eval_only:
+        v = val_metrics(net, data, mean, args.amp)
+        aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
+        log(f"{args.init}: val loss {v['loss']:.3f} acc {100 * v['accuracy']:.1f}% | softmax mAP " + " ".join(f"{k} {100 * x:.1f}" for k, x in aps.items()) + f" | mAP {100 * m:.1f}")
+        json.dump(dict(init=args.init, val=v, softmaxAp=aps, softmaxMap=m), open(os.path.join(args.out, "eval.json"), "w"))
+        return
+
+    base_lr = args.lr if args.lr is not None else (0.001 if args.init else 0.01)
+    params = list(net.params.items())
+    mults = []
+    for name, p in params:
+        bias = name.endswith("_bias")
+        mults.append((2.0 if bias else 1.0) / (INPUT_STD * INPUT_STD if name == "conv1_weight" else 1.0))
+    velocity = [torch.zeros_like(p) for _, p in params]
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(args.seed)
+    g_cpu = torch.Generator()
+    g_cpu.manual_seed(args.seed * 7919)
+
+    def step(it, lr):
+        fi = data.fg[torch.randint(len(data.fg), (32,), generator=gen, device=dev)]
+        bi = data.bg[torch.randint(len(data.bg), (96,), generator=gen, device=dev)]
+        idx = torch.cat([fi, bi])
+        x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen)
+        y = data.train[2][idx]
+        with autocast(args.amp):
+            logits = net(x).float()
+        loss = F.cross_entropy(logits, y)
+        for _, p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for (name, p), v, m in zip(params, velocity, mults):
+                g = p.grad * m
+                if not name.endswith("_bias"):
+                    g = g + 0.0005 * p
+                v.mul_(0.9).add_(g, alpha=lr)
+                p.sub_(v)
+        return loss.detach(), (logits.argmax(1) == y).float().mean().detach()
+
+    iterations = args.iterations
+    if args.seconds > 0:
+        # Measure the speed on a throwaway copy, then fit the run to the time budget.
+        saved = [p.detach().clone() for _, p in params]
+        warm, timed = (30, 100) if dev.type == "cuda" else (3, 10)
+        for k in range(warm):
+            step(k, 0.0)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.time()
+        for k in range(timed):
+            step(k, 0.0)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        per = (time.time() - t0) / timed
+        with torch.no_grad():
+            for (_, p), s in zip(params, saved):
+                p.copy_(s)
+            for v in velocity:
+                v.zero_()
+        left = args.seconds - (time.time() - t_start) - args.reserve
+        fit = max(100, int(left / (per * 1.15)) // 100 * 100)
+        log(f"measured {per * 1000:.1f} ms per iteration: {fit} iterations fit in the time budget")
+        iterations = min(iterations, fit) if iterations > 0 else fit
+    warmup = args.warmup if args.warmup is not None else (0 if args.init else min(200, iterations // 10))
+    steps = [0.6, 0.85]
+    per_epoch = math.ceil(len(data.fg) / 32)
+    log(f"fine-tuning {iterations} iterations ({iterations / per_epoch:.1f} epochs of {per_epoch}), lr {base_lr}, warm-up {warmup}, augment {args.augment}")
+    entries = []
+    t0 = time.time()
+    run_loss = run_acc = None
+    stopped = None
+    for it in range(iterations):
+        lr = learning_rate(base_lr, it, iterations, steps, warmup)
+        loss, acc = step(it, lr)
+        run_loss = loss if run_loss is None else run_loss * 0.98 + loss * 0.02
+        run_acc = acc if run_acc is None else run_acc * 0.98 + acc * 0.02
+        last = it + 1 == iterations
+        if (it + 1) % 100 == 0 or last:
+            e = dict(iteration=it + 1, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / (it + 1))
+            if not math.isfinite(e["loss"]):
+                raise SystemExit(f"diverged at iteration {it + 1}")
+            if (it + 1) % args.eval_every == 0 or last:
+                e["val"] = val_metrics(net, data, mean, args.amp)
+                v = e["val"]
+                log(f"cnn {it + 1}/{iterations} lr {lr:.1e} loss {e['loss']:.3f} acc {100 * e['accuracy']:.1f}% | val loss {v['loss']:.3f} acc {100 * v['accuracy']:.1f}% fg recall {100 * v['foregroundRecall']:.1f}% precision {100 * v['foregroundPrecision']:.1f}% | {e['msPerIteration']:.1f} ms/it")
+            entries.append(e)
+        if args.seconds and time.time() - t_start > args.seconds - args.reserve and not last:
+            stopped = it + 1
+            log(f"time budget reached: stopping at iteration {stopped} of {iterations}")
+            entries.append(dict(iteration=stopped, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / stopped, val=val_metrics(net, data, mean, args.amp)))
+            break
+    train_s = time.time() - t0
+    aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
+    log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
+    w = net.export()
+    with open(os.path.join(args.out, "cnn.bin"), "wb") as f:
+        for name in CNN_NAMES:
+            f.write(np.ascontiguousarray(w[name], dtype="<f4").tobytes())
+    json.dump(
+        dict(
+            command=" ".join(["python3", "tools/gpu-finetune/finetune.py"] + sys.argv[1:]),
+            iterations=iterations,
+            stoppedAt=stopped,
+            baseLr=base_lr,
+            warmup=warmup,
+            lrSteps=steps,
+            augment=args.augment,
+            seed=args.seed,
+            init=args.init,
+            trainSeconds=train_s,
+            device=torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
+            torch=torch.__version__,
+            softmaxAp=aps,
+            softmaxMap=m,
+            shapes={n: list(w[n].shape) for n in CNN_NAMES},
+            log=entries,
+        ),
+        open(os.path.join(args.out, "finetune-log.json"), "w"),
+    )
+    log(f"wrote {args.out}/cnn.bin and finetune-log.json ({train_s:.0f} s training)")
+
+
+if __name__ == "__main__":
+    main()
