@@ -182,7 +182,7 @@ export const trainCommand: Command = {
         createdBy: 'rcnn train',
         createdAt: new Date().toISOString(),
         source: dataDir,
-        method: `${base ? 'fine-tuned from ' + (values.init ?? 'an existing model') : 'trained from scratch'}; SVMs with hard-negative mining; ridge box regressors`,
+        method: `${!stages.has('cnn') ? 'CNN of ' + (values.init ?? 'the existing model') + ' as it was' : base ? 'fine-tuned from ' + (values.init ?? 'an existing model') : 'trained from scratch'}; SVMs with hard-negative mining; ridge box regressors`,
         metrics: {},
         notes: [log.command as string],
       },
