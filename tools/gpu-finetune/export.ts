@@ -16,8 +16,7 @@ import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { readVocDataset, splitVocDataset } from '../../src/cli/dataset';
 import { loadDatasetImages, toRaster, type DatasetImage } from '../../src/cli/train/data';
-import { buildWindows } from '../../src/cli/train/finetune';
-import { mulberry32 } from '../../src/core/learn/random';
+import { buildWindows, validationSample } from '../../src/cli/train/finetune';
 
 const { values } = parseArgs({
   options: {
@@ -83,11 +82,8 @@ function packWindowFile(w: ReturnType<typeof buildWindows>, imageOffset: number,
 packWindowFile(trainWin, 0, 'train');
 packWindowFile(valWin, train.length, 'val');
 
-// finetune.ts's fixed validation sample, drawn the same way (indices into the val windows).
-const valRand = mulberry32(seed + 99);
-const sampleVal = (list: Int32Array, k: number) => Array.from({ length: Math.min(k, list.length) }, () => list[Math.floor(valRand() * list.length)]);
-const valSample = Int32Array.from([...sampleVal(valWin.fg, 256), ...sampleVal(valWin.bg, 768)]);
-writeFileSync(join(out, 'val-sample.i32'), valSample);
+// finetune.ts's fixed validation sample (indices into the val windows).
+writeFileSync(join(out, 'val-sample.i32'), validationSample(valWin, seed));
 
 // Validation images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
 const N = Number(values.proposals);

@@ -506,10 +506,8 @@ def main():
     velocity = [torch.zeros_like(p) for _, p in params]
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
-    g_cpu = torch.Generator()
-    g_cpu.manual_seed(args.seed * 7919)
 
-    def step(it, lr):
+    def step(lr):
         fi = data.fg[torch.randint(len(data.fg), (32,), generator=gen, device=dev)]
         bi = data.bg[torch.randint(len(data.bg), (96,), generator=gen, device=dev)]
         idx = torch.cat([fi, bi])
@@ -536,12 +534,12 @@ def main():
         saved = [p.detach().clone() for _, p in params]
         warm, timed = (30, 100) if dev.type == "cuda" else (3, 10)
         for k in range(warm):
-            step(k, 0.0)
+            step(0.0)
         if dev.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.time()
         for k in range(timed):
-            step(k, 0.0)
+            step(0.0)
         if dev.type == "cuda":
             torch.cuda.synchronize()
         per = (time.time() - t0) / timed
@@ -564,7 +562,7 @@ def main():
     stopped = None
     for it in range(iterations):
         lr = learning_rate(base_lr, it, iterations, steps, warmup)
-        loss, acc = step(it, lr)
+        loss, acc = step(lr)
         run_loss = loss if run_loss is None else run_loss * 0.98 + loss * 0.02
         run_acc = acc if run_acc is None else run_acc * 0.98 + acc * 0.02
         last = it + 1 == iterations

@@ -89,6 +89,18 @@ export function buildWindows(images: readonly DatasetImage[], numClasses: number
   return { ...set, fg: Int32Array.from(fg), bg: Int32Array.from(bg) };
 }
 
+/**
+ * The fixed validation sample that fine-tuning reports on: 256 positive then 768 background
+ * windows (the training batch's 1:3 ratio), drawn with replacement from seed + 99; indices into
+ * `val`'s windows. Empty when there are none.
+ */
+export function validationSample(val: { count: number; fg: Int32Array; bg: Int32Array }, seed: number): Int32Array {
+  if (val.count === 0) return new Int32Array(0);
+  const r = mulberry32(seed + 99);
+  const draw = (list: Int32Array, k: number) => Array.from({ length: Math.min(k, list.length) }, () => list[Math.floor(r() * list.length)]);
+  return Int32Array.from([...draw(val.fg, 256), ...draw(val.bg, 768)]);
+}
+
 export function learningRate(o: FineTuneOptions, it: number): number {
   let lr = o.baseLr;
   for (const s of o.lrSteps) if (it >= Math.floor(s * o.iterations)) lr *= 0.1;
@@ -136,10 +148,7 @@ export async function fineTune(
   );
   const rand = mulberry32(o.seed);
   const pick = (list: Int32Array, k: number) => Int32Array.from({ length: k }, () => list[Math.floor(rand() * list.length)]);
-  // A fixed validation sample with the training batch's 1:3 ratio.
-  const valRand = mulberry32(o.seed + 99);
-  const sampleVal = (list: Int32Array, k: number) => Int32Array.from({ length: Math.min(k, list.length) }, () => list[Math.floor(valRand() * list.length)] + trainWin.count);
-  const valWindows = valWinAll.count > 0 ? Int32Array.from([...sampleVal(valWinAll.fg, 256), ...sampleVal(valWinAll.bg, 768)]) : new Int32Array(0);
+  const valWindows = validationSample(valWinAll, o.seed).map((w) => w + trainWin.count);
   say(`fine-tuning windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWinAll.count} val; mini-batch ${o.positivesPerBatch} + ${o.backgroundPerBatch}`);
   if (trainWin.fg.length === 0) throw new Error('no positive fine-tuning windows: does the training set have ground-truth boxes?');
 
