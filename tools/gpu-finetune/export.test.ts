@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -81,5 +81,33 @@ describe('tools/gpu-finetune/export.ts', () => {
       total += e.proposalCount;
     }
     expect(props.length).toBe(4 * total);
+  });
+
+  it('appends --probe photos after the validation images, labels matched to the dataset classes by name', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'gpu-export-probe-'));
+    const data = join(tmp, 'data');
+    const probe = join(tmp, 'probe');
+    const out = join(tmp, 'out');
+    makeDataset(data, 6);
+    makeDataset(probe, 2);
+    // The probe folder names only "red": its own class list is ['red'], the dataset's ['blue', 'red'].
+    for (const f of ['img_0', 'img_1']) {
+      const x = join(probe, 'Annotations', `${f}.xml`);
+      writeFileSync(x, readFileSync(x, 'utf8').replaceAll('<name>blue</name>', '<name>red</name>'));
+    }
+    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/export.ts', '--data', data, '--out', out, '--val-fraction', '0.3', '--cache', join(tmp, 'cache'), '--proposals', '20', '--probe', probe], { cwd: ROOT, stdio: 'pipe' });
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.images.length).toBe(8);
+    expect(meta.probeEval.map((e: { image: number }) => e.image)).toEqual([6, 7]);
+    const lastVal = meta.valEval[meta.valEval.length - 1];
+    expect(meta.probeEval[0].proposalOffset).toBe(lastVal.proposalOffset + lastVal.proposalCount);
+    for (const e of meta.probeEval) {
+      expect(e.gtLabels.length).toBeGreaterThan(0);
+      expect(e.gtLabels.every((l: number) => l === meta.classes.indexOf('red'))).toBe(true);
+      expect(e.gtBoxes.length).toBe(4 * e.gtLabels.length);
+    }
+    const pb = readFileSync(join(out, 'val-proposals.f32'));
+    const last = meta.probeEval[1];
+    expect(pb.byteLength).toBe(16 * (last.proposalOffset + last.proposalCount));
   });
 });

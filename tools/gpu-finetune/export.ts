@@ -6,9 +6,11 @@
  *   - the same windows with the same labels (buildWindows: ground truth + proposals, IoU >= 0.5
  *     positive of the best-overlapping class, else background);
  *   - the same fixed validation sample (256 positive + 768 background windows, seed + 99);
- *   - for each validation image its first N proposals and its ground truth, for a softmax mAP.
+ *   - for each validation image its first N proposals and its ground truth, for a softmax mAP;
+ *   - optionally (--probe DIR, a VOC folder) out-of-domain photos with their proposals and boxes,
+ *     which finetune.py only reports on (never trains or selects on by itself).
  * Usage: tsx tools/gpu-finetune/export.ts --data DIR --out DIR [--seed 1] [--val-fraction 0.15]
- *        [--quality 90] [--proposals 2000] [--cache .cache/rcnn]
+ *        [--quality 90] [--proposals 2000] [--cache .cache/rcnn] [--probe DIR]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     quality: { type: 'string', default: '90' },
     proposals: { type: 'string', default: '2000' },
     cache: { type: 'string', default: '.cache/rcnn' },
+    probe: { type: 'string' },
   },
 });
 if (!values.data || !values.out) throw new Error('--data and --out are required');
@@ -37,12 +40,15 @@ mkdirSync(join(out, 'images'), { recursive: true });
 const dataset = readVocDataset(resolve(values.data));
 const classes = dataset.classes;
 const split = splitVocDataset(dataset, { valFraction: Number(values['val-fraction']), seed });
-const load = (ids: string[]) =>
-  loadDatasetImages(dataset.images.filter((r) => ids.includes(r.id)), { cacheDir: resolve(values.cache!), threads: 2 });
+const load = (ids: string[], from = dataset) =>
+  loadDatasetImages(from.images.filter((r) => ids.includes(r.id)), { cacheDir: resolve(values.cache!), threads: 2 });
 // Same order as rcnn train: the dataset's order within each split.
 const train = await load(split.train);
 const val = await load(split.val);
-const all: DatasetImage[] = [...train, ...val];
+// Probe photos: their own VOC folder, classes matched to the dataset's by name.
+const probeSet = values.probe ? readVocDataset(resolve(values.probe)) : null;
+const probe = probeSet ? await load(probeSet.images.map((r) => r.id), probeSet) : [];
+const all: DatasetImage[] = [...train, ...val, ...probe];
 
 const quality = Number(values.quality);
 let jpegBytes = 0;
@@ -85,24 +91,32 @@ packWindowFile(valWin, train.length, 'val');
 // finetune.ts's fixed validation sample (indices into the val windows).
 writeFileSync(join(out, 'val-sample.i32'), validationSample(valWin, seed));
 
-// Validation images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
+// Validation (and probe) images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
 const N = Number(values.proposals);
 const propChunks: Float32Array[] = [];
 let propOffset = 0;
-const valImages = val.map((im, i) => {
-  const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
-  propChunks.push(p);
-  const entry = {
-    image: train.length + i,
-    proposalOffset: propOffset,
-    proposalCount: p.length / 4,
-    gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
-    gtLabels: Array.from(im.gt.labels, (l) => l + 1),
-    gtDifficult: Array.from(im.gt.difficult),
-  };
-  propOffset += p.length / 4;
-  return entry;
-});
+const evalEntries = (ims: DatasetImage[], firstImage: number, names: readonly string[]) =>
+  ims.map((im, i) => {
+    const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
+    propChunks.push(p);
+    const entry = {
+      id: im.id,
+      image: firstImage + i,
+      proposalOffset: propOffset,
+      proposalCount: p.length / 4,
+      gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
+      gtLabels: Array.from(im.gt.labels, (l) => {
+        const c = classes.indexOf(names[l]);
+        if (c < 0) throw new Error(`${im.id}: class ${names[l]} is not one of the dataset's (${classes.join(', ')})`);
+        return c + 1;
+      }),
+      gtDifficult: Array.from(im.gt.difficult),
+    };
+    propOffset += p.length / 4;
+    return entry;
+  });
+const valImages = evalEntries(val, train.length, classes);
+const probeImages = probeSet ? evalEntries(probe, train.length + val.length, probeSet.classes) : [];
 const props = new Float32Array(propOffset * 4);
 let o = 0;
 for (const c of propChunks) {
@@ -127,11 +141,12 @@ writeFileSync(
       valWindows: valWin.count,
       images,
       valEval: valImages,
+      probeEval: probeImages,
     },
     null,
     0,
   ),
 );
 console.log(
-  `${all.length} images (${(jpegBytes / 1e6).toFixed(1)} MB of JPEG at quality ${quality}); windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWin.count} val; ${propOffset} val proposals -> ${out}`,
+  `${all.length} images (${(jpegBytes / 1e6).toFixed(1)} MB of JPEG at quality ${quality}); windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWin.count} val; ${propOffset} val + probe proposals, ${probe.length} probe images -> ${out}`,
 );

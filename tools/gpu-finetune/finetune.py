@@ -260,8 +260,24 @@ def colour_matrices(B, gen, device):
     return bri[:, None, None] * (S @ H)
 
 
-def warp(data, boxes, image, mean_bgr, augment=None, gen=None):
-    """Warped, mean-subtracted BGR crops [B, 3, 227, 227] (warpBoxInto), optionally augmented."""
+def blur_crops(bgr, sigma):
+    """Separable Gaussian blur of crops [B, v, u, 3], one sigma per crop (0: unchanged)."""
+    B = bgr.shape[0]
+    r = 4
+    t = torch.arange(-r, r + 1, device=bgr.device, dtype=torch.float32)
+    k = torch.exp(-0.5 * (t[None, :] / sigma.clamp(min=1e-3)[:, None]) ** 2)
+    k = torch.where(sigma[:, None] > 0, k, (t[None, :] == 0).float())
+    k = (k / k.sum(1, keepdim=True)).repeat_interleave(3, 0)  # [B*3, 9]
+    x = bgr.permute(0, 3, 1, 2).reshape(1, B * 3, SIZE, SIZE)
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k[:, None, None, :], groups=B * 3)
+    x = F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k[:, None, :, None], groups=B * 3)
+    return x.reshape(B, 3, SIZE, SIZE).permute(0, 2, 3, 1)
+
+
+def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=0.08, blur=0.0):
+    """Warped, mean-subtracted BGR crops [B, 3, 227, 227] (warpBoxInto), optionally augmented.
+    wb: half-range of the per-channel gain (0.08: the window layer's 0.92-1.08; larger values
+    imitate colour casts); blur: the fraction of crops blurred with a Gaussian of sigma in (0, 2] px."""
     B = boxes.shape[0]
     dev = boxes.device
     s = SIZE / (SIZE - 2 * PADDING)
@@ -288,11 +304,14 @@ def warp(data, boxes, image, mean_bgr, augment=None, gen=None):
         rgb = torch.clamp(torch.einsum("brk,bvuk->bvur", M, rgb), 0, 255)
     bgr = rgb.flip(-1) - torch.tensor(mean_bgr, device=dev, dtype=torch.float32)
     if augment is not None:
-        gain = 0.92 + 0.16 * torch.rand(B, 3, generator=gen, device=dev)
+        gain = 1 - wb + 2 * wb * torch.rand(B, 3, generator=gen, device=dev)
         offset = (torch.rand(B, generator=gen, device=dev) - 0.5) * 16
         bgr = bgr * gain[:, None, None, :] + offset[:, None, None, None]
     inside = (yin[:, :, None] & xin[:, None, :])[..., None]
     bgr = torch.where(inside, bgr, torch.zeros((), device=dev))
+    if augment is not None and blur > 0:
+        u = torch.rand(B, 2, generator=gen, device=dev)
+        bgr = blur_crops(bgr, torch.where(u[:, 0] < blur, 2 * u[:, 1], torch.zeros((), device=dev)))
     if augment is not None:
         flip = torch.rand(B, generator=gen, device=dev) < 0.5
         bgr = torch.where(flip[:, None, None, None], bgr.flip(2), bgr)
@@ -409,6 +428,38 @@ def softmax_map(net, data, mean, amp=False, limit=0):
 
 
 @torch.no_grad()
+def probe_report(net, data, mean, amp=False):
+    """Out-of-domain photos (export.ts --probe): per photo, the softmax probability of each
+    ground-truth box's class on that box, and the top-scoring non-background proposal after
+    per-class NMS 0.3 (class, probability, IoU with the best box of that class)."""
+    ev = data.meta.get("probeEval") or []
+    classes = data.meta["classes"]
+    out = []
+    for e in ev:
+        o, n = e["proposalOffset"], e["proposalCount"]
+        b = data.val_props[o : o + n]
+        image = torch.full((n,), e["image"], dtype=torch.long, device=b.device)
+        prob = torch.softmax(predict(net, data, b, image, mean, amp=amp), 1)
+        gts = np.array(e["gtBoxes"], np.float32).reshape(-1, 4)
+        gl = np.array(e["gtLabels"])
+        gp = torch.softmax(predict(net, data, torch.from_numpy(gts).to(b.device), torch.full((len(gl),), e["image"], dtype=torch.long, device=b.device), mean, amp=amp), 1)
+        on_gt = [dict(cls=classes[c], p=float(gp[k, c]), argmax=classes[int(gp[k].argmax())]) for k, c in enumerate(gl)]
+        s, c = prob[:, 1:].max(1)
+        k = int(s.argmax())
+        top_c = int(c[k]) + 1
+        cand = np.where(gl == top_c)[0]
+        top_iou = float(iou_one(b[k].cpu().numpy(), gts[cand]).max()) if len(cand) else 0.0
+        out.append(dict(id=e["id"], onGt=on_gt, top=dict(cls=classes[top_c], p=float(s[k]), iou=top_iou)))
+    return out
+
+
+def probe_line(rep):
+    return " | ".join(
+        f"{r['id']}: top {r['top']['cls']} {r['top']['p']:.2f} IoU {r['top']['iou']:.2f}; gt " + ", ".join(f"{g['cls']} {g['p']:.2f}" for g in r["onGt"]) for r in rep
+    )
+
+
+@torch.no_grad()
 def val_metrics(net, data, mean, amp=False):
     boxes, image, label = data.val_sample
     logits = predict(net, data, boxes, image, mean, amp=amp)
@@ -450,6 +501,8 @@ def main():
     ap.add_argument("--lr", type=float)
     ap.add_argument("--warmup", type=int)
     ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
+    ap.add_argument("--wb", type=float, default=0.08, help="half-range of the per-channel gain jitter (0.08: the window layer's)")
+    ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in (0, 2] px")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
@@ -494,7 +547,10 @@ def main():
         v = val_metrics(net, data, mean, args.amp)
         aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
         log(f"{args.init}: val loss {v['loss']:.3f} acc {100 * v['accuracy']:.1f}% | softmax mAP " + " ".join(f"{k} {100 * x:.1f}" for k, x in aps.items()) + f" | mAP {100 * m:.1f}")
-        json.dump(dict(init=args.init, val=v, softmaxAp=aps, softmaxMap=m), open(os.path.join(args.out, "eval.json"), "w"))
+        probe = probe_report(net, data, mean, args.amp)
+        if probe:
+            log("probe: " + probe_line(probe))
+        json.dump(dict(init=args.init, val=v, softmaxAp=aps, softmaxMap=m, probe=probe), open(os.path.join(args.out, "eval.json"), "w"))
         return
 
     base_lr = args.lr if args.lr is not None else (0.001 if args.init else 0.01)
@@ -511,7 +567,7 @@ def main():
         fi = data.fg[torch.randint(len(data.fg), (32,), generator=gen, device=dev)]
         bi = data.bg[torch.randint(len(data.bg), (96,), generator=gen, device=dev)]
         idx = torch.cat([fi, bi])
-        x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen)
+        x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen, wb=args.wb, blur=args.blur)
         y = data.train[2][idx]
         with autocast(args.amp):
             logits = net(x).float()
@@ -583,6 +639,9 @@ def main():
     train_s = time.time() - t0
     aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
     log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
+    probe = probe_report(net, data, mean, args.amp)
+    if probe:
+        log("probe: " + probe_line(probe))
     w = net.export()
     with open(os.path.join(args.out, "cnn.bin"), "wb") as f:
         for name in CNN_NAMES:
@@ -596,6 +655,8 @@ def main():
             warmup=warmup,
             lrSteps=steps,
             augment=args.augment,
+            wb=args.wb,
+            blur=args.blur,
             seed=args.seed,
             init=args.init,
             trainSeconds=train_s,
@@ -603,6 +664,7 @@ def main():
             torch=torch.__version__,
             softmaxAp=aps,
             softmaxMap=m,
+            probe=probe,
             shapes={n: list(w[n].shape) for n in CNN_NAMES},
             log=entries,
         ),

@@ -41,6 +41,9 @@ export const trainCommand: Command = {
     '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
     '  --augment A       window (mirror + small colour jitter, Caffe\'s window layer; default) | colour',
     `                    (window + hue +-${COLOUR_AUGMENT.hueDegrees} degrees, saturation x${COLOUR_AUGMENT.saturation.join('-')}, brightness x${COLOUR_AUGMENT.brightness.join('-')}) | none`,
+    '  --wb W            half-range of the per-channel gain jitter, white-balance-like casts (default 0.08:',
+    '                    the window layer\'s 0.92-1.08)',
+    '  --blur P          fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px (default 0)',
     '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --svm-c LIST      SVM regularisation C (default 0.001, the paper\'s); several values (0.001,0.01) mine one set of',
@@ -72,6 +75,8 @@ export const trainCommand: Command = {
     seed: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     augment: { type: 'string' },
+    wb: { type: 'string' },
+    blur: { type: 'string' },
   },
   async run({ values, stderr, stdout }) {
     const say = (l: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -156,6 +161,8 @@ export const trainCommand: Command = {
         warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
         strategy,
         augment: stringOption<AugmentMode>(values, 'augment', 'window', ['window', 'colour', 'none']),
+        gainJitter: numberOption(values, 'wb', FINE_TUNE_DEFAULTS.gainJitter, { min: 0, max: 0.5 }),
+        blur: numberOption(values, 'blur', FINE_TUNE_DEFAULTS.blur, { min: 0, max: 1 }),
         seed,
         threads,
         checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),

@@ -55,6 +55,8 @@ export interface PoolInit {
   weightDecay: number;
   momentum: number;
   augment: AugmentMode;
+  gainJitter: number;
+  blur: number;
 }
 
 /** Omit distributed over a union (plain Omit collapses the union to its common keys). */
@@ -190,6 +192,8 @@ export async function startFeaturePool(threads: number, arch: CaffeNetArch, weig
     weightDecay: 0,
     momentum: 0,
     augment: 'none',
+    gainJitter: 0,
+    blur: 0,
   });
   return pool;
 }

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend } from '../../model/node';
 import { CaffeNet, randomWeights, flattenChw } from '../../model/caffenet';
 import { createWarpSource, warpProposals } from '../../model/warp';
-import { randomColourMatrix, warpBoxInto } from '../../model/finetune/cpuWarp';
+import { randomAugment, warpBoxInto } from '../../model/finetune/cpuWarp';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { InitRequest, WorkerRequest, WorkerResponse } from './protocol';
@@ -98,14 +98,7 @@ function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor
     const w = windows[k];
     const img = rasters[winImage[w]];
     const box = winBoxes.subarray(4 * w, 4 * w + 4);
-    const aug = rand
-      ? {
-          flip: rand() < 0.5,
-          channelGain: [0.92 + 0.16 * rand(), 0.92 + 0.16 * rand(), 0.92 + 0.16 * rand()] as [number, number, number],
-          offset: (rand() - 0.5) * 16,
-          rgbMatrix: init!.augment === 'colour' ? randomColourMatrix(rand) : undefined,
-        }
-      : {};
+    const aug = rand ? randomAugment(rand, init!.augment === 'colour' ? 'colour' : 'window', init!.gainJitter, init!.blur) : {};
     warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, aug);
   }
   return tf.tensor4d(data, [n, S, S, 3]);

@@ -35,6 +35,10 @@ export interface FineTuneOptions {
   checkpointEvery: number;
   evalEvery: number;
   augment: AugmentMode;
+  /** Half-range of the per-channel gain jitter (0.08 = Caffe's window layer, 0.92-1.08). */
+  gainJitter: number;
+  /** Fraction of training crops given a Gaussian blur (sigma uniform in [0, 2) px); 0: none. */
+  blur: number;
 }
 
 export const FINE_TUNE_DEFAULTS: FineTuneOptions = {
@@ -52,6 +56,8 @@ export const FINE_TUNE_DEFAULTS: FineTuneOptions = {
   checkpointEvery: 200,
   evalEvery: 200,
   augment: 'window',
+  gainJitter: 0.08,
+  blur: 0,
 };
 
 export interface FineTuneLogEntry {
@@ -190,6 +196,8 @@ export async function fineTune(
     weightDecay: o.weightDecay,
     momentum: o.momentum,
     augment: o.augment,
+    gainJitter: o.gainJitter,
+    blur: o.blur,
   });
   const logFile = join(workDir, 'finetune-log.jsonl');
   try {

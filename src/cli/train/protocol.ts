@@ -53,6 +53,10 @@ export interface InitRequest {
   weightDecay: number;
   momentum: number;
   augment: AugmentMode;
+  /** Half-range of the per-channel gain jitter (0.08: the window layer's 0.92-1.08). */
+  gainJitter: number;
+  /** Fraction of training crops blurred (Gaussian, sigma uniform in [0, 2) px). */
+  blur: number;
 }
 
 export type WorkerRequest =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { colourMatrix, randomColourMatrix, warpBoxInto } from './cpuWarp';
+import { blurCropInPlace, colourMatrix, randomAugment, randomColourMatrix, warpBoxInto } from './cpuWarp';
+import { mulberry32 } from '../../core/learn/random';
 import { refWarp } from '../cpuReference';
 
 function noise(w: number, h: number, seed = 3) {
@@ -87,5 +88,73 @@ describe('CPU warp for training batches', () => {
       expect(m[i + 1]).toBeCloseTo(Math.min(255, 2 * G) - mean[1], 3);
       expect(m[i + 2]).toBeCloseTo(Math.min(255, 2 * R) - mean[2], 3);
     }
+  });
+
+  it('randomAugment with the defaults draws exactly what the window layer drew before (same stream, no blur draws)', () => {
+    const a = mulberry32(7), b = mulberry32(7);
+    for (let k = 0; k < 20; k++) {
+      const aug = randomAugment(a, k % 2 ? 'colour' : 'window');
+      const flip = b() < 0.5;
+      const gain = [0.92 + 0.16 * b(), 0.92 + 0.16 * b(), 0.92 + 0.16 * b()];
+      const offset = (b() - 0.5) * 16;
+      const m = k % 2 ? randomColourMatrix(b) : undefined;
+      expect(aug.flip).toBe(flip);
+      aug.channelGain!.forEach((g, i) => expect(g).toBeCloseTo(gain[i], 12));
+      expect(aug.offset).toBeCloseTo(offset, 12);
+      expect(aug.rgbMatrix === undefined).toBe(m === undefined);
+      expect(aug.blurSigma).toBeUndefined();
+    }
+  });
+
+  it('randomAugment: gains within 1 +- gainJitter, blur on about the asked share of crops with sigma in [0, 2)', () => {
+    const r = mulberry32(11);
+    let blurred = 0, lo = Infinity, hi = -Infinity, smax = 0;
+    for (let k = 0; k < 4000; k++) {
+      const aug = randomAugment(r, 'window', 0.2, 0.5);
+      for (const g of aug.channelGain!) (lo = Math.min(lo, g)), (hi = Math.max(hi, g));
+      if (aug.blurSigma !== undefined) blurred++, (smax = Math.max(smax, aug.blurSigma));
+    }
+    expect(lo).toBeGreaterThanOrEqual(0.8);
+    expect(lo).toBeLessThan(0.81);
+    expect(hi).toBeLessThanOrEqual(1.2);
+    expect(hi).toBeGreaterThan(1.19);
+    expect(blurred / 4000).toBeGreaterThan(0.47);
+    expect(blurred / 4000).toBeLessThan(0.53);
+    expect(smax).toBeLessThan(2);
+    expect(smax).toBeGreaterThan(1.95);
+  });
+
+  it('blur: keeps a constant crop, spreads an impulse as the normalised 9-tap Gaussian, commutes with the mirror', () => {
+    const S = 21;
+    const flat = new Float32Array(S * S * 3).fill(-7.5);
+    blurCropInPlace(flat, 0, S, 1.3);
+    for (const v of flat) expect(v).toBeCloseTo(-7.5, 4);
+
+    const imp = new Float32Array(S * S * 3);
+    const c = 10;
+    imp[(c * S + c) * 3 + 1] = 1000; // green channel only
+    blurCropInPlace(imp, 0, S, 1);
+    const g = (t: number) => Math.exp(-0.5 * t * t);
+    let z = 0;
+    for (let t = -4; t <= 4; t++) z += g(t);
+    let sum = 0;
+    for (let v = 0; v < S; v++)
+      for (let u = 0; u < S; u++) {
+        const dv = v - c, du = u - c;
+        const want = Math.abs(dv) <= 4 && Math.abs(du) <= 4 ? (1000 * g(dv) * g(du)) / (z * z) : 0;
+        expect(imp[(v * S + u) * 3 + 1]).toBeCloseTo(want, 3);
+        expect(imp[(v * S + u) * 3]).toBe(0);
+        sum += imp[(v * S + u) * 3 + 1];
+      }
+    expect(sum).toBeCloseTo(1000, 2);
+
+    const b = boxes[1]; // crosses the border: mean fill inside the crop
+    const plain = new Float32Array(31 * 31 * 3);
+    const mirrored = new Float32Array(31 * 31 * 3);
+    warpBoxInto(img, b, mean, plain, 0, 31, 4, { blurSigma: 1.7 });
+    warpBoxInto(img, b, mean, mirrored, 0, 31, 4, { blurSigma: 1.7, flip: true });
+    for (let v = 0; v < 31; v++)
+      for (let u = 0; u < 31; u++)
+        for (let ch = 0; ch < 3; ch++) expect(mirrored[(v * 31 + 30 - u) * 3 + ch]).toBeCloseTo(plain[(v * 31 + u) * 3 + ch], 3);
   });
 });

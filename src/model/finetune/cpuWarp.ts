@@ -5,7 +5,8 @@
  * as warp.ts / cpuReference.refWarp (continuous coordinates, bilinear between pixel centres,
  * the border pixel held in the half pixel next to the edge, the mean outside the image), plus the
  * window layer's augmentation: horizontal mirror and a small colour jitter, and optionally a
- * photometric colour transform (hue rotation, saturation, brightness) as a 3x3 matrix on RGB.
+ * photometric colour transform (hue rotation, saturation, brightness) as a 3x3 matrix on RGB and
+ * a Gaussian blur of the crop.
  */
 import type { RgbImage } from '../../core/image/raster';
 
@@ -18,7 +19,12 @@ export interface WarpAugment {
   offset?: number;
   /** Row-major 3x3 matrix applied to the sampled RGB (0-255) before the mean is subtracted. */
   rgbMatrix?: ArrayLike<number>;
+  /** Gaussian blur of the whole crop (after the mean fill), sigma in output pixels; 0: none. */
+  blurSigma?: number;
 }
+
+/** Radius of the blur kernel (9 taps: sigma up to 2 px keeps > 95 % of the weight). */
+export const BLUR_RADIUS = 4;
 
 /** `--augment colour`'s ranges, each drawn uniformly per training window. */
 export const COLOUR_AUGMENT = { hueDegrees: 15, saturation: [0.7, 1.3], brightness: [0.85, 1.15] } as const;
@@ -27,6 +33,27 @@ export const COLOUR_AUGMENT = { hueDegrees: 15, saturation: [0.7, 1.3], brightne
 export function randomColourMatrix(rand: () => number): Float32Array {
   const { hueDegrees, saturation: s, brightness: b } = COLOUR_AUGMENT;
   return colourMatrix(hueDegrees * (2 * rand() - 1), s[0] + (s[1] - s[0]) * rand(), b[0] + (b[1] - b[0]) * rand());
+}
+
+/**
+ * One training window's augmentation, drawn from `rand` in a fixed order: mirror, the three
+ * channel gains (1 +- gainJitter), the brightness offset (+-8), the colour matrix (`colour` only),
+ * then, only when blur > 0, whether to blur (probability `blur`) and sigma (uniform in [0, 2) px).
+ */
+export function randomAugment(rand: () => number, mode: 'window' | 'colour', gainJitter = 0.08, blur = 0): WarpAugment {
+  const g = () => 1 - gainJitter + 2 * gainJitter * rand();
+  const aug: WarpAugment = {
+    flip: rand() < 0.5,
+    channelGain: [g(), g(), g()],
+    offset: (rand() - 0.5) * 16,
+    rgbMatrix: mode === 'colour' ? randomColourMatrix(rand) : undefined,
+  };
+  if (blur > 0) {
+    const on = rand() < blur;
+    const sigma = 2 * rand();
+    if (on) aug.blurSigma = sigma;
+  }
+  return aug;
 }
 
 /**
@@ -132,4 +159,41 @@ export function warpBoxInto(
       out[o + 2] = (R - mR) * g2 + off;
     }
   }
+  if (aug.blurSigma && aug.blurSigma > 0) blurCropInPlace(out, offset, size, aug.blurSigma);
+}
+
+let blurTmp = new Float32Array(0);
+
+/**
+ * Separable Gaussian blur (radius BLUR_RADIUS, edge pixels repeated) of one size x size x 3 crop
+ * stored at out[offset ..]. Symmetric, so it commutes with the mirror.
+ */
+export function blurCropInPlace(out: Float32Array, offset: number, size: number, sigma: number): void {
+  const R = BLUR_RADIUS;
+  const k = new Float32Array(2 * R + 1);
+  let sum = 0;
+  for (let t = -R; t <= R; t++) sum += k[t + R] = Math.exp(-0.5 * (t / sigma) ** 2);
+  for (let t = 0; t < k.length; t++) k[t] /= sum;
+  const n = size * size * 3;
+  if (blurTmp.length < n) blurTmp = new Float32Array(n);
+  const tmp = blurTmp;
+  const clamp = (i: number) => (i < 0 ? 0 : i >= size ? size - 1 : i);
+  // Rows: out -> tmp.
+  for (let v = 0; v < size; v++) {
+    const row = offset + v * size * 3;
+    for (let u = 0; u < size; u++)
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let t = -R; t <= R; t++) acc += k[t + R] * out[row + 3 * clamp(u + t) + c];
+        tmp[v * size * 3 + 3 * u + c] = acc;
+      }
+  }
+  // Columns: tmp -> out.
+  for (let v = 0; v < size; v++)
+    for (let u = 0; u < size; u++)
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let t = -R; t <= R; t++) acc += k[t + R] * tmp[clamp(v + t) * size * 3 + 3 * u + c];
+        out[offset + v * size * 3 + 3 * u + c] = acc;
+      }
 }
