@@ -277,7 +277,7 @@ def blur_crops(bgr, sigma):
 def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=0.08, blur=0.0):
     """Warped, mean-subtracted BGR crops [B, 3, 227, 227] (warpBoxInto), optionally augmented.
     wb: half-range of the per-channel gain (0.08: the window layer's 0.92-1.08; larger values
-    imitate colour casts); blur: the fraction of crops blurred with a Gaussian of sigma in (0, 2] px."""
+    imitate colour casts); blur: the fraction of crops blurred with a Gaussian of sigma uniform in [0, 2) px."""
     B = boxes.shape[0]
     dev = boxes.device
     s = SIZE / (SIZE - 2 * PADDING)
@@ -430,8 +430,8 @@ def softmax_map(net, data, mean, amp=False, limit=0):
 @torch.no_grad()
 def probe_report(net, data, mean, amp=False):
     """Out-of-domain photos (export.ts --probe): per photo, the softmax probability of each
-    ground-truth box's class on that box, and the top-scoring non-background proposal after
-    per-class NMS 0.3 (class, probability, IoU with the best box of that class)."""
+    ground-truth box's class on that box, and the most confident non-background proposal
+    (class, probability, IoU with the best box of that class)."""
     ev = data.meta.get("probeEval") or []
     classes = data.meta["classes"]
     out = []
@@ -502,7 +502,7 @@ def main():
     ap.add_argument("--warmup", type=int)
     ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
     ap.add_argument("--wb", type=float, default=0.08, help="half-range of the per-channel gain jitter (0.08: the window layer's)")
-    ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in (0, 2] px")
+    ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
