@@ -49,6 +49,9 @@ export const trainCommand: Command = {
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --svm-c LIST      SVM regularisation C (default 0.001, the paper\'s); several values (0.001,0.01) mine one set of',
     '                    SVMs each in the same pass and keep the one with the best validation mAP',
+    '  --svm-aug K       K augmented copies of every ground-truth box as extra SVM positives, warped with the',
+    '                    fine-tuning augmentation (--augment, --wb, --blur; give the CNN\'s own with --stages svm,bbox);',
+    '                    default 0: ground truth only, as the paper',
     '  --feature-cache DIR  keep every fc7/pool5 feature the SVM, box-regression and validation stages compute in',
     '                    DIR (keyed by the network, image, boxes; ~8 MB per image at width 0.25, ~6 GB for',
     '                    fruit-animals): a re-run on the same CNN (--stages svm,bbox, other --svm-c) then skips the CNN',
@@ -73,6 +76,7 @@ export const trainCommand: Command = {
     'svm-proposals': { type: 'string' },
     'svm-c': { type: 'string' },
     'feature-cache': { type: 'string' },
+    'svm-aug': { type: 'string' },
     'eval-proposals': { type: 'string' },
     'max-images': { type: 'string' },
     threads: { type: 'string' },
@@ -97,6 +101,13 @@ export const trainCommand: Command = {
     const strategy = stringOption<FineTuneStrategy>(values, 'strategy', 'all', ['all', 'upper', 'fc']);
     const cacheDir = resolve(String(values.cache ?? '.cache/rcnn'));
     const svmC = parseSvmC(values['svm-c']);
+    const augmentation = {
+      augment: stringOption<AugmentMode>(values, 'augment', 'window', ['window', 'colour', 'none']),
+      gainJitter: numberOption(values, 'wb', FINE_TUNE_DEFAULTS.gainJitter, { min: 0, max: 0.5 }),
+      blur: numberOption(values, 'blur', FINE_TUNE_DEFAULTS.blur, { min: 0, max: 1 }),
+    };
+    const svmAug = numberOption(values, 'svm-aug', 0, { min: 0, max: 50, integer: true });
+    if (svmAug > 0 && augmentation.augment === 'none') throw new CliError('--svm-aug copies the ground truth with the fine-tuning augmentation: use --augment window or colour', 2);
     if (svmC.length > 1 && valFraction === 0) throw new CliError('several --svm-c values are chosen between on the validation split: --val-fraction must be above 0', 2);
     mkdirSync(outDir, { recursive: true });
     const tStart = performance.now();
@@ -165,9 +176,7 @@ export const trainCommand: Command = {
         baseLr: numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 }),
         warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
         strategy,
-        augment: stringOption<AugmentMode>(values, 'augment', 'window', ['window', 'colour', 'none']),
-        gainJitter: numberOption(values, 'wb', FINE_TUNE_DEFAULTS.gainJitter, { min: 0, max: 0.5 }),
-        blur: numberOption(values, 'blur', FINE_TUNE_DEFAULTS.blur, { min: 0, max: 1 }),
+        ...augmentation,
         seed,
         threads,
         checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),
@@ -220,6 +229,8 @@ export const trainCommand: Command = {
           bbox: stages.has('bbox'),
           bboxSamplesPerImage: 32,
           svmC,
+          positiveCopies: svmAug,
+          positiveAugment: augmentation.augment === 'none' ? undefined : { mode: augmentation.augment, gainJitter: augmentation.gainJitter, blur: augmentation.blur },
         }, say);
         svmCandidates = h.svmCandidates;
         if (svmCandidates.length) keepSvm(svmCandidates[0]);

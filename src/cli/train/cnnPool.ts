@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { DatasetImage } from './data';
-import type { AugmentMode, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
+import type { AugmentMode, FeatureAugment, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
 
 export function packRasters(images: readonly DatasetImage[]): SharedRasters {
   let total = 0;
@@ -161,9 +161,9 @@ export class CnnPool {
     return { predicted, loss: loss / Math.max(1, windows.length) };
   }
 
-  /** Features of one image on a given worker. */
-  features(worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array): Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }> {
-    return this.workers[worker].call<'features'>({ type: 'features', image, boxes, pool5Rows });
+  /** Features of one image on a given worker (with `augment`: each box randomly augmented, see FeatureAugment). */
+  features(worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment): Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }> {
+    return this.workers[worker].call<'features'>({ type: 'features', image, boxes, pool5Rows, augment });
   }
 
   /** Weights and momentum of replica 0 (all replicas are identical). */

@@ -12,7 +12,7 @@ import { createWarpSource, warpProposals } from '../../model/warp';
 import { randomAugment, warpBoxInto } from '../../model/finetune/cpuWarp';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
-import type { InitRequest, WorkerRequest, WorkerResponse } from './protocol';
+import type { FeatureAugment, InitRequest, WorkerRequest, WorkerResponse } from './protocol';
 
 if (!parentPort) throw new Error('cnnWorker must run as a worker thread');
 const port = parentPort;
@@ -179,8 +179,25 @@ function onEval(id: number, windows: Int32Array): void {
   send({ type: 'eval', id, predicted, loss: loss / Math.max(1, windows.length) }, [predicted.buffer]);
 }
 
-/** fc7 of every box and pool5 (Caffe C,H,W order) of the requested rows, for one image. */
-function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array): void {
+/** The boxes of one image warped with a random augmentation each (cpuWarp, the fine-tuning warp). */
+function augmentedCrops(image: number, boxes: Float32Array, a: FeatureAugment): tf.Tensor4D {
+  const arch = init!.arch;
+  const S = arch.inputHeight;
+  const n = boxes.length >> 2;
+  const data = new Float32Array(n * S * S * 3);
+  const rand = mulberry32(a.seed >>> 0);
+  for (let k = 0; k < n; k++) {
+    const aug = randomAugment(rand, a.mode, a.gainJitter, a.blur);
+    warpBoxInto(rasters[image], boxes.subarray(4 * k, 4 * k + 4), arch.mean as [number, number, number], data, k * S * S * 3, S, 16, aug);
+  }
+  return tf.tensor4d(data, [n, S, S, 3]);
+}
+
+/**
+ * fc7 of every box and pool5 (Caffe C,H,W order) of the requested rows, for one image; with
+ * `augment`, each box is warped with its own random augmentation instead of the plain R-CNN warp.
+ */
+function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment): void {
   const t0 = performance.now();
   const n = boxes.length >> 2;
   const arch = init!.arch;
@@ -196,7 +213,8 @@ function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: I
     for (let s = 0; s < n; s += FEATURE_BATCH) {
       const e = Math.min(n, s + FEATURE_BATCH);
       tf.tidy(() => {
-        const x = warpProposals(src, boxes.subarray(4 * s, 4 * e));
+        const part = boxes.subarray(4 * s, 4 * e);
+        const x = augment ? augmentedCrops(image, part, { ...augment, seed: augment.seed + s }) : warpProposals(src, part);
         const out = net!.forward(x, { outputs: ['pool5', 'fc7'] });
         fc7.set(out.fc7!.dataSync() as Float32Array, s * d7);
         let anyPool5 = false;
@@ -243,7 +261,7 @@ port.on('message', async (req: WorkerRequest) => {
         onEval(req.id, req.windows);
         break;
       case 'features':
-        onFeatures(req.id, req.image, req.boxes, req.pool5Rows);
+        onFeatures(req.id, req.image, req.boxes, req.pool5Rows, req.augment);
         break;
       case 'state':
         await onState(req.id);

@@ -52,6 +52,23 @@ describe('feature cache (rcnn train --feature-cache)', () => {
     expect(readdirSync(dir).length).toBe(5);
   });
 
+  it('keys augmented requests (SVM positives) by every augmentation parameter, apart from the plain request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fcache-'));
+    const { fn, calls } = counting();
+    const f = new FeatureCache(dir, 'model-a', [raster(1)]).wrap(fn);
+    const aug = { seed: 7, mode: 'window' as const, gainJitter: 0.08, blur: 0 };
+    await f(0, 0, boxes, rows);
+    await f(0, 0, boxes, rows, aug);
+    await f(0, 0, boxes, rows, { ...aug, seed: 8 });
+    await f(0, 0, boxes, rows, { ...aug, mode: 'colour' });
+    await f(0, 0, boxes, rows, { ...aug, gainJitter: 0.2 });
+    await f(0, 0, boxes, rows, { ...aug, blur: 0.5 });
+    expect(calls.length).toBe(6);
+    await f(0, 0, boxes, rows, { ...aug });
+    await f(0, 0, boxes, rows);
+    expect(calls.length).toBe(6);
+  });
+
   it('ignores a torn or foreign file and recomputes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fcache-'));
     const { fn, calls } = counting();

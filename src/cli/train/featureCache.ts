@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { RgbImage } from '../../core/image/raster';
+import type { FeatureAugment } from './protocol';
 
-export type FeatureFn = (worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array) => Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }>;
+export type FeatureFn = (worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment) => Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }>;
 
 /** SHA-256 of the network: architecture and every weight, in name order. */
 export function modelKey(arch: CaffeNetArch, weights: NamedWeights): string {
@@ -50,9 +51,11 @@ export class FeatureCache {
     this.rasterKeys = rasters.map(rasterKey);
   }
 
-  private path(image: number, boxes: Float32Array, rows: Int32Array): string {
+  private path(image: number, boxes: Float32Array, rows: Int32Array, augment?: FeatureAugment): string {
+    // Plain requests keep the key they had before augmented requests existed.
+    const aug = augment ? `aug:${augment.mode},${augment.seed},${augment.gainJitter},${augment.blur};` : '';
     const h = createHash('sha256')
-      .update(`rcnn-features-v1;${this.model};${this.rasterKeys[image]};${boxes.length};${rows.length};`)
+      .update(`rcnn-features-v1;${this.model};${this.rasterKeys[image]};${boxes.length};${rows.length};${aug}`)
       .update(new Uint8Array(boxes.buffer, boxes.byteOffset, boxes.byteLength))
       .update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
     return join(this.dir, `${h.digest('hex')}.f32`);
@@ -60,14 +63,14 @@ export class FeatureCache {
 
   /** Wraps a feature function: answers from the cache when it can, else computes and stores. */
   wrap(inner: FeatureFn): FeatureFn {
-    return async (worker, image, boxes, rows) => {
-      const file = this.path(image, boxes, rows);
+    return async (worker, image, boxes, rows, augment) => {
+      const file = this.path(image, boxes, rows, augment);
       const hit = existsSync(file) ? readEntry(file) : null;
       if (hit) {
         this.hits++;
         return { ...hit, ms: 0 };
       }
-      const f = await inner(worker, image, boxes, rows);
+      const f = await inner(worker, image, boxes, rows, augment);
       writeEntry(file, f.fc7, f.pool5);
       this.misses++;
       return f;

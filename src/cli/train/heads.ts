@@ -17,6 +17,7 @@ import type { DatasetImage } from './data';
 import { toRaster } from './data';
 import { forEachOnWorkers, type CnnPool } from './cnnPool';
 import { formatEta } from './finetune';
+import type { FeatureAugment } from './protocol';
 
 export interface HeadOptions {
   /** Proposals per image used for mining (best-ranked first); R-CNN uses all (~2000). */
@@ -33,6 +34,13 @@ export interface HeadOptions {
    * the caller to choose between on validation images.
    */
   svmC?: readonly number[];
+  /**
+   * Extra SVM positives: this many randomly augmented copies of every ground-truth box (default 0,
+   * the paper's ground truth only), warped with `positiveAugment` (use the fine-tuning augmentation,
+   * so the SVMs accept what the CNN was taught to tolerate: mirror, colour casts, blur).
+   */
+  positiveCopies?: number;
+  positiveAugment?: Omit<FeatureAugment, 'seed'>;
 }
 
 /** One set of per-class SVMs, for one value of C. */
@@ -103,26 +111,33 @@ export async function trainHeads(
   const pool5Scale = featureScaleFactor(pool5Norms.mean);
   say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7Scale.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5Scale.toFixed(4)} (${fc7Norms.count} windows)`);
 
-  // 2. Positives: fc7 of every ground-truth box, per class.
+  // 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked).
   const posFeatures: number[][] = Array.from({ length: C }, () => []);
-  await forEachOnWorkers(
-    train.length,
-    W,
-    (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0)) : Promise.resolve(null)),
-    (i, f) => {
-      if (!f) return;
-      scaleFeaturesInPlace(f.fc7, fc7Scale);
-      train[i].gt.labels.forEach((c, j) => {
-        for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
-      });
-    },
-  );
+  const copies = o.positiveCopies ?? 0;
+  if (copies > 0 && !o.positiveAugment) throw new Error('positiveCopies needs positiveAugment');
+  for (let copy = 0; copy <= copies; copy++) {
+    const augment = (i: number): FeatureAugment | undefined =>
+      copy === 0 ? undefined : { ...o.positiveAugment!, seed: (o.seed * 7919 + i * 104729 + copy * 15485863) >>> 0 };
+    await forEachOnWorkers(
+      train.length,
+      W,
+      (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
+      (i, f) => {
+        if (!f) return;
+        scaleFeaturesInPlace(f.fc7, fc7Scale);
+        train[i].gt.labels.forEach((c, j) => {
+          for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
+        });
+      },
+    );
+  }
   const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
   const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
   // miners[k][c]: class c's SVM for the k-th C value.
   const positives = posFeatures.map((p) => Float32Array.from(p));
   const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
-  say(`SVM positives (ground-truth boxes): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
+  const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
+  say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
   // 3. One pass over the training images: hard negatives for every class, regression pairs.
   const order = shuffleInPlace(Int32Array.from(train.keys()), rand);

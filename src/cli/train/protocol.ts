@@ -59,12 +59,23 @@ export interface InitRequest {
   blur: number;
 }
 
+/**
+ * Augmentation of a features request (the SVMs' augmented positives): every box draws its own
+ * `randomAugment` (mirror, gains, optional colour matrix and blur) from one stream seeded by `seed`.
+ */
+export interface FeatureAugment {
+  seed: number;
+  mode: 'window' | 'colour';
+  gainJitter: number;
+  blur: number;
+}
+
 export type WorkerRequest =
   | InitRequest
   | { type: 'grad'; id: number; windows: Int32Array; iteration: number }
   | { type: 'apply'; id: number; lr: number; slots: number }
   | { type: 'eval'; id: number; windows: Int32Array }
-  | { type: 'features'; id: number; image: number; boxes: Float32Array; pool5Rows: Int32Array }
+  | { type: 'features'; id: number; image: number; boxes: Float32Array; pool5Rows: Int32Array; augment?: FeatureAugment }
   | { type: 'state'; id: number };
 
 export type WorkerResponse =
