@@ -508,7 +508,7 @@ def main():
     ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (not used for the bundled model)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--parity", type=int, default=0, help="only write fc8 of the first N validation-sample windows (no training)")
+    ap.add_argument("--parity", type=int, default=0, help="only write fc8 and the warped crops [N, 3, 227, 227] of the first N validation-sample windows (no training)")
     args = ap.parse_args()
     t_start = time.time()
     torch.manual_seed(args.seed)
@@ -538,7 +538,7 @@ def main():
         b, i, _ = data.val_sample
         y = predict(net, data, b[: args.parity], i[: args.parity], mean).cpu().numpy()
         np.save(os.path.join(args.out, "parity-fc8.npy"), y)
-        x = warp(data, b[:1], i[:1], mean).cpu().numpy()
+        x = warp(data, b[: args.parity], i[: args.parity], mean).cpu().numpy()
         np.save(os.path.join(args.out, "parity-crop.npy"), x)
         log(f"parity: wrote fc8 of {args.parity} windows")
         return
@@ -659,6 +659,7 @@ def main():
             blur=args.blur,
             seed=args.seed,
             init=args.init,
+            classes=classes,
             trainSeconds=train_s,
             device=torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
             torch=torch.__version__,

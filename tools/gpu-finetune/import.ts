@@ -1,6 +1,7 @@
 /**
  * Turns finetune.py's cnn.bin (float32, tfjs layouts, the weights in weightShapes order) into a
- * model package with the layout of ARCH_MODEL, no SVMs and no box regressors yet: the --init of
+ * model package with the layout of ARCH_MODEL (fc8 sized for the run's classes, which
+ * finetune-log.json records), no SVMs and no box regressors yet: the --init of
  * `rcnn train --stages svm,bbox`, which trains the other two models on this machine's CPU.
  * Usage: tsx tools/gpu-finetune/import.ts RUN_DIR ARCH_MODEL OUT_DIR
  *   RUN_DIR holds cnn.bin and finetune-log.json from finetune.py.
@@ -16,9 +17,13 @@ const base = await loadModelPath(archModel);
 const run = JSON.parse(readFileSync(join(runDir, 'finetune-log.json'), 'utf8'));
 const bin = readFileSync(join(runDir, 'cnn.bin'));
 const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+// Runs before finetune-log.json recorded its classes trained on ARCH_MODEL's own.
+const classes: string[] = run.classes ?? base.classes;
+if (!classes) throw new Error(`${join(runDir, 'finetune-log.json')} names no classes and ${archModel} has none either`);
+const architecture = { ...base.architecture, fc8: classes.length };
 const weights: NamedWeights = {};
 let o = 0;
-for (const { name, shape } of weightShapes(base.architecture)) {
+for (const { name, shape } of weightShapes(architecture)) {
   const n = shape.reduce((a, b) => a * b, 1);
   if (JSON.stringify(run.shapes[name]) !== JSON.stringify(shape)) throw new Error(`${name}: finetune.py wrote ${JSON.stringify(run.shapes[name])}, the layout needs ${JSON.stringify(shape)}`);
   const data = all.slice(o, o + n);
@@ -30,8 +35,8 @@ if (o !== all.length) throw new Error(`cnn.bin holds ${all.length} floats, the l
 await savePackageDir(
   {
     name: base.name,
-    architecture: base.architecture,
-    classes: base.classes,
+    architecture,
+    classes,
     weights,
     provenance: {
       createdBy: 'tools/gpu-finetune (finetune.py, then import.ts)',

@@ -40,6 +40,6 @@ const hl = npy.readUInt16LE(8);
 const ref = new Float32Array(npy.buffer.slice(npy.byteOffset + 10 + hl, npy.byteOffset + npy.byteLength));
 let maxDiff = 0, maxAbs = 0;
 fc8.forEach((row, i) => row.forEach((v, j) => { maxDiff = Math.max(maxDiff, Math.abs(v - ref[i * row.length + j])); maxAbs = Math.max(maxAbs, Math.abs(v)); }));
-for (let i = 0; i < Math.min(N, 4); i++) console.log('tfjs', fc8[i].map((v) => v.toFixed(3)).join(' '), '| torch', Array.from(ref.subarray(i * 6, i * 6 + 6), (v) => v.toFixed(3)).join(' '));
+for (let i = 0; i < Math.min(N, 4); i++) console.log('tfjs', fc8[i].map((v) => v.toFixed(3)).join(' '), '| torch', Array.from(ref.subarray(i * fc8[i].length, (i + 1) * fc8[i].length), (v) => v.toFixed(3)).join(' '));
 console.log(`fc8 of ${N} windows: max |tfjs - torch| = ${maxDiff.toFixed(4)} (max |fc8| ${maxAbs.toFixed(2)})`);
 process.exitCode = maxDiff < 0.05 * Math.max(1, maxAbs) ? 0 : 1;
