@@ -39,7 +39,7 @@ describe('rcnn train on a tiny dataset', () => {
     const out = join(tmp, 'model');
     makeDataset(data, 9);
     const args = ['train', '--data', data, '--out', out, '--width', '0.1', '--iterations', '6', '--checkpoint-every', '2',
-      '--svm-proposals', '60', '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3'];
+      '--svm-proposals', '60', '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '2'];
 
     const first = await runCli(args, 'checkpoint saved at iteration 2');
     expect(first.killed).toBe(true);
@@ -60,6 +60,10 @@ describe('rcnn train on a tiny dataset', () => {
     const log = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
     expect(log.finetuneLog.map((e: { iteration: number }) => e.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Number.isFinite(log.validation.mapWithout)).toBe(true);
+    // --bbox-samples 2: at most two regression pairs per training image, for some class.
+    const pairs = (log.bbox as Array<{ samples: number }>).reduce((a, b) => a + b.samples, 0);
+    expect(pairs).toBeGreaterThan(0);
+    expect(pairs).toBeLessThanOrEqual(2 * log.split.train);
     expect(existsSync(join(out, 'loss-curve.svg'))).toBe(true);
 
     const ev = execFileSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
