@@ -111,11 +111,12 @@ export async function trainHeads(
   const pool5Scale = featureScaleFactor(pool5Norms.mean);
   say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7Scale.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5Scale.toFixed(4)} (${fc7Norms.count} windows)`);
 
-  // 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked).
+  // 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked);
+  // only the SVMs use them.
   const posFeatures: number[][] = Array.from({ length: C }, () => []);
   const copies = o.positiveCopies ?? 0;
   if (copies > 0 && !o.positiveAugment) throw new Error('positiveCopies needs positiveAugment');
-  for (let copy = 0; copy <= copies; copy++) {
+  for (let copy = 0; o.svm && copy <= copies; copy++) {
     const augment = (i: number): FeatureAugment | undefined =>
       copy === 0 ? undefined : { ...o.positiveAugment!, seed: (o.seed * 7919 + i * 104729 + copy * 15485863) >>> 0 };
     await forEachOnWorkers(
@@ -137,7 +138,7 @@ export async function trainHeads(
   const positives = posFeatures.map((p) => Float32Array.from(p));
   const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
   const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
-  say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
+  if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
   // 3. One pass over the training images: hard negatives for every class, regression pairs.
   const order = shuffleInPlace(Int32Array.from(train.keys()), rand);

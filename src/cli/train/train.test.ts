@@ -92,6 +92,16 @@ describe('rcnn train on a tiny dataset', () => {
     expect(kept).toBe(selection.find((r) => r.mapWith === bestMap)!.C);
     expect(svmOnly.stderr).toContain(`keeping the SVMs with C ${kept} (best validation mAP with box regression)`);
 
+    // The box regressors alone, on the existing SVMs: no SVM positives are computed.
+    const bboxOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4']);
+    expect(bboxOnly.code, bboxOnly.stderr).toBe(0);
+    expect(bboxOnly.stderr).not.toContain('SVM positives');
+    expect(bboxOnly.stderr).toMatch(/bbox (blue|red): \d+ pairs/);
+    const afterBbox = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    expect(afterBbox.svm.classes).toEqual(['blue', 'red']);
+    expect(afterBbox.boxRegressor.classes).toEqual(['blue', 'red']);
+
     const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(det.image).toEqual({ width: 160, height: 120 });
     expect(det.detections.length).toBeGreaterThan(0);
