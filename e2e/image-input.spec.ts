@@ -15,6 +15,12 @@ test.describe('image input and the stage stepper', () => {
     expect(stats.opaque).toBe(1);
     expect(stats.std).toBeGreaterThan(20);
     await screenshot(page, 'stage-1-image');
+    // The note on what the bundled model can do with the samples links to a model card that is served.
+    const note = page.getByTestId('samples-model-note');
+    await expect(note).toContainText('apple, banana, orange, raccoon, kangaroo');
+    const card = await page.request.get(await note.getByRole('link', { name: 'model card' }).getAttribute('href') ?? '');
+    expect(card.status()).toBe(200);
+    expect(await card.text()).toContain('# Model card: fruit-animals');
     expect(errors).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
 import { useStore } from '../../state/store';
+import { BUNDLED_MODEL_LABEL } from '../../runner/cnn';
 import { SampleGallery } from '../ImageInput';
 import { GroundTruthEditor } from '../GroundTruth';
 
@@ -16,6 +17,8 @@ const ORIENTATION_TEXT: Record<number, string> = {
 export function ImageStage() {
   const image = useStore((s) => s.image);
   const loading = useStore((s) => s.imageLoading);
+  // Until the CNN first runs no model is loaded, and the bundled one is what will be.
+  const bundled = useStore((s) => s.modelSource === null || s.modelSource === BUNDLED_MODEL_LABEL);
   return (
     <div className="stage-body">
       <p>
@@ -49,6 +52,18 @@ export function ImageStage() {
       <GroundTruthEditor />
       <h3>Sample photos</h3>
       <SampleGallery />
+      {bundled && (
+        <p className="muted small" data-testid="samples-model-note">
+          The bundled model knows five classes (apple, banana, orange, raccoon, kangaroo) and learnt them from scratch
+          on 450 photos of one dataset. The three fruit samples are old scans unlike those photos, and on them it
+          mislabels or misses the fruit: a limit of that small training set, which its{' '}
+          <a href={`${import.meta.env.BASE_URL}models/fruit-animals/MODEL_CARD.md`} target="_blank" rel="noreferrer">
+            model card
+          </a>{' '}
+          measures. The other samples hold none of its classes: they show how proposals, warped crops and features look
+          on any photo, and a model trained for their classes can be loaded under <strong>Model &amp; backend</strong>.
+        </p>
+      )}
       <p className="muted small">
         Or upload your own: use <strong>Upload photo…</strong>, drop a file anywhere on the page, or paste an image
         (Ctrl+V). JPEG and PNG are read by content, so a PNG named .jpg works too.
