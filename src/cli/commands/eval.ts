@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
-import { evaluateModel, EVAL_DEFAULTS } from '../train/evaluate';
+import { evaluateModel, EVAL_DEFAULTS, type SoftmaxHead } from '../train/evaluate';
+import type { SvmHead } from '../../model/package';
 import { startFeaturePool } from '../train/cnnPool';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import { loadModelPath } from '../../model/packageNode';
@@ -18,7 +19,7 @@ function apLines(e: DetectionEvaluation): string {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'PASCAL VOC detection AP (IoU 0.5) of a model on a VOC folder: one "AP <class> <value>" line per class, then "mAP <value>".',
-  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--metric voc2010|voc2007] [--no-regression]',
+  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--metric voc2010|voc2007] [--scorer svm|softmax] [--no-regression]',
   details: [
     '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/)',
     '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt,\n                    else every annotation in Annotations/)',
@@ -27,6 +28,8 @@ export const evalCommand: Command = {
     '  --metric M        voc2010: area under the interpolated precision/recall curve at all points (default);',
     '                    voc2007: the 11-point variant',
     '  --nms T           per-class NMS threshold (default 0.3)',
+    '  --scorer S        svm: the per-class SVMs on fc7 (R-CNN; default) | softmax: the fine-tuned CNN\'s own fc8 softmax,',
+    '                    the comparison of the paper\'s appendix B',
     '  --no-regression   evaluate the proposal boxes (stdout); by default stdout has the regressed boxes and stderr',
     '                    the other variant, as the paper reports both',
     `  --threads N       CNN worker threads (default ${availableParallelism()})`,
@@ -41,6 +44,7 @@ export const evalCommand: Command = {
     metric: { type: 'string' },
     nms: { type: 'string' },
     'no-regression': { type: 'boolean' },
+    scorer: { type: 'string' },
     threads: { type: 'string' },
     cache: { type: 'string' },
   },
@@ -54,8 +58,23 @@ export const evalCommand: Command = {
     const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
     const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
     const pkg = await loadModelPath(modelPath);
-    if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head, so it cannot detect`, 1);
-    const classes = pkg.svm.classes;
+    const scorer = stringOption<'svm' | 'softmax'>(values, 'scorer', 'svm', ['svm', 'softmax']);
+    let head: SvmHead | SoftmaxHead;
+    if (scorer === 'softmax') {
+      const w = pkg.weights['fc8.weight'];
+      const b = pkg.weights['fc8.bias'];
+      if (!w || !b || !pkg.classes || pkg.classes[0] !== 'background' || pkg.classes.length !== b.data.length) {
+        throw new CliError(`${modelPath} has no fc8 with a background output and named classes, so --scorer softmax cannot score`, 1);
+      }
+      head = { kind: 'softmax', classes: pkg.classes.slice(1), weight: w.data, bias: b.data };
+    } else {
+      if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head, so it cannot detect (--scorer softmax uses fc8)`, 1);
+      head = pkg.svm;
+    }
+    const classes = head.classes;
+    if (pkg.boxRegressor && pkg.boxRegressor.classes.join() !== classes.join()) {
+      throw new CliError(`${modelPath}: the box regressors' classes (${pkg.boxRegressor.classes.join(', ')}) are not the scorer's (${classes.join(', ')})`, 1);
+    }
 
     // test.txt when the folder has one, else trainval.txt, else every annotation in the folder.
     const setFile = (n: string) => existsSync(resolve(dataDir, `ImageSets/Main/${n}.txt`));
@@ -81,11 +100,11 @@ export const evalCommand: Command = {
     const pool = await startFeaturePool(threads, pkg.architecture, pkg.weights, images);
     try {
       const useReg = !values['no-regression'] && !!pkg.boxRegressor;
-      const e = await evaluateModel(pool, images, classes, pkg.svm, useReg || pkg.boxRegressor ? pkg.boxRegressor : undefined, { ...EVAL_DEFAULTS, proposals, nmsThreshold, metric }, say);
+      const e = await evaluateModel(pool, images, classes, head, useReg || pkg.boxRegressor ? pkg.boxRegressor : undefined, { ...EVAL_DEFAULTS, proposals, nmsThreshold, metric }, say);
       const primary = useReg && e.withRegression ? e.withRegression : e.withoutRegression;
       const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
       if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
-      say(`${images.length} images, ${proposals} proposals each, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
+      say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));
     } finally {
       await pool.dispose();

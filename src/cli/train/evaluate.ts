@@ -39,6 +39,41 @@ export function svmScoreMatrix(fc7: Float32Array, n: number, head: SvmHead): Flo
   return out;
 }
 
+/**
+ * The fine-tuned CNN's own classifier as a scorer (the paper's appendix B compares it with the
+ * SVMs): fc8 on fc7 (weight D x K in tfjs layout, bias K; output 0 is background), softmax over
+ * the K outputs, and the probabilities of outputs 1..K-1 as the N x (K-1) class scores.
+ */
+export interface SoftmaxHead {
+  kind: 'softmax';
+  classes: string[];
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+export function softmaxScoreMatrix(fc7: Float32Array, n: number, head: SoftmaxHead): Float32Array {
+  const K = head.bias.length;
+  const D = head.weight.length / K;
+  const C = K - 1;
+  const out = new Float32Array(n * C);
+  const z = new Float64Array(K);
+  for (let i = 0; i < n; i++) {
+    z.set(head.bias);
+    for (let k = 0; k < D; k++) {
+      const v = fc7[i * D + k];
+      if (v === 0) continue;
+      const row = k * K;
+      for (let j = 0; j < K; j++) z[j] += v * head.weight[row + j];
+    }
+    let max = -Infinity;
+    for (let j = 0; j < K; j++) max = Math.max(max, z[j]);
+    let sum = 0;
+    for (let j = 0; j < K; j++) sum += Math.exp(z[j] - max);
+    for (let c = 0; c < C; c++) out[i * C + c] = Math.exp(z[c + 1] - max) / sum;
+  }
+  return out;
+}
+
 /** Regressed boxes, class-major C x N x 4, clipped to the image. */
 export function regressedBoxes(pool5: Float32Array, proposals: Float32Array, head: BoxRegressorHead, width: number, height: number): Float32Array {
   const n = proposals.length >> 2;
@@ -99,7 +134,7 @@ export async function evaluateModel(
   pool: CnnPool,
   images: readonly DatasetImage[],
   classes: string[],
-  svm: SvmHead,
+  svm: SvmHead | SoftmaxHead,
   bbox: BoxRegressorHead | undefined,
   o: EvalOptions,
   say: (line: string) => void,
@@ -117,7 +152,7 @@ export async function evaluateModels(
   pool: CnnPool,
   images: readonly DatasetImage[],
   classes: string[],
-  svms: readonly SvmHead[],
+  svms: ReadonlyArray<SvmHead | SoftmaxHead>,
   bbox: BoxRegressorHead | undefined,
   o: EvalOptions,
   say: (line: string) => void,
@@ -142,7 +177,7 @@ export async function evaluateModels(
       const n = props.length >> 2;
       const reg = bbox ? regressedBoxes(f.pool5, props, bbox, im.width, im.height) : null;
       svms.forEach((svm, k) => {
-        const scores = svmScoreMatrix(f.fc7, n, svm);
+        const scores = 'kind' in svm ? softmaxScoreMatrix(f.fc7, n, svm) : svmScoreMatrix(f.fc7, n, svm);
         perSvm[k][i] = {
           withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
           withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],

@@ -4,7 +4,7 @@
  * stages produce heads, and the resulting package works with `rcnn eval` and `rcnn detect`.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,13 @@ describe('rcnn train on a tiny dataset', () => {
     const lines = ev.trim().split('\n');
     expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
     for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
+    // The fine-tuned softmax as the scorer (appendix B): the same report, from fc8.
+    const soft = spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--scorer', 'softmax'], { cwd: ROOT, encoding: 'utf8' });
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stderr).toContain('softmax scores');
+    const softLines = soft.stdout.trim().split('\n');
+    expect(softLines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
+    for (const l of softLines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
 
     // The SVM stage alone, with two values of C mined in one pass and chosen on validation, and two
     // augmented copies of every ground-truth box as extra positives.
