@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend } from '../../model/node';
 import { CaffeNet, randomWeights, flattenChw } from '../../model/caffenet';
 import { createWarpSource, warpProposals } from '../../model/warp';
-import { randomAugment, warpBoxInto } from '../../model/finetune/cpuWarp';
+import { randomAugment, warpBoxInto, type WarpAugment } from '../../model/finetune/cpuWarp';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment, InitRequest, WorkerRequest, WorkerResponse } from './protocol';
@@ -87,21 +87,26 @@ function isBias(v: tf.Variable): boolean {
   return v.name.includes('.bias');
 }
 
-/** Warp the given windows into one NHWC batch, with the window layer's augmentation. */
-function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor4D {
+/** Warps n boxes into one NHWC batch (cpuWarp, the fine-tuning warp), each with its own augmentation. */
+function warpBatch(n: number, boxOf: (k: number) => { img: RgbImage; box: ArrayLike<number> }, augOf: () => WarpAugment): tf.Tensor4D {
   const arch = init!.arch;
   const S = arch.inputHeight;
-  const n = windows.length;
   const data = new Float32Array(n * S * S * 3);
   const mean = arch.mean as [number, number, number];
   for (let k = 0; k < n; k++) {
-    const w = windows[k];
-    const img = rasters[winImage[w]];
-    const box = winBoxes.subarray(4 * w, 4 * w + 4);
-    const aug = rand ? randomAugment(rand, init!.augment === 'colour' ? 'colour' : 'window', init!.gainJitter, init!.blur) : {};
-    warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, aug);
+    const { img, box } = boxOf(k);
+    warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, augOf());
   }
   return tf.tensor4d(data, [n, S, S, 3]);
+}
+
+/** Warp the given windows into one NHWC batch, with the window layer's augmentation. */
+function buildBatch(windows: Int32Array, rand: (() => number) | null): tf.Tensor4D {
+  return warpBatch(
+    windows.length,
+    (k) => ({ img: rasters[winImage[windows[k]]], box: winBoxes.subarray(4 * windows[k], 4 * windows[k] + 4) }),
+    () => (rand ? randomAugment(rand, init!.augment === 'colour' ? 'colour' : 'window', init!.gainJitter, init!.blur) : {}),
+  );
 }
 
 function onGrad(id: number, windows: Int32Array, iteration: number): void {
@@ -179,18 +184,10 @@ function onEval(id: number, windows: Int32Array): void {
   send({ type: 'eval', id, predicted, loss: loss / Math.max(1, windows.length) }, [predicted.buffer]);
 }
 
-/** The boxes of one image warped with a random augmentation each (cpuWarp, the fine-tuning warp). */
+/** The boxes of one image warped with a random augmentation each, drawn from a stream seeded by `a.seed`. */
 function augmentedCrops(image: number, boxes: Float32Array, a: FeatureAugment): tf.Tensor4D {
-  const arch = init!.arch;
-  const S = arch.inputHeight;
-  const n = boxes.length >> 2;
-  const data = new Float32Array(n * S * S * 3);
   const rand = mulberry32(a.seed >>> 0);
-  for (let k = 0; k < n; k++) {
-    const aug = randomAugment(rand, a.mode, a.gainJitter, a.blur);
-    warpBoxInto(rasters[image], boxes.subarray(4 * k, 4 * k + 4), arch.mean as [number, number, number], data, k * S * S * 3, S, 16, aug);
-  }
-  return tf.tensor4d(data, [n, S, S, 3]);
+  return warpBatch(boxes.length >> 2, (k) => ({ img: rasters[image], box: boxes.subarray(4 * k, 4 * k + 4) }), () => randomAugment(rand, a.mode, a.gainJitter, a.blur));
 }
 
 /**

@@ -134,14 +134,14 @@ export async function evaluateModel(
   pool: CnnPool,
   images: readonly DatasetImage[],
   classes: string[],
-  svm: SvmHead | SoftmaxHead,
+  scorer: SvmHead | SoftmaxHead,
   bbox: BoxRegressorHead | undefined,
   o: EvalOptions,
   say: (line: string) => void,
   /** Index of images[0] in the workers' raster list. */
   rasterOffset = 0,
 ): Promise<EvalResult> {
-  return (await evaluateModels(pool, images, classes, [svm], bbox, o, say, rasterOffset))[0];
+  return (await evaluateModels(pool, images, classes, [scorer], bbox, o, say, rasterOffset))[0];
 }
 
 /**
@@ -152,7 +152,7 @@ export async function evaluateModels(
   pool: CnnPool,
   images: readonly DatasetImage[],
   classes: string[],
-  svms: ReadonlyArray<SvmHead | SoftmaxHead>,
+  scorers: ReadonlyArray<SvmHead | SoftmaxHead>,
   bbox: BoxRegressorHead | undefined,
   o: EvalOptions,
   say: (line: string) => void,
@@ -160,7 +160,7 @@ export async function evaluateModels(
 ): Promise<EvalResult[]> {
   const t0 = performance.now();
   const C = classes.length;
-  const perSvm: ImageDetectionsRaw[][] = svms.map(() => new Array(images.length));
+  const perSvm: ImageDetectionsRaw[][] = scorers.map(() => new Array(images.length));
   let done = 0;
   await forEachOnWorkers(
     images.length,
@@ -176,8 +176,8 @@ export async function evaluateModels(
       const im = images[i];
       const n = props.length >> 2;
       const reg = bbox ? regressedBoxes(f.pool5, props, bbox, im.width, im.height) : null;
-      svms.forEach((svm, k) => {
-        const scores = 'kind' in svm ? softmaxScoreMatrix(f.fc7, n, svm) : svmScoreMatrix(f.fc7, n, svm);
+      scorers.forEach((head, k) => {
+        const scores = 'kind' in head ? softmaxScoreMatrix(f.fc7, n, head) : svmScoreMatrix(f.fc7, n, head);
         perSvm[k][i] = {
           withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
           withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],
