@@ -5,8 +5,9 @@ import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
-import { trainHeads, type SvmCandidate } from '../train/heads';
+import { trainHeads, type SvmCandidate, type BoxRegressorCandidate } from '../train/heads';
 import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
+import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
 import { startFeaturePool } from '../train/cnnPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
@@ -54,6 +55,8 @@ export const trainCommand: Command = {
     '                    default 0: ground truth only, as the paper',
     '  --bbox-samples N  box-regression pairs kept per image, a random subset of the proposals over 0.6 IoU',
     '                    (default 32; 0 = all of them, as RCNN-SPEC section 6)',
+    '  --bbox-lambda LIST ridge regularisation of the box regressors (default 1000, the paper\'s); several values',
+    '                    (100,1000) solve one set each on the same pairs and keep the one with the best validation mAP',
     '  --feature-cache DIR  keep every fc7/pool5 feature the SVM, box-regression and validation stages compute in',
     '                    DIR (keyed by the network, image, boxes; ~8 MB per image at width 0.25, ~6 GB for',
     '                    fruit-animals): a re-run on the same CNN (--stages svm,bbox, other --svm-c) then skips the CNN',
@@ -80,6 +83,7 @@ export const trainCommand: Command = {
     'feature-cache': { type: 'string' },
     'svm-aug': { type: 'string' },
     'bbox-samples': { type: 'string' },
+    'bbox-lambda': { type: 'string' },
     'eval-proposals': { type: 'string' },
     'max-images': { type: 'string' },
     threads: { type: 'string' },
@@ -104,6 +108,7 @@ export const trainCommand: Command = {
     const strategy = stringOption<FineTuneStrategy>(values, 'strategy', 'all', ['all', 'upper', 'fc']);
     const cacheDir = resolve(String(values.cache ?? '.cache/rcnn'));
     const svmC = parseSvmC(values['svm-c']);
+    const bboxLambda = parseNumberList(values['bbox-lambda'], '--bbox-lambda', [BBOX_LAMBDA_DEFAULT]);
     const augmentation = {
       augment: stringOption<AugmentMode>(values, 'augment', 'window', ['window', 'colour', 'none']),
       gainJitter: numberOption(values, 'wb', FINE_TUNE_DEFAULTS.gainJitter, { min: 0, max: 0.5 }),
@@ -112,6 +117,7 @@ export const trainCommand: Command = {
     const svmAug = numberOption(values, 'svm-aug', 0, { min: 0, max: 50, integer: true });
     if (svmAug > 0 && augmentation.augment === 'none') throw new CliError('--svm-aug copies the ground truth with the fine-tuning augmentation: use --augment window or colour', 2);
     if (svmC.length > 1 && valFraction === 0) throw new CliError('several --svm-c values are chosen between on the validation split: --val-fraction must be above 0', 2);
+    if (bboxLambda.length > 1 && valFraction === 0) throw new CliError('several --bbox-lambda values are chosen between on the validation split: --val-fraction must be above 0', 2);
     mkdirSync(outDir, { recursive: true });
     const tStart = performance.now();
     const timings: Record<string, number> = {};
@@ -214,9 +220,14 @@ export const trainCommand: Command = {
 
     const needHeads = stages.has('svm') || stages.has('bbox');
     let svmCandidates: SvmCandidate[] = [];
+    let bboxCandidates: BoxRegressorCandidate[] = [];
     const keepSvm = (chosen: SvmCandidate) => {
       pkg.svm = chosen.head;
       log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+    };
+    const keepBbox = (chosen: BoxRegressorCandidate) => {
+      pkg.boxRegressor = chosen.head;
+      log.bbox = chosen.stats;
     };
     // Heads and validation share one feature pool; validation images follow the training images.
     const pool = needHeads || val.length > 0 ? await startFeaturePool(threads, arch, weights, [...train, ...val]) : null;
@@ -232,33 +243,46 @@ export const trainCommand: Command = {
           bbox: stages.has('bbox'),
           bboxSamplesPerImage: numberOption(values, 'bbox-samples', 32, { min: 0, integer: true }),
           svmC,
+          bboxLambda,
           positiveCopies: svmAug,
           positiveAugment: augmentation.augment === 'none' ? undefined : { mode: augmentation.augment, gainJitter: augmentation.gainJitter, blur: augmentation.blur },
         }, say);
         svmCandidates = h.svmCandidates;
         if (svmCandidates.length) keepSvm(svmCandidates[0]);
-        if (h.boxRegressor) pkg.boxRegressor = h.boxRegressor;
+        bboxCandidates = h.bboxCandidates;
+        if (bboxCandidates.length) keepBbox(bboxCandidates[0]);
         timings.headsSeconds = h.seconds;
-        log.bbox = h.bboxStats;
         log.featureScale = { fc7: h.fc7Scale, pool5: h.pool5Scale };
       }
       if (val.length > 0 && pkg.svm && pool) {
         // Validation images sit after the training images in the workers' shared raster list.
         const evalOptions = { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) };
-        const heads = svmCandidates.length > 1 ? svmCandidates.map((c) => c.head) : [pkg.svm];
-        const all = await evaluateModels(pool, val, classes, heads, pkg.boxRegressor, evalOptions, say, train.length);
+        const scorers = svmCandidates.length > 1 ? svmCandidates.map((c) => c.head) : [pkg.svm];
+        const regressors = bboxCandidates.length ? bboxCandidates.map((c) => c.head) : pkg.boxRegressor ? [pkg.boxRegressor] : [];
+        const all = await evaluateModels(pool, val, classes, scorers, regressors, evalOptions, say, train.length);
+        // Choose C and lambda together by the headline mAP (with box regression when there is any).
+        const headline = (k: number, j: number) => (regressors.length ? all[k].withRegression[j] : all[k].withoutRegression).map;
         let best = 0;
-        if (svmCandidates.length > 1) {
-          const headline = (r: EvalResult) => (r.withRegression ?? r.withoutRegression).map;
-          all.forEach((r, k) => {
-            say(`validation mAP with SVM C ${svmCandidates[k].C}: ${(100 * r.withoutRegression.map).toFixed(1)} without box regression, ${r.withRegression ? (100 * r.withRegression.map).toFixed(1) : '-'} with`);
-            if (headline(r) > headline(all[best])) best = k;
-          });
-          say(`keeping the SVMs with C ${svmCandidates[best].C} (best validation mAP${all[best].withRegression ? ' with box regression' : ''})`);
-          keepSvm(svmCandidates[best]);
-          log.svmSelection = all.map((r, k) => ({ C: svmCandidates[k].C, mapWithout: r.withoutRegression.map, mapWith: r.withRegression?.map ?? null }));
+        let bestJ = 0;
+        for (let k = 0; k < all.length; k++) {
+          for (let j = 0; j < Math.max(1, regressors.length); j++) {
+            if (headline(k, j) > headline(best, bestJ)) [best, bestJ] = [k, j];
+          }
         }
-        const e = all[best];
+        const pct = (v: number) => (100 * v).toFixed(1);
+        if (svmCandidates.length > 1) {
+          all.forEach((r, k) => say(`validation mAP with SVM C ${svmCandidates[k].C}: ${pct(r.withoutRegression.map)} without box regression, ${regressors.length ? pct(r.withRegression[bestJ].map) : '-'} with`));
+          say(`keeping the SVMs with C ${svmCandidates[best].C} (best validation mAP${regressors.length ? ' with box regression' : ''})`);
+          keepSvm(svmCandidates[best]);
+          log.svmSelection = all.map((r, k) => ({ C: svmCandidates[k].C, mapWithout: r.withoutRegression.map, mapWith: regressors.length ? r.withRegression[bestJ].map : null }));
+        }
+        if (bboxCandidates.length > 1) {
+          bboxCandidates.forEach((c, j) => say(`validation mAP with box-regression lambda ${c.lambda}: ${pct(all[best].withRegression[j].map)} (${pct(all[best].withoutRegression.map)} without box regression)`));
+          say(`keeping the box regressors with lambda ${bboxCandidates[bestJ].lambda} (best validation mAP)`);
+          keepBbox(bboxCandidates[bestJ]);
+          log.bboxSelection = bboxCandidates.map((c, j) => ({ lambda: c.lambda, mapWith: all[best].withRegression[j].map, bySvmC: all.map((r) => r.withRegression[j].map) }));
+        }
+        const e = { withoutRegression: all[best].withoutRegression, withRegression: all[best].withRegression[bestJ] ?? null, seconds: all[best].seconds };
         timings.evalSeconds = e.seconds;
         say(`validation AP without box regression: ${formatAp(e.withoutRegression)}`);
         if (e.withRegression) say(`validation AP with box regression:    ${formatAp(e.withRegression)}`);
@@ -267,6 +291,7 @@ export const trainCommand: Command = {
         if (e.withRegression) m['val mAP (box regression)'] = Number(e.withRegression.map.toFixed(4));
         m['val images'] = val.length;
         if (svmCandidates.length) m['svm C'] = svmCandidates[best].C;
+        if (bboxCandidates.length) m['box regression lambda'] = bboxCandidates[bestJ].lambda;
         log.validation = {
           withoutRegression: e.withoutRegression.perClass.map((c) => ({ class: c.name, ap: c.ap })),
           withRegression: e.withRegression?.perClass.map((c) => ({ class: c.name, ap: c.ap })) ?? null,
@@ -293,10 +318,15 @@ export const trainCommand: Command = {
 
 /** `--svm-c 0.001,0.01`: positive numbers, in the order given, no repeats. */
 export function parseSvmC(raw: unknown): number[] {
-  if (raw === undefined) return [SVM_DEFAULTS.C];
+  return parseNumberList(raw, '--svm-c', [SVM_DEFAULTS.C]);
+}
+
+/** A comma-separated list of positive numbers for `flag`, in the order given, no repeats. */
+export function parseNumberList(raw: unknown, flag: string, defaults: number[]): number[] {
+  if (raw === undefined) return [...defaults];
   const parts = String(raw).split(',').map((p) => p.trim()).filter(Boolean);
   const values = parts.map(Number);
-  if (!values.length || values.some((v) => !(Number.isFinite(v) && v > 0))) throw new CliError(`--svm-c expects positive numbers separated by commas, got "${String(raw)}"`, 2);
-  if (new Set(values).size !== values.length) throw new CliError(`--svm-c lists a value twice: "${String(raw)}"`, 2);
+  if (!values.length || values.some((v) => !(Number.isFinite(v) && v > 0))) throw new CliError(`${flag} expects positive numbers separated by commas, got "${String(raw)}"`, 2);
+  if (new Set(values).size !== values.length) throw new CliError(`${flag} lists a value twice: "${String(raw)}"`, 2);
   return values;
 }

@@ -105,8 +105,8 @@ export function regressedBoxes(pool5: Float32Array, proposals: Float32Array, hea
 }
 
 export interface ImageDetectionsRaw {
-  /** Per class: flat boxes and scores after NMS, best first. */
-  withRegression: Array<{ boxes: Float32Array; scores: Float32Array }>;
+  /** Per box regressor, per class: flat boxes and scores after NMS, best first. */
+  withRegression: Array<Array<{ boxes: Float32Array; scores: Float32Array }>>;
   withoutRegression: Array<{ boxes: Float32Array; scores: Float32Array }>;
 }
 
@@ -130,6 +130,15 @@ export interface EvalResult {
   images: number;
 }
 
+/** One scorer's evaluation with every box regressor given (evaluateModels). */
+export interface EvalResults {
+  withoutRegression: DetectionEvaluation;
+  /** One per box regressor, in the order given. */
+  withRegression: DetectionEvaluation[];
+  seconds: number;
+  images: number;
+}
+
 export async function evaluateModel(
   pool: CnnPool,
   images: readonly DatasetImage[],
@@ -141,23 +150,25 @@ export async function evaluateModel(
   /** Index of images[0] in the workers' raster list. */
   rasterOffset = 0,
 ): Promise<EvalResult> {
-  return (await evaluateModels(pool, images, classes, [scorer], bbox, o, say, rasterOffset))[0];
+  const [r] = await evaluateModels(pool, images, classes, [scorer], bbox ? [bbox] : [], o, say, rasterOffset);
+  return { withoutRegression: r.withoutRegression, withRegression: r.withRegression[0] ?? null, seconds: r.seconds, images: r.images };
 }
 
 /**
- * evaluateModel for several sets of SVMs on the same CNN and box regressors (e.g. one per value
- * of C): the features of each image are computed once and scored by every set.
+ * evaluateModel for several sets of SVMs (e.g. one per value of C) and several sets of box
+ * regressors (one per lambda) on the same CNN: the features of each image are computed once, and
+ * every scorer is evaluated without box regression and with each set of regressors.
  */
 export async function evaluateModels(
   pool: CnnPool,
   images: readonly DatasetImage[],
   classes: string[],
   scorers: ReadonlyArray<SvmHead | SoftmaxHead>,
-  bbox: BoxRegressorHead | undefined,
+  regressors: readonly BoxRegressorHead[],
   o: EvalOptions,
   say: (line: string) => void,
   rasterOffset = 0,
-): Promise<EvalResult[]> {
+): Promise<EvalResults[]> {
   const t0 = performance.now();
   const C = classes.length;
   const perSvm: ImageDetectionsRaw[][] = scorers.map(() => new Array(images.length));
@@ -169,18 +180,18 @@ export async function evaluateModels(
       const im = images[i];
       const props = im.proposals.subarray(0, 4 * Math.min(o.proposals, im.proposals.length >> 2));
       const n = props.length >> 2;
-      const f = await pool.features(w, i + rasterOffset, toRaster(im, props), bbox ? Int32Array.from({ length: n }, (_, k) => k) : new Int32Array(0));
+      const f = await pool.features(w, i + rasterOffset, toRaster(im, props), regressors.length ? Int32Array.from({ length: n }, (_, k) => k) : new Int32Array(0));
       return { props, f };
     },
     (i, { props, f }) => {
       const im = images[i];
       const n = props.length >> 2;
-      const reg = bbox ? regressedBoxes(f.pool5, props, bbox, im.width, im.height) : null;
+      const reg = regressors.map((head) => regressedBoxes(f.pool5, props, head, im.width, im.height));
       scorers.forEach((head, k) => {
         const scores = 'kind' in head ? softmaxScoreMatrix(f.fc7, n, head) : svmScoreMatrix(f.fc7, n, head);
         perSvm[k][i] = {
           withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
-          withRegression: reg ? classes.map((_, c) => detectionsFor(reg, scores, C, c, c * n * 4, o)) : [],
+          withRegression: reg.map((boxes) => classes.map((_, c) => detectionsFor(boxes, scores, C, c, c * n * 4, o))),
         };
       });
       done++;
@@ -190,15 +201,14 @@ export async function evaluateModels(
       }
     },
   );
-  const evaluate = (per: ImageDetectionsRaw[], key: 'withRegression' | 'withoutRegression') => {
-    const perImage: ImageDetections[] = per.map((p) => {
-      const lists = p[key];
-      const total = lists.reduce((a, l) => a + l.scores.length, 0);
+  const evaluate = (lists: ReadonlyArray<ReadonlyArray<{ boxes: Float32Array; scores: Float32Array }>>) => {
+    const perImage: ImageDetections[] = lists.map((perClass) => {
+      const total = perClass.reduce((a, l) => a + l.scores.length, 0);
       const boxes = new Float32Array(4 * total);
       const scores = new Float32Array(total);
       const labels = new Int32Array(total);
       let k = 0;
-      lists.forEach((l, c) => {
+      perClass.forEach((l, c) => {
         boxes.set(l.boxes, 4 * k);
         scores.set(l.scores, k);
         labels.fill(c, k, k + l.scores.length);
@@ -210,8 +220,8 @@ export async function evaluateModels(
   };
   const seconds = (performance.now() - t0) / 1000;
   return perSvm.map((per) => ({
-    withoutRegression: evaluate(per, 'withoutRegression'),
-    withRegression: bbox ? evaluate(per, 'withRegression') : null,
+    withoutRegression: evaluate(per.map((p) => p.withoutRegression)),
+    withRegression: regressors.map((_, j) => evaluate(per.map((p) => p.withRegression[j]))),
     seconds,
     images: images.length,
   }));

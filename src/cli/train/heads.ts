@@ -41,6 +41,11 @@ export interface HeadOptions {
    */
   positiveCopies?: number;
   positiveAugment?: Omit<FeatureAugment, 'seed'>;
+  /**
+   * Ridge lambda of the box regressors (RCNN-SPEC: 1000). With several, one set of regressors per
+   * value is solved on the same pairs, for the caller to choose between on validation images.
+   */
+  bboxLambda?: readonly number[];
 }
 
 /** One set of per-class SVMs, for one value of C. */
@@ -50,11 +55,18 @@ export interface SvmCandidate {
   stats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
 }
 
+/** One set of per-class box regressors, for one value of lambda. */
+export interface BoxRegressorCandidate {
+  lambda: number;
+  head: BoxRegressorHead;
+  stats: Array<{ class: string; samples: number; method: string; seconds: number }>;
+}
+
 export interface HeadResult {
   /** The SVMs of every C value, in the order given (empty without the svm stage). */
   svmCandidates: SvmCandidate[];
-  boxRegressor?: BoxRegressorHead;
-  bboxStats: Array<{ class: string; samples: number; method: string; seconds: number }>;
+  /** The box regressors of every lambda value, in the order given (empty without the bbox stage). */
+  bboxCandidates: BoxRegressorCandidate[];
   fc7Scale: number;
   pool5Scale: number;
   seconds: number;
@@ -202,7 +214,7 @@ export async function trainHeads(
     },
   );
 
-  const result: HeadResult = { svmCandidates: [], bboxStats: [], fc7Scale, pool5Scale, seconds: 0 };
+  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0 };
   if (o.svm) {
     miners.forEach((perClass, k) => {
       const weights = new Float32Array(C * fc7Dim);
@@ -220,28 +232,32 @@ export async function trainHeads(
   }
   if (o.bbox) {
     const D = pool5Dim;
-    const weights = new Float32Array(C * D * 4);
-    const bias = new Float32Array(C * 4);
-    const targetMean = new Float32Array(C * 4);
-    const targetTransform = new Float32Array(C * 16);
+    const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [1000];
+    const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
+    const heads = lambdas.map((lambda) => ({
+      lambda,
+      head: { classes, featureLayer: 'pool5' as const, featureScale: pool5Scale, weights: new Float32Array(C * D * 4), bias: new Float32Array(C * 4), targetMean: new Float32Array(C * 4), targetTransform: new Float32Array(C * 16) },
+      stats: [] as BoxRegressorCandidate['stats'],
+    }));
     for (let c = 0; c < C; c++) {
       const n = bboxP[c].length / 4;
-      let reg: ClassBoxRegressor | null = null;
-      if (n > 0) reg = trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda: 1000, featureScale: pool5Scale });
+      heads.forEach(({ lambda, head, stats }, k) => {
+        const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda, featureScale: pool5Scale }) : null;
+        if (reg) {
+          head.weights.set(reg.weights, c * D * 4);
+          head.bias.set(Array.from(reg.bias), c * 4);
+          head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
+          head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
+          say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
+        } else {
+          head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
+          if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
+        }
+        stats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
+      });
       bboxFeat[c] = new GrowableF32();
-      if (reg) {
-        weights.set(reg.weights, c * D * 4);
-        bias.set(Array.from(reg.bias), c * 4);
-        targetMean.set(Array.from(reg.whitening.mean), c * 4);
-        targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
-        say(`bbox ${classes[c]}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
-      } else {
-        targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
-        say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
-      }
-      result.bboxStats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
     }
-    result.boxRegressor = { classes, featureLayer: 'pool5', featureScale: pool5Scale, weights, bias, targetMean, targetTransform };
+    result.bboxCandidates = heads;
   }
   result.seconds = (performance.now() - t0) / 1000;
   return result;

@@ -99,15 +99,25 @@ describe('rcnn train on a tiny dataset', () => {
     expect(kept).toBe(selection.find((r) => r.mapWith === bestMap)!.C);
     expect(svmOnly.stderr).toContain(`keeping the SVMs with C ${kept} (best validation mAP with box regression)`);
 
-    // The box regressors alone, on the existing SVMs: no SVM positives are computed.
+    // The box regressors alone, on the existing SVMs: no SVM positives are computed. Two values of
+    // lambda are solved on the same pairs and chosen between on validation.
     const bboxOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
-      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4']);
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4', '--bbox-lambda', '1,1000']);
     expect(bboxOnly.code, bboxOnly.stderr).toBe(0);
     expect(bboxOnly.stderr).not.toContain('SVM positives');
-    expect(bboxOnly.stderr).toMatch(/bbox (blue|red): \d+ pairs/);
+    expect(bboxOnly.stderr).toMatch(/bbox (blue|red) \(lambda 1\): \d+ pairs/);
+    expect(bboxOnly.stderr).toMatch(/bbox (blue|red) \(lambda 1000\): \d+ pairs/);
     const afterBbox = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
     expect(afterBbox.svm.classes).toEqual(['blue', 'red']);
     expect(afterBbox.boxRegressor.classes).toEqual(['blue', 'red']);
+    const bboxLog = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
+    const lambdas = bboxLog.bboxSelection as Array<{ lambda: number; mapWith: number }>;
+    expect(lambdas.map((r) => r.lambda)).toEqual([1, 1000]);
+    // The better of the two is kept, and its validation mAP is the one reported.
+    const keptLambda = afterBbox.provenance.metrics['box regression lambda'];
+    expect(keptLambda).toBe(lambdas[0].mapWith >= lambdas[1].mapWith ? 1 : 1000);
+    expect(afterBbox.provenance.metrics['val mAP (box regression)']).toBeCloseTo(Math.max(...lambdas.map((r) => r.mapWith)), 4);
+    expect(bboxOnly.stderr).toContain(`keeping the box regressors with lambda ${keptLambda} (best validation mAP)`);
 
     const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(det.image).toEqual({ width: 160, height: 120 });

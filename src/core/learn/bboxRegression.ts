@@ -107,6 +107,9 @@ export interface ClassBoxRegressor {
   seconds: number;
 }
 
+/** The release's ridge lambda. */
+export const BBOX_LAMBDA_DEFAULT = 1000;
+
 export interface BoxRegressorOptions {
   /** Ridge lambda (release: 1000). */
   lambda?: number;
@@ -131,7 +134,7 @@ export function trainClassBoxRegressor(
 ): ClassBoxRegressor | null {
   if (n === 0) return null;
   if (proposals.length < 4 * n || groundTruth.length < 4 * n) throw new Error('box regression: fewer boxes than samples');
-  const lambda = opts.lambda ?? 1000;
+  const lambda = opts.lambda ?? BBOX_LAMBDA_DEFAULT;
   const featureScale = opts.featureScale ?? 1;
   const P = Float64Array.from({ length: 4 * n }, (_, k) => proposals[k]);
   const G = Float64Array.from({ length: 4 * n }, (_, k) => groundTruth[k]);
