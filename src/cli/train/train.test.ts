@@ -119,6 +119,23 @@ describe('rcnn train on a tiny dataset', () => {
     expect(afterBbox.provenance.metrics['val mAP (box regression)']).toBeCloseTo(Math.max(...lambdas.map((r) => r.mapWith)), 4);
     expect(bboxOnly.stderr).toContain(`keeping the box regressors with lambda ${keptLambda} (best validation mAP)`);
 
+    // --refit: the same choice, then the box regressors solved once more on train + val (more pairs,
+    // other weights); the validation mAP reported stays the one measured before the refit.
+    const headsBefore = readFileSync(join(out, 'heads.bin'));
+    const refit = await runCli(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4', '--bbox-lambda', '1,1000', '--refit']);
+    expect(refit.code, refit.stderr).toBe(0);
+    const images = bboxLog.split.train + bboxLog.split.val;
+    expect(refit.stderr).toContain(`refitting the box regressors (lambda ${keptLambda}) on all ${images} images (train + val)`);
+    const refitLog = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
+    expect(refitLog.refit.images).toBe(images);
+    const sumPairs = (l: { bbox: Array<{ samples: number }> }) => l.bbox.reduce((a, b) => a + b.samples, 0);
+    expect(sumPairs(refitLog)).toBeGreaterThan(sumPairs(bboxLog)); // every val box is at least its own pair
+    const afterRefit = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    expect(afterRefit.provenance.metrics['val mAP (box regression)']).toBe(afterBbox.provenance.metrics['val mAP (box regression)']);
+    expect(afterRefit.provenance.metrics['heads trained on']).toBe(`${images} images (train + val), after choosing on val`);
+    expect(readFileSync(join(out, 'heads.bin')).equals(headsBefore)).toBe(false);
+
     const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(det.image).toEqual({ width: 160, height: 120 });
     expect(det.detections.length).toBeGreaterThan(0);
