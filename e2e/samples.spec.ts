@@ -33,11 +33,11 @@ function groundTruth(file: string): Array<{ name: string; box: number[] }> {
 
 /**
  * KNOWN FAILING with the bundled width-0.25 model (validation mAP 62.3 %): on these old scanned
- * photos (OpenCV's samples) it calls apple.jpg's apple an orange (score 0.39, the only box drawn) and scores nothing
- * on orange.jpg or fruits.jpg above 0 (best: orange.jpg "banana" -1.43 on a small box, fruits.jpg
- * "banana" -0.98 around the whole picture); its softmax calls the hand-drawn orange and fruits.jpg
- * boxes background. The test stays, skipped, as the bar the next bundled model must clear: remove
- * the fixme then.
+ * photos (OpenCV's samples) it calls apple.jpg's apple an orange (score 0.24, the only box drawn) and
+ * scores nothing on orange.jpg or fruits.jpg above 0 (best: orange.jpg "kangaroo" -0.75 around the
+ * orange, fruits.jpg "banana" -0.99 around the whole picture); its softmax calls the hand-drawn
+ * orange and fruits.jpg boxes background. The test stays, skipped, as the bar the next bundled model
+ * must clear: remove the fixme then.
  */
 const BUNDLED_MODEL_FAILS_SAMPLES = true;
 

@@ -55,7 +55,7 @@ export function ImageStage() {
       {bundled && (
         <p className="muted small" data-testid="samples-model-note">
           The bundled model knows five classes (apple, banana, orange, raccoon, kangaroo) and learnt them from scratch
-          on 450 photos of one dataset. The three fruit samples are old scans unlike those photos, and on them it
+          from one small dataset of 530 photos. The three fruit samples are old scans unlike those photos, and on them it
           mislabels or misses the fruit: a limit of that small training set, which its{' '}
           <a href={`${import.meta.env.BASE_URL}models/fruit-animals/MODEL_CARD.md`} target="_blank" rel="noreferrer">
             model card
