@@ -111,17 +111,28 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
   const inits = new Map<string, OnnxTensor>();
   for (const t of g.initializer) inits.set(t.name, t);
   const constants = new Map<string, OnnxTensor>();
-  for (const n of g.node) if (n.opType === 'Constant') {
-    const t = getAttr(n, 'value')?.t;
-    if (t) constants.set(n.output[0], t);
-  }
   const tensorOf = (name: string): OnnxTensor | undefined => inits.get(name) ?? constants.get(name);
+  // Constants: Constant nodes, and Identity nodes that alias a constant (PyTorch's exporter writes
+  // one initializer for parameters with equal values, e.g. zero biases, and Identity copies of it).
+  const aliases = new Set<OnnxNode>();
+  for (const n of g.node) {
+    if (n.opType === 'Constant') {
+      const t = getAttr(n, 'value')?.t;
+      if (t) constants.set(n.output[0], t);
+    } else if (n.opType === 'Identity' && n.input[0] && n.output[0]) {
+      const t = tensorOf(n.input[0]);
+      if (t) {
+        constants.set(n.output[0], t);
+        aliases.add(n);
+      }
+    }
+  }
   const realInputs = g.input.filter((i) => !inits.has(i.name));
   if (realInputs.length !== 1) throw new OnnxImportError(`expected one image input, found ${realInputs.length} (${realInputs.map((i) => i.name).join(', ')})`);
   const input = realInputs[0];
   const consumers = new Map<string, OnnxNode[]>();
   for (const n of g.node) {
-    if (n.opType === 'Constant') continue;
+    if (n.opType === 'Constant' || aliases.has(n)) continue;
     for (const i of n.input) {
       if (!i) continue;
       const list = consumers.get(i) ?? [];
@@ -219,7 +230,7 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
   if (!graphOutputs.has(cur)) {
     notes.push(`the chain ends at "${cur}", which is not declared as a graph output`);
   }
-  const unvisited = g.node.filter((n) => n.opType !== 'Constant' && !visited.has(n));
+  const unvisited = g.node.filter((n) => n.opType !== 'Constant' && !aliases.has(n) && !visited.has(n));
   if (unvisited.length > 0) {
     throw new OnnxImportError(`${nodeLabel(unvisited[0])} is not on the input-to-output chain; branching graphs are not supported`, unvisited[0].name);
   }

@@ -225,4 +225,36 @@ describe('ONNX import', () => {
     expect(w.dims).toEqual([16, 3, 11, 11]);
     expect(floatTensor('x', [1], new Float32Array([1.5])).rawData!.length).toBe(4);
   });
+
+  it('reads a parameter through an Identity alias of an initializer, as PyTorch writes shared values', () => {
+    const pkg = makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 4);
+    const m = exportOnnx(pkg, { opset: 9 }).model;
+    const gemm8 = m.graph.node.filter((n) => n.opType === 'Gemm').at(-1)!;
+    const biasName = gemm8.input[2];
+    m.graph.node.unshift({ opType: 'Identity', name: 'Identity_0', input: [biasName], output: ['fc8_bias_alias'], attribute: [], domain: '', docString: '' });
+    gemm8.input[2] = 'fc8_bias_alias';
+    const { pkg: back } = importOnnx(encodeOnnxModel(m), { source: 'alias.onnx' });
+    expect(Array.from(back.weights['fc8.bias']!.data)).toEqual(Array.from(pkg.weights['fc8.bias']!.data));
+    // An Identity of something that is not a constant stays a node of the chain (or off it).
+    m.graph.node[0] = { ...m.graph.node[0], input: ['data_0'], output: ['stray'] };
+    expect(() => importOnnx(encodeOnnxModel(m))).toThrow(/feeds 2 nodes|not a constant initializer/);
+  });
+
+  it('skips unknown length-delimited fields whose length takes one or two varint bytes', () => {
+    // PyTorch's exporter writes, e.g., If nodes whose then_branch graph attribute the reader skips.
+    // A skipped field must land exactly after its payload, whatever the length's varint size.
+    const m = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 4), { opset: 9 }).model;
+    const plain = encodeOnnxModel(m);
+    const unknown = (len: number) => {
+      const lenBytes = len < 128 ? [len] : [(len & 127) | 128, len >> 7];
+      return [(14 << 3) | 2, ...lenBytes, ...new Array(len).fill(0x5f)]; // ModelProto field 14, wire 2, '_' x len
+    };
+    for (const len of [5, 127, 128, 300]) {
+      const bytes = new Uint8Array([...unknown(len), ...plain, ...unknown(len)]);
+      const back = decodeOnnxModel(bytes);
+      expect(back.graph.node.map((n) => n.name), `length ${len}`).toEqual(m.graph.node.map((n) => n.name));
+      expect(back.graph.initializer.length).toBe(m.graph.initializer.length);
+      expect(back.irVersion).toBe(m.irVersion);
+    }
+  });
 });

@@ -186,9 +186,12 @@ class Reader {
       case 1:
         this.pos += 8;
         break;
-      case 2:
-        this.pos += this.varint();
+      case 2: {
+        // Not `this.pos += this.varint()`: that reads pos before varint() has moved it past the length.
+        const n = this.varint();
+        this.pos += n;
         break;
+      }
       case 5:
         this.pos += 4;
         break;

@@ -1,0 +1,93 @@
+/**
+ * ONNX files written by another producer than this project's own exporter: PyTorch's
+ * torch.onnx.export (TorchScript path, opset 11), from finetune.py's CaffeNet with random weights.
+ * - Without LRN, `importOnnx` reads it and the imported network matches onnxruntime-node on fc8.
+ * - With LRN, PyTorch writes local_response_norm as a subgraph (Pad, AveragePool, an If node whose
+ *   branches are graph attributes, ...). The reader must skip those attributes cleanly and the
+ *   importer refuse the graph with a message naming the branching value, not a protobuf error
+ *   (a skip bug in proto.ts once turned such files into "unsupported wire type 7").
+ *
+ * Needs Python 3 with PyTorch and NumPy, as finetune.test.ts (PYTHON names the interpreter).
+ */
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import { caffeNetArch } from '../../src/model/architecture';
+import { CaffeNet, gaussian, randomWeights, toNchw } from '../../src/model/caffenet';
+import { maxRelativeError } from '../../src/model/cpuReference';
+import { savePackageDir } from '../../src/model/packageNode';
+import { useNodeBackend } from '../../src/model/node';
+import { importOnnx } from '../../src/model/onnx/import';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+
+const EXPORT = `
+import sys, torch
+sys.path.insert(0, 'tools/gpu-finetune')
+import finetune as ft
+pkg, out, lrn = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
+meta, w = ft.load_package(pkg)
+arch = dict(meta['architecture'])
+if not lrn:
+    arch.pop('norm1', None); arch.pop('norm2', None)
+net = ft.CaffeNet(arch, w).eval()
+class Fc8(torch.nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+    def forward(self, x):
+        return self.n(x)
+torch.onnx.export(Fc8(net), torch.zeros(1, 3, 227, 227), out, input_names=['data'], output_names=['fc8'],
+                  dynamic_axes={'data': {0: 'N'}, 'fc8': {0: 'N'}}, opset_version=11)
+`;
+
+describe('ONNX from PyTorch (torch.onnx.export)', () => {
+  it('imports a CaffeNet without LRN that matches onnxruntime on fc8, and refuses PyTorch\'s LRN subgraph by name', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'torch-onnx-'));
+    const arch = caffeNetArch({ width: 0.1, numClasses: 4 });
+    const pkgDir = join(tmp, 'pkg');
+    await savePackageDir({ name: 'torch-onnx', architecture: arch, classes: null, weights: randomWeights(arch, { seed: 5, scheme: 'he' }), provenance: { createdBy: 'torchOnnx.test.ts', createdAt: new Date(0).toISOString() } }, pkgDir);
+    const exportTo = (file: string, lrn: boolean) => {
+      try {
+        execFileSync(PYTHON, ['-c', EXPORT, pkgDir, file, lrn ? '1' : '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (e) {
+        const err = e as { stderr?: Buffer; message: string };
+        throw new Error(`${PYTHON} could not export with torch.onnx (needs PyTorch and NumPy; Debian: apt-get install python3-torch python3-numpy): ${err.stderr?.toString() || err.message}`);
+      }
+      return new Uint8Array(readFileSync(file));
+    };
+
+    // 1. Without LRN: Conv/Relu/MaxPool/Flatten/Gemm as PyTorch writes them.
+    await useNodeBackend('wasm');
+    const plain = exportTo(join(tmp, 'plain.onnx'), false);
+    const { pkg, report } = importOnnx(plain, { source: 'plain.onnx' });
+    expect(pkg.architecture.conv.conv1.filters).toBe(arch.conv.conv1.filters);
+    expect(pkg.architecture.fc8).toBe(arch.fc8);
+    expect(pkg.architecture.norm1 ?? null).toBeNull();
+    const batch = 2;
+    const g = gaussian(9);
+    const input = Float32Array.from({ length: batch * 3 * 227 * 227 }, () => g() * 60);
+    const session = await ort.InferenceSession.create(plain);
+    const ref = (await session.run({ [report.inputName]: new ort.Tensor('float32', input, [batch, 3, 227, 227]) })).fc8;
+    await session.release();
+    const net = new CaffeNet(pkg.architecture, pkg.weights);
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(input, [batch, 3, 227, 227]), [0, 2, 3, 1]) as tf.Tensor4D);
+    const out = net.forward(x, { outputs: ['fc8'] });
+    const ours = tf.tidy(() => toNchw(out.fc8!));
+    expect(ours.shape).toEqual([batch, arch.fc8]);
+    const theirs = ref.data as Float32Array;
+    expect(Math.max(...Array.from(theirs, Math.abs))).toBeGreaterThan(0.1); // not a network of zeros
+    expect(maxRelativeError(await ours.data(), theirs)).toBeLessThan(1e-4);
+    tf.dispose([x, ours, ...Object.values(out)]);
+    net.dispose();
+
+    // 2. With LRN: read to the end, refused with the node names.
+    const withLrn = exportTo(join(tmp, 'lrn.onnx'), true);
+    expect(() => importOnnx(withLrn, { source: 'lrn.onnx' })).toThrow(/value "[^"]+" feeds \d+ nodes \(.*\); only a single chain of layers is supported/);
+  }, 120_000);
+});
