@@ -58,8 +58,8 @@ export const trainCommand: Command = {
     '  --bbox-lambda LIST ridge regularisation of the box regressors (default 1000, the paper\'s); several values',
     '                    (100,1000) solve one set each on the same pairs and keep the one with the best validation mAP',
     '  --refit           after validation has chosen C and lambda, train the SVMs and box regressors again on',
-    '                    train + val with them (as the paper trains on trainval); the reported mAP stays the',
-    '                    validation one, measured before the refit',
+    '                    train + val with them (as the paper trains on trainval; the feature scales are measured',
+    '                    again on all images); the reported mAP stays the validation one, measured before the refit',
     '  --feature-cache DIR  keep every fc7/pool5 feature the SVM, box-regression and validation stages compute in',
     '                    DIR (keyed by the network, image, boxes; ~8 MB per image at width 0.25, ~6 GB for',
     '                    fruit-animals): a re-run on the same CNN (--stages svm,bbox, other --svm-c) then skips the CNN',
@@ -159,6 +159,9 @@ export const trainCommand: Command = {
     if (values.init) initPkg = await loadModelPath(String(values.init));
     const existing = !stages.has('cnn') && !initPkg && existsSync(join(outDir, 'model.json')) ? await loadModelPath(outDir) : null;
     const base = initPkg ?? existing;
+    if ((refit || bboxLambda.length > 1) && !stages.has('svm') && !existing?.svm) {
+      throw new CliError(`${refit ? '--refit' : 'several --bbox-lambda values'} need${refit ? 's' : ''} the validation pass, which scores with SVMs: add svm to --stages, or train into an --out folder whose model has them`, 2);
+    }
     const numOut = classes.length + 1;
     const arch = base ? { ...base.architecture, fc8: numOut } : caffeNetArch({ width, numClasses: numOut });
     let weights: NamedWeights | null = null;
@@ -279,7 +282,8 @@ export const trainCommand: Command = {
         }
         const pct = (v: number) => (100 * v).toFixed(1);
         if (svmCandidates.length > 1) {
-          all.forEach((r, k) => say(`validation mAP with SVM C ${svmCandidates[k].C}: ${pct(r.withoutRegression.map)} without box regression, ${regressors.length ? pct(r.withRegression[bestJ].map) : '-'} with`));
+          const atLambda = bboxCandidates.length > 1 ? ` (lambda ${bboxCandidates[bestJ].lambda})` : '';
+          all.forEach((r, k) => say(`validation mAP with SVM C ${svmCandidates[k].C}: ${pct(r.withoutRegression.map)} without box regression, ${regressors.length ? pct(r.withRegression[bestJ].map) : '-'} with${atLambda}`));
           say(`keeping the SVMs with C ${svmCandidates[best].C} (best validation mAP${regressors.length ? ' with box regression' : ''})`);
           keepSvm(svmCandidates[best]);
           log.svmSelection = all.map((r, k) => ({ C: svmCandidates[k].C, mapWithout: r.withoutRegression.map, mapWith: regressors.length ? r.withRegression[bestJ].map : null }));

@@ -10,7 +10,7 @@
 import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
-import { trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
+import { BBOX_LAMBDA_DEFAULT, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
 import { mulberry32, shuffleInPlace } from '../../core/learn/random';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
 import type { DatasetImage } from './data';
@@ -232,7 +232,7 @@ export async function trainHeads(
   }
   if (o.bbox) {
     const D = pool5Dim;
-    const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [1000];
+    const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [BBOX_LAMBDA_DEFAULT];
     const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
     const heads = lambdas.map((lambda) => ({
       lambda,

@@ -135,6 +135,11 @@ describe('rcnn train on a tiny dataset', () => {
     expect(afterRefit.provenance.metrics['val mAP (box regression)']).toBe(afterBbox.provenance.metrics['val mAP (box regression)']);
     expect(afterRefit.provenance.metrics['heads trained on']).toBe(`${images} images (train + val), after choosing on val`);
     expect(readFileSync(join(out, 'heads.bin')).equals(headsBefore)).toBe(false);
+    // Without SVMs there is no validation pass to choose or refit with: refused, not silently skipped.
+    const noSvm = await runCli(['train', '--data', data, '--out', join(tmp, 'no-svm'), '--init', out, '--stages', 'bbox', '--refit', '--svm-proposals', '60',
+      '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3']);
+    expect(noSvm.code, noSvm.stderr).toBe(2);
+    expect(noSvm.stderr).toContain('--refit needs the validation pass, which scores with SVMs');
 
     const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     expect(det.image).toEqual({ width: 160, height: 120 });
