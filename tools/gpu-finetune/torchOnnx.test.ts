@@ -1,8 +1,9 @@
 /**
  * ONNX files written by another producer than this project's own exporter: PyTorch's
  * torch.onnx.export (TorchScript path, opset 11), from finetune.py's CaffeNet with random weights.
- * - Without LRN, `importOnnx` reads it and the imported network matches onnxruntime-node on fc8.
- * - With LRN, PyTorch writes local_response_norm as a subgraph (Pad, AveragePool, an If node whose
+ * - Without LRN, or with LRN exported as the ONNX LRN op (a torch.autograd.Function with a
+ *   symbolic), `importOnnx` reads it and the imported network matches onnxruntime-node on fc8.
+ * - With PyTorch's own LRN export, local_response_norm becomes a subgraph (Pad, AveragePool, an If node whose
  *   branches are graph attributes, ...). The reader must skip those attributes cleanly and the
  *   importer refuse the graph with a message naming the branching value, not a protobuf error
  *   (a skip bug in proto.ts once turned such files into "unsupported wire type 7").
@@ -30,11 +31,22 @@ const EXPORT = `
 import sys, torch
 sys.path.insert(0, 'tools/gpu-finetune')
 import finetune as ft
-pkg, out, lrn = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
+pkg, out, lrn = sys.argv[1], sys.argv[2], sys.argv[3]
 meta, w = ft.load_package(pkg)
 arch = dict(meta['architecture'])
-if not lrn:
+if lrn == 'none':
     arch.pop('norm1', None); arch.pop('norm2', None)
+elif lrn == 'op':
+    # LocalResponseNorm as the ONNX LRN op: PyTorch's own export decomposes it into a subgraph.
+    local_response_norm = torch.nn.functional.local_response_norm
+    class LRN(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, size, alpha, beta, k):
+            return local_response_norm(x, size, alpha=alpha, beta=beta, k=k)
+        @staticmethod
+        def symbolic(g, x, size, alpha, beta, k):
+            return g.op('LRN', x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+    ft.F.local_response_norm = lambda x, size, alpha, beta, k: LRN.apply(x, size, alpha, beta, k)
 net = ft.CaffeNet(arch, w).eval()
 class Fc8(torch.nn.Module):
     def __init__(self, n):
@@ -47,14 +59,14 @@ torch.onnx.export(Fc8(net), torch.zeros(1, 3, 227, 227), out, input_names=['data
 `;
 
 describe('ONNX from PyTorch (torch.onnx.export)', () => {
-  it('imports a CaffeNet without LRN that matches onnxruntime on fc8, and refuses PyTorch\'s LRN subgraph by name', async () => {
+  it('imports CaffeNets without LRN and with the LRN op that match onnxruntime on fc8, and refuses PyTorch\'s LRN subgraph by name', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'torch-onnx-'));
     const arch = caffeNetArch({ width: 0.1, numClasses: 4 });
     const pkgDir = join(tmp, 'pkg');
     await savePackageDir({ name: 'torch-onnx', architecture: arch, classes: null, weights: randomWeights(arch, { seed: 5, scheme: 'he' }), provenance: { createdBy: 'torchOnnx.test.ts', createdAt: new Date(0).toISOString() } }, pkgDir);
-    const exportTo = (file: string, lrn: boolean) => {
+    const exportTo = (file: string, lrn: 'none' | 'torch' | 'op') => {
       try {
-        execFileSync(PYTHON, ['-c', EXPORT, pkgDir, file, lrn ? '1' : '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync(PYTHON, ['-c', EXPORT, pkgDir, file, lrn], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (e) {
         const err = e as { stderr?: Buffer; message: string };
         throw new Error(`${PYTHON} could not export with torch.onnx (needs PyTorch and NumPy; Debian: apt-get install python3-torch python3-numpy): ${err.stderr?.toString() || err.message}`);
@@ -62,32 +74,36 @@ describe('ONNX from PyTorch (torch.onnx.export)', () => {
       return new Uint8Array(readFileSync(file));
     };
 
-    // 1. Without LRN: Conv/Relu/MaxPool/Flatten/Gemm as PyTorch writes them.
+    // 1. Without LRN (Conv/Relu/MaxPool/Flatten/Gemm as PyTorch writes them), and 2. with LRN
+    // exported as the ONNX LRN op: both import and match onnxruntime-node on fc8.
     await useNodeBackend('wasm');
-    const plain = exportTo(join(tmp, 'plain.onnx'), false);
-    const { pkg, report } = importOnnx(plain, { source: 'plain.onnx' });
-    expect(pkg.architecture.conv.conv1.filters).toBe(arch.conv.conv1.filters);
-    expect(pkg.architecture.fc8).toBe(arch.fc8);
-    expect(pkg.architecture.norm1 ?? null).toBeNull();
     const batch = 2;
     const g = gaussian(9);
     const input = Float32Array.from({ length: batch * 3 * 227 * 227 }, () => g() * 60);
-    const session = await ort.InferenceSession.create(plain);
-    const ref = (await session.run({ [report.inputName]: new ort.Tensor('float32', input, [batch, 3, 227, 227]) })).fc8;
-    await session.release();
-    const net = new CaffeNet(pkg.architecture, pkg.weights);
-    const x = tf.tidy(() => tf.transpose(tf.tensor4d(input, [batch, 3, 227, 227]), [0, 2, 3, 1]) as tf.Tensor4D);
-    const out = net.forward(x, { outputs: ['fc8'] });
-    const ours = tf.tidy(() => toNchw(out.fc8!));
-    expect(ours.shape).toEqual([batch, arch.fc8]);
-    const theirs = ref.data as Float32Array;
-    expect(Math.max(...Array.from(theirs, Math.abs))).toBeGreaterThan(0.1); // not a network of zeros
-    expect(maxRelativeError(await ours.data(), theirs)).toBeLessThan(1e-4);
-    tf.dispose([x, ours, ...Object.values(out)]);
-    net.dispose();
+    for (const lrn of ['none', 'op'] as const) {
+      const bytes = exportTo(join(tmp, `${lrn}.onnx`), lrn);
+      const { pkg, report } = importOnnx(bytes, { source: `${lrn}.onnx` });
+      expect(pkg.architecture.conv.conv1.filters).toBe(arch.conv.conv1.filters);
+      expect(pkg.architecture.fc8).toBe(arch.fc8);
+      if (lrn === 'none') expect(pkg.architecture.norm1 ?? null).toBeNull();
+      else expect(pkg.architecture.norm1).toEqual(arch.norm1);
+      const session = await ort.InferenceSession.create(bytes);
+      const ref = (await session.run({ [report.inputName]: new ort.Tensor('float32', input, [batch, 3, 227, 227]) })).fc8;
+      await session.release();
+      const net = new CaffeNet(pkg.architecture, pkg.weights);
+      const x = tf.tidy(() => tf.transpose(tf.tensor4d(input, [batch, 3, 227, 227]), [0, 2, 3, 1]) as tf.Tensor4D);
+      const out = net.forward(x, { outputs: ['fc8'] });
+      const ours = tf.tidy(() => toNchw(out.fc8!));
+      expect(ours.shape).toEqual([batch, arch.fc8]);
+      const theirs = ref.data as Float32Array;
+      expect(Math.max(...Array.from(theirs, Math.abs)), lrn).toBeGreaterThan(0.1); // not a network of zeros
+      expect(maxRelativeError(await ours.data(), theirs), lrn).toBeLessThan(1e-4);
+      tf.dispose([x, ours, ...Object.values(out)]);
+      net.dispose();
+    }
 
-    // 2. With LRN: read to the end, refused with the node names.
-    const withLrn = exportTo(join(tmp, 'lrn.onnx'), true);
-    expect(() => importOnnx(withLrn, { source: 'lrn.onnx' })).toThrow(/value "[^"]+" feeds \d+ nodes \(.*\); only a single chain of layers is supported/);
+    // 3. PyTorch's own LRN subgraph: read to the end, refused with the node names and the way out.
+    const withLrn = exportTo(join(tmp, 'torch-lrn.onnx'), 'torch');
+    expect(() => importOnnx(withLrn, { source: 'torch-lrn.onnx' })).toThrow(/value "[^"]+" feeds \d+ nodes \(.*\); only a single chain of layers is supported.*LocalResponseNorm.*ONNX LRN op/);
   }, 120_000);
 });

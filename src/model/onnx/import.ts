@@ -150,7 +150,12 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
     const next = consumers.get(cur) ?? [];
     if (next.length === 0) break;
     if (next.length > 1) {
-      throw new OnnxImportError(`value "${cur}" feeds ${next.length} nodes (${next.map(nodeLabel).join(', ')}); only a single chain of layers is supported`, next[1].name);
+      // PyTorch's exporter writes F.local_response_norm as x^2 -> Pad -> AveragePool -> Pow -> Div.
+      const torchLrn = g.node.some((m) => m.opType === 'AveragePool') && g.node.some((m) => m.opType === 'Pow') && g.node.some((m) => m.opType === 'Div');
+      const hint = torchLrn
+        ? ". This looks like PyTorch's LocalResponseNorm, which torch.onnx.export writes as a subgraph of Pad, AveragePool, Pow and Div: export it as the ONNX LRN op instead (a torch.autograd.Function whose symbolic returns g.op('LRN', ...), see the README)"
+        : '';
+      throw new OnnxImportError(`value "${cur}" feeds ${next.length} nodes (${next.map(nodeLabel).join(', ')}); only a single chain of layers is supported${hint}`, next[1].name);
     }
     const n = next[0];
     if (visited.has(n)) throw new OnnxImportError(`cycle at ${nodeLabel(n)}`, n.name);
