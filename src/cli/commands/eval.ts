@@ -7,6 +7,7 @@ import { loadDatasetImages } from '../train/data';
 import { evaluateModel, EVAL_DEFAULTS, type SoftmaxHead } from '../train/evaluate';
 import type { SvmHead } from '../../model/package';
 import { startFeaturePool } from '../train/cnnPool';
+import { FeatureCache, modelKey } from '../train/featureCache';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import { loadModelPath } from '../../model/packageNode';
 import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';
@@ -34,6 +35,8 @@ export const evalCommand: Command = {
     '                    the other variant, as the paper reports both',
     `  --threads N       CNN worker threads (default ${availableParallelism()})`,
     '  --cache DIR       proposal cache (default .cache/rcnn)',
+    '  --feature-cache DIR  read and keep the CNN features in DIR (as rcnn train --feature-cache; keyed by the',
+    '                    network, image and boxes): evaluating other heads on the same CNN then skips the CNN',
     'Difficult objects are ignored; a detection must overlap a ground truth with IoU >= 0.5.',
   ].join('\n'),
   options: {
@@ -47,6 +50,7 @@ export const evalCommand: Command = {
     scorer: { type: 'string' },
     threads: { type: 'string' },
     cache: { type: 'string' },
+    'feature-cache': { type: 'string' },
   },
   async run({ values, stdout, stderr }) {
     const say = (l: string) => stderr(`${l}\n`);
@@ -98,12 +102,15 @@ export const evalCommand: Command = {
       onProgress: (d, t) => (d % 50 === 0 || d === t) && say(`images and proposals: ${d}/${t}`),
     });
     const pool = await startFeaturePool(threads, pkg.architecture, pkg.weights, images);
+    const featureCache = values['feature-cache'] ? new FeatureCache(resolve(String(values['feature-cache'])), modelKey(pkg.architecture, pkg.weights), images.map((im) => im.raster)) : null;
+    if (featureCache) pool.features = featureCache.wrap(pool.features.bind(pool));
     try {
       const useReg = !values['no-regression'] && !!pkg.boxRegressor;
       const e = await evaluateModel(pool, images, classes, head, useReg || pkg.boxRegressor ? pkg.boxRegressor : undefined, { ...EVAL_DEFAULTS, proposals, nmsThreshold, metric }, say);
       const primary = useReg && e.withRegression ? e.withRegression : e.withoutRegression;
       const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
       if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
+      if (featureCache) say(`feature cache ${featureCache.dir}: ${featureCache.hits} requests read, ${featureCache.misses} computed and stored`);
       say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));
     } finally {

@@ -67,6 +67,15 @@ describe('rcnn train on a tiny dataset', () => {
     expect(existsSync(join(out, 'loss-curve.svg'))).toBe(true);
 
     const ev = execFileSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a feature cache: the same report, and a second run reads every feature instead of computing it.
+    const evalCached = () => spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features')], { cwd: ROOT, encoding: 'utf8' });
+    const cold = evalCached();
+    const warm = evalCached();
+    expect(cold.status, cold.stderr).toBe(0);
+    expect(cold.stdout).toBe(ev);
+    expect(warm.stdout).toBe(ev);
+    expect(cold.stderr).toMatch(/feature cache .*: 0 requests read, [1-9]\d* computed and stored/);
+    expect(warm.stderr).toMatch(/feature cache .*: [1-9]\d* requests read, 0 computed and stored/);
     const lines = ev.trim().split('\n');
     expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
     for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
