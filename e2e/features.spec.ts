@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caffeNetArch, describeArch, type CaffeNetArch } from '../src/model/architecture';
 import { ARTIFACTS, collectConsoleErrors, screenshot, waitForImage } from './helpers';
@@ -296,5 +298,46 @@ test.describe('CNN features stage', () => {
     await expect(page.getByTestId('activation-grid')).toBeVisible({ timeout: 120_000 });
     // Only the intended errors were shown (no console errors).
     expect(errors.filter((e) => !/404/.test(e))).toEqual([]);
+  });
+  test('a CNN exported to ONNX by PyTorch loads in the dialog and gives the bundled model\'s fc7', async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = collectConsoleErrors(page);
+    // The bundled CNN through PyTorch (finetune.py's network) and torch.onnx.export, LRN as the ONNX op.
+    const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+    const tmp = join(mkdtempSync(join(tmpdir(), 'e2e-onnx-')), 'cnn.onnx');
+    execFileSync(python, ['tools/gpu-finetune/export_onnx.py', 'public/models/fruit-animals', tmp], { stdio: 'pipe' });
+    const onnxPath = writeFixture('bundled-cnn-pytorch.onnx', new Uint8Array(readFileSync(tmp)));
+
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    await computeFewProposals(page, 5);
+    await page.locator('[data-stage=features]').click();
+    const { name } = bundledArch();
+    const fc7Of = async (model: string) => {
+      const strip = page.locator(`[data-testid="fc7-strip"][data-proposal="0"][data-model="${model}"]`);
+      await expect(strip).toBeVisible({ timeout: 180_000 });
+      return (await strip.getAttribute('data-values'))!.split(',').map(Number);
+    };
+    const bundled = await fc7Of(name);
+
+    const dialog = await openDialog(page);
+    await dialog.getByTestId('model-file-input').setInputFiles(onnxPath);
+    await expect(dialog.getByTestId('model-load-ok')).toContainText('Loaded', { timeout: 120_000 });
+    const onnxName = (await dialog.getByTestId('model-name').textContent())!;
+    expect(onnxName).not.toBe(name);
+    // fc8 without class names and no SVMs: a features-only model, said so.
+    await expect(dialog.getByTestId('model-classes')).toContainText('no SVM head');
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+
+    const imported = await fc7Of(onnxName);
+    expect(imported.length).toBe(bundled.length);
+    const scale = Math.max(...bundled.map(Math.abs));
+    let d = 0;
+    for (let j = 0; j < bundled.length; j++) d = Math.max(d, Math.abs(imported[j] - bundled[j]));
+    console.log(`fc7 PyTorch-exported ONNX vs bundled package: max |difference| / max |fc7| = ${(d / scale).toExponential(2)}`);
+    expect(scale).toBeGreaterThan(0);
+    expect(d / scale).toBeLessThan(1e-4);
+    expect(errors).toEqual([]);
   });
 });

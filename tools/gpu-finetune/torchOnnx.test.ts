@@ -27,37 +27,6 @@ import { importOnnx } from '../../src/model/onnx/import';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-const EXPORT = `
-import sys, torch
-sys.path.insert(0, 'tools/gpu-finetune')
-import finetune as ft
-pkg, out, lrn = sys.argv[1], sys.argv[2], sys.argv[3]
-meta, w = ft.load_package(pkg)
-arch = dict(meta['architecture'])
-if lrn == 'none':
-    arch.pop('norm1', None); arch.pop('norm2', None)
-elif lrn == 'op':
-    # LocalResponseNorm as the ONNX LRN op: PyTorch's own export decomposes it into a subgraph.
-    local_response_norm = torch.nn.functional.local_response_norm
-    class LRN(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, size, alpha, beta, k):
-            return local_response_norm(x, size, alpha=alpha, beta=beta, k=k)
-        @staticmethod
-        def symbolic(g, x, size, alpha, beta, k):
-            return g.op('LRN', x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
-    ft.F.local_response_norm = lambda x, size, alpha, beta, k: LRN.apply(x, size, alpha, beta, k)
-net = ft.CaffeNet(arch, w).eval()
-class Fc8(torch.nn.Module):
-    def __init__(self, n):
-        super().__init__()
-        self.n = n
-    def forward(self, x):
-        return self.n(x)
-torch.onnx.export(Fc8(net), torch.zeros(1, 3, 227, 227), out, input_names=['data'], output_names=['fc8'],
-                  dynamic_axes={'data': {0: 'N'}, 'fc8': {0: 'N'}}, opset_version=11)
-`;
-
 describe('ONNX from PyTorch (torch.onnx.export)', () => {
   it('imports CaffeNets without LRN and with the LRN op that match onnxruntime on fc8, and refuses PyTorch\'s LRN subgraph by name', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'torch-onnx-'));
@@ -66,7 +35,7 @@ describe('ONNX from PyTorch (torch.onnx.export)', () => {
     await savePackageDir({ name: 'torch-onnx', architecture: arch, classes: null, weights: randomWeights(arch, { seed: 5, scheme: 'he' }), provenance: { createdBy: 'torchOnnx.test.ts', createdAt: new Date(0).toISOString() } }, pkgDir);
     const exportTo = (file: string, lrn: 'none' | 'torch' | 'op') => {
       try {
-        execFileSync(PYTHON, ['-c', EXPORT, pkgDir, file, lrn], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        execFileSync(PYTHON, ['tools/gpu-finetune/export_onnx.py', pkgDir, file, '--lrn', lrn], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (e) {
         const err = e as { stderr?: Buffer; message: string };
         throw new Error(`${PYTHON} could not export with torch.onnx (needs PyTorch and NumPy; Debian: apt-get install python3-torch python3-numpy): ${err.stderr?.toString() || err.message}`);

@@ -6,7 +6,7 @@ import { stripRgba, summarizeVector } from './maps';
  * The crop's fc7 vector, R-CNN's feature, as a 1 x D colour bar (viridis on [0, max]; fc7 is after
  * its ReLU, so most units are exactly 0). Sorted, it shows how few units carry the activation.
  */
-export function Fc7Strip({ values, name = 'fc7', proposal, backend }: { values: Float32Array; name?: string; proposal?: number; backend?: string }) {
+export function Fc7Strip({ values, name = 'fc7', proposal, backend, model }: { values: Float32Array; name?: string; proposal?: number; backend?: string; model?: string }) {
   const [sorted, setSorted] = useState(false);
   const [hover, setHover] = useState<number | null>(null);
   const ref = useRef<HTMLDivElement>(null);
@@ -26,6 +26,7 @@ export function Fc7Strip({ values, name = 'fc7', proposal, backend }: { values: 
       data-testid="fc7-strip"
       data-proposal={proposal}
       data-backend={backend}
+      data-model={model}
       data-dim={D}
       data-norm={s.norm}
       data-max={s.max}

@@ -130,7 +130,7 @@ export function ProposalInspector({ index, count, inspection, layer, onLayer, ch
       </div>
       {act ? <ActivationGrid layer={layer} shape={act.shape} data={act.data} conv1={conv1} channel={channel} onChannel={onChannel} /> : <div className="act-placeholder" />}
       <h4>fc7: the feature R-CNN keeps</h4>
-      {fc7 ? <Fc7Strip values={fc7} proposal={index} backend={data!.backend} /> : <div className="fc7-placeholder" />}
+      {fc7 ? <Fc7Strip values={fc7} proposal={index} backend={data!.backend} model={data!.model} /> : <div className="fc7-placeholder" />}
     </section>
   );
 }

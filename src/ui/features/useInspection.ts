@@ -20,6 +20,8 @@ export interface Inspection {
   crop?: Uint8Array;
   cropSize: number;
   backend: string;
+  /** Name of the model that computed it. */
+  model: string;
   ms: number;
 }
 
@@ -34,11 +36,11 @@ function idOf(o: object): number {
 const cache = new Map<string, Promise<Inspection | null>>();
 const CACHE_LIMIT = 48;
 
-function inspect(key: string, index: number, backend: string, cropSize: number): Promise<Inspection | null> {
+function inspect(key: string, index: number, backend: string, cropSize: number, model: string): Promise<Inspection | null> {
   let p = cache.get(key);
   if (!p) {
     const t0 = performance.now();
-    p = inspectProposal(index, INSPECTED).then((r) => (r ? { index, layers: r.layers, crop: r.crops, cropSize, backend, ms: performance.now() - t0 } : null));
+    p = inspectProposal(index, INSPECTED).then((r) => (r ? { index, layers: r.layers, crop: r.crops, cropSize, backend, model, ms: performance.now() - t0 } : null));
     p.catch(() => cache.delete(key));
     cache.set(key, p);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
@@ -77,7 +79,7 @@ export function useInspection(index: number): InspectionState {
       };
     }
     setState((s) => ({ status: 'loading', data: s.data }));
-    inspect(key, index, backend!.name, model!.architecture.inputHeight)
+    inspect(key, index, backend!.name, model!.architecture.inputHeight, model!.name)
       .then((r) => {
         if (!live) return;
         if (r) setState({ status: 'ready', data: r });
