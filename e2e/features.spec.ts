@@ -1,11 +1,11 @@
 import { expect, test, type Page } from '@playwright/test';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caffeNetArch, describeArch, type CaffeNetArch } from '../src/model/architecture';
 import { ARTIFACTS, collectConsoleErrors, screenshot, waitForImage } from './helpers';
 import { writeFixture } from './fixtures';
+import { python } from '../tools/gpu-finetune/python';
 
 /** The bundled model's manifest, read from the repository (it is retrained from time to time). */
 function bundledArch(): { arch: CaffeNetArch; name: string } {
@@ -39,6 +39,16 @@ async function computeFewProposals(page: Page, n: number): Promise<void> {
   await page.getByLabel('Keep top').fill(String(n));
   await page.getByTestId('compute-proposals').click();
   await expect(page.getByTestId('proposal-summary')).toContainText(`${n} proposals`, { timeout: 120_000 });
+}
+
+/** max |a - b| / max |a|: how far two fc7 vectors of the same crop are apart. */
+function relativeDifference(a: number[], b: number[]): number {
+  expect(b.length).toBe(a.length);
+  const scale = Math.max(...a.map(Math.abs));
+  expect(scale).toBeGreaterThan(0);
+  let d = 0;
+  for (let j = 0; j < a.length; j++) d = Math.max(d, Math.abs(a[j] - b[j]));
+  return d / scale;
 }
 
 /** fc7 of the proposal shown in the inspector, as the panel shows it. */
@@ -217,11 +227,7 @@ test.describe('CNN features stage', () => {
     for (let k = 0; k < picks.length; k++) {
       await page.getByTestId('proposal-number').fill(String(picks[k] + 1));
       const gpu = await shownFc7(page, picks[k], 'webgpu');
-      expect(gpu.length).toBe(wasm[k].length);
-      const scale = Math.max(...wasm[k].map(Math.abs));
-      let d = 0;
-      for (let j = 0; j < gpu.length; j++) d = Math.max(d, Math.abs(gpu[j] - wasm[k][j]));
-      worst = Math.max(worst, d / scale);
+      worst = Math.max(worst, relativeDifference(wasm[k], gpu));
     }
     console.log(`fc7 webgpu vs wasm: max |difference| / max |fc7| = ${worst.toExponential(2)} over ${picks.length} crops`);
     writeFileSync(join(ARTIFACTS, 'fc7-webgpu-vs-wasm.txt'), `max relative difference ${worst}\n`);
@@ -303,9 +309,8 @@ test.describe('CNN features stage', () => {
     test.setTimeout(300_000);
     const errors = collectConsoleErrors(page);
     // The bundled CNN through PyTorch (finetune.py's network) and torch.onnx.export, LRN as the ONNX op.
-    const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
     const tmp = join(mkdtempSync(join(tmpdir(), 'e2e-onnx-')), 'cnn.onnx');
-    execFileSync(python, ['tools/gpu-finetune/export_onnx.py', 'public/models/fruit-animals', tmp], { stdio: 'pipe' });
+    python(['tools/gpu-finetune/export_onnx.py', 'public/models/fruit-animals', tmp]);
     const onnxPath = writeFixture('bundled-cnn-pytorch.onnx', new Uint8Array(readFileSync(tmp)));
 
     await page.goto('/');
@@ -331,13 +336,9 @@ test.describe('CNN features stage', () => {
     await expect(dialog).toBeHidden();
 
     const imported = await fc7Of(onnxName);
-    expect(imported.length).toBe(bundled.length);
-    const scale = Math.max(...bundled.map(Math.abs));
-    let d = 0;
-    for (let j = 0; j < bundled.length; j++) d = Math.max(d, Math.abs(imported[j] - bundled[j]));
-    console.log(`fc7 PyTorch-exported ONNX vs bundled package: max |difference| / max |fc7| = ${(d / scale).toExponential(2)}`);
-    expect(scale).toBeGreaterThan(0);
-    expect(d / scale).toBeLessThan(1e-4);
+    const diff = relativeDifference(bundled, imported);
+    console.log(`fc7 PyTorch-exported ONNX vs bundled package: max |difference| / max |fc7| = ${diff.toExponential(2)}`);
+    expect(diff).toBeLessThan(1e-4);
     expect(errors).toEqual([]);
   });
 });

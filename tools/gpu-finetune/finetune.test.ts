@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -22,19 +22,10 @@ import { loadModelPath, savePackageDir } from '../../src/model/packageNode';
 import { useNodeBackend } from '../../src/model/node';
 import { warpBoxInto } from '../../src/model/finetune/cpuWarp';
 import { parseNpy } from '../../src/cli/npy';
+import { PYTHON, python } from './python';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const S = 227;
-
-function python(args: string[]): string {
-  try {
-    return execFileSync(PYTHON, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${PYTHON} ${args.join(' ')} failed: ${err.stderr || err.message}`);
-  }
-}
 
 describe('tools/gpu-finetune/finetune.py on the CPU', () => {
   it('trains, imports into a package, and matches the app\'s warp and CaffeNet on the same windows', async () => {

@@ -1,15 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { useNodeBackend } from '../node';
-import { type CaffeNetArch, type LayerName, caffeNetArch } from '../architecture';
-import { CaffeNet, gaussian, randomWeights, toNchw } from '../caffenet';
-import { maxRelativeError } from '../cpuReference';
+import { type CaffeNetArch, caffeNetArch } from '../architecture';
+import { gaussian, randomWeights } from '../caffenet';
 import type { ModelPackage } from '../package';
 import { type ExportOptions, exportOnnx } from './export';
 import { OnnxImportError, importOnnx } from './import';
 import { ILSVRC13_DET_CLASSES } from './ilsvrc13';
 import { attr, decodeOnnxModel, encodeOnnxModel, floatTensor } from './proto';
+import { ortParity } from './ortParity';
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
@@ -36,45 +35,6 @@ function makePackage(arch: CaffeNetArch, seed: number, svmClasses = 0): ModelPac
     };
   }
   return pkg;
-}
-
-function randomInput(n: number, size: number, seed: number): Float32Array {
-  const g = gaussian(seed);
-  return Float32Array.from({ length: n * 3 * size * size }, () => g() * 60);
-}
-
-/** Runs both runtimes on the same NCHW input; returns max relative error per layer. */
-async function parity(bytesForOrt: Uint8Array, bytesForImport: Uint8Array, batch: number, seed: number): Promise<Record<string, number>> {
-  const { pkg, report } = importOnnx(bytesForImport, { source: 'parity.onnx' });
-  const a = pkg.architecture;
-  const size = a.inputHeight;
-  const input = randomInput(batch, size, seed);
-  const session = await ort.InferenceSession.create(bytesForOrt);
-  const ref = await session.run({ [report.inputName]: new ort.Tensor('float32', input, [batch, 3, size, size]) });
-  const net = new CaffeNet(a, pkg.weights);
-  const layers = Object.keys(report.layerValues) as LayerName[];
-  const errors: Record<string, number> = {};
-  const x = tf.tidy(() => tf.transpose(tf.tensor4d(input, [batch, 3, size, size]), [0, 2, 3, 1]) as tf.Tensor4D);
-  const outs = net.forward(x, { outputs: layers });
-  for (const l of layers) {
-    const ours = tf.tidy(() => toNchw(outs[l]!));
-    const theirs = ref[report.layerValues[l]!];
-    expect(ours.shape, l).toEqual(theirs.dims.map(Number));
-    errors[l] = maxRelativeError(await ours.data(), theirs.data as Float32Array);
-    ours.dispose();
-  }
-  if (pkg.svm && report.svmValue) {
-    const s = pkg.svm;
-    const scores = tf.tidy(() =>
-      tf.add(tf.matMul(tf.mul(outs.fc7 ?? net.forward(x, { outputs: ['fc7'] }).fc7!, s.featureScale), tf.tensor2d(s.weights, [s.classes.length, a.fc7]), false, true), tf.tensor1d(s.bias)),
-    );
-    errors.svm = maxRelativeError(await scores.data(), ref[report.svmValue].data as Float32Array);
-    scores.dispose();
-  }
-  tf.dispose([x, ...Object.values(outs)]);
-  net.dispose();
-  await session.release();
-  return errors;
 }
 
 interface Case {
@@ -148,7 +108,7 @@ describe('ONNX parity with onnxruntime-node', () => {
         const forOrt = exportOnnx(pkg, { ...c.opts, exposeLayers: true, declaredInputSize: 'S' }).bytes;
         // What gets imported is the model as published: layers not exposed, input declared 224.
         const published = exportOnnx(pkg, { ...c.opts, opset: c.publishedOpset ?? c.opts.opset, declaredInputSize: 224, batch: 1 }).bytes;
-        const errors = await parity(forOrt, published, backend === 'cpu' ? 1 : 2, 5);
+        const { errors } = await ortParity(forOrt, published, backend === 'cpu' ? 1 : 2, 5);
         const expected = c.svm ? ['svm', 'fc7'] : ['fc8'];
         for (const l of expected) expect(Object.keys(errors)).toContain(l);
         if (process.env.PARITY_LOG) console.log(c.name, backend, JSON.stringify(Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, Number(v.toExponential(1))]))));
