@@ -308,7 +308,8 @@ test.describe('CNN features stage', () => {
   test('a CNN exported to ONNX by PyTorch loads in the dialog and gives the bundled model\'s fc7', async ({ page }) => {
     test.setTimeout(300_000);
     const errors = collectConsoleErrors(page);
-    // The bundled CNN through PyTorch (finetune.py's network) and torch.onnx.export, LRN as the ONNX op.
+    // The bundled CNN through PyTorch (finetune.py's network) and a plain torch.onnx.export, which
+    // writes LocalResponseNorm as a subgraph that the importer reads as LRN.
     const tmp = join(mkdtempSync(join(tmpdir(), 'e2e-onnx-')), 'cnn.onnx');
     python(['tools/gpu-finetune/export_onnx.py', 'public/models/fruit-animals', tmp]);
     const onnxPath = writeFixture('bundled-cnn-pytorch.onnx', new Uint8Array(readFileSync(tmp)));

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Export a model package's CNN (as finetune.py builds it in PyTorch) to ONNX with torch.onnx.export.
 
-    python3 tools/gpu-finetune/export_onnx.py PACKAGE_DIR OUT.onnx [--lrn op|torch|none]
+    python3 tools/gpu-finetune/export_onnx.py PACKAGE_DIR OUT.onnx [--lrn torch|op|none]
 
---lrn op (default): LocalResponseNorm as the ONNX LRN op, through a torch.autograd.Function with a
-  symbolic, which the app and `rcnn import` read. PyTorch's own export (--lrn torch) writes it as a
-  subgraph of Pad/AveragePool/Pow/Div that they refuse; --lrn none drops the LRN layers.
+--lrn torch (default): plain torch.onnx.export, which writes LocalResponseNorm as a subgraph of
+  Shape/Reshape/Pad/AveragePool/Pow/Div nodes; the app and `rcnn import` read it as LRN
+  (src/model/onnx/torchLrn.ts). --lrn op writes the ONNX LRN op instead (a torch.autograd.Function
+  with a symbolic); --lrn none drops the LRN layers.
 The graph's input is "data" (N x 3 x 227 x 227, BGR, mean subtracted), its output "fc8".
 Used by tools/gpu-finetune/torchOnnx.test.ts and e2e/features.spec.ts as an ONNX file written by
 another producer than the project's own exporter.
@@ -24,7 +25,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("package")
     ap.add_argument("out")
-    ap.add_argument("--lrn", choices=["op", "torch", "none"], default="op")
+    ap.add_argument("--lrn", choices=["torch", "op", "none"], default="torch")
     a = ap.parse_args()
     meta, w = ft.load_package(a.package)
     arch = dict(meta["architecture"])

@@ -10,13 +10,16 @@
  * models says 224 where the network needs 227.
  *
  * Anything outside this family is refused with the node that does not fit. Grouped convolutions
- * written as Split -> Conv x G -> Concat are recognised as well as Conv with `group`.
+ * written as Split -> Conv x G -> Concat are recognised as well as Conv with `group`, and
+ * PyTorch's LocalResponseNorm, which torch.onnx.export writes as a subgraph, as LRN (torchLrn.ts).
  */
 import { type CaffeNetArch, type ConvName, type ConvSpec, type LayerName, type LrnSpec, type Pads4, type PoolSpec, IMAGENET_MEAN_BGR, describeArch, pool5Length, validateArch } from '../architecture';
 import type { HostTensor, NamedWeights } from '../caffenet';
 import type { ModelPackage } from '../package';
 import { ILSVRC13_DET_CLASSES } from './ilsvrc13';
-import { type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, ProtoError, decodeOnnxModel, tensorToFloat32, tensorToInts } from './proto';
+import { type TorchLrnMatch, TorchLrnMismatch, matchTorchLrn } from './torchLrn';
+import { floatAttr, getAttr, intAttr, intsAttr, nodeLabel, stringAttr } from './graph';
+import { type OnnxModel, type OnnxNode, type OnnxTensor, ProtoError, decodeOnnxModel, tensorToFloat32, tensorToInts } from './proto';
 
 export class OnnxImportError extends Error {
   override name = 'OnnxImportError';
@@ -49,46 +52,17 @@ export interface ImportResult {
   report: ImportReport;
 }
 
-const SUPPORTED = 'Conv, Relu, MaxPool, LRN, Reshape, Flatten, Gemm, Dropout, Softmax, Split + Concat (grouped conv), Identity';
+const SUPPORTED = "Conv, Relu, MaxPool, LRN (or PyTorch's LocalResponseNorm subgraph), Reshape, Flatten, Gemm, Dropout, Softmax, Split + Concat (grouped conv), Identity";
 
 /** A step of the chain after Dropout/Identity are skipped. */
 type Step =
   | { kind: 'conv'; node: OnnxNode; out: string; spec: ConvSpec; weight: HostTensor; bias: Float32Array; reluFused: boolean }
   | { kind: 'relu'; node: OnnxNode; out: string }
   | { kind: 'pool'; node: OnnxNode; out: string; spec: PoolSpec }
-  | { kind: 'lrn'; node: OnnxNode; out: string; spec: LrnSpec }
+  | { kind: 'lrn'; node: OnnxNode; out: string; spec: LrnSpec; fixed?: TorchLrnMatch['fixed'] }
   | { kind: 'flatten'; node: OnnxNode; out: string; shape: number[] | null }
   | { kind: 'gemm'; node: OnnxNode; out: string; weight: Float32Array; k: number; n: number; bias: Float32Array }
   | { kind: 'softmax'; node: OnnxNode; out: string };
-
-function nodeLabel(n: OnnxNode): string {
-  return n.name ? `${n.opType} node "${n.name}"` : `${n.opType} node producing "${n.output[0]}"`;
-}
-
-function getAttr(n: OnnxNode, name: string): OnnxAttribute | undefined {
-  return n.attribute.find((a) => a.name === name);
-}
-
-function intAttr(n: OnnxNode, name: string, fallback: number): number {
-  const a = getAttr(n, name);
-  return a?.i ?? fallback;
-}
-
-/** A float attribute; float32 values are shown as their shortest decimal (1e-4, not 9.99999974e-5). */
-function floatAttr(n: OnnxNode, name: string, fallback: number): number {
-  const a = getAttr(n, name);
-  if (a?.f !== undefined) return Number(a.f.toPrecision(7));
-  return a?.i ?? fallback;
-}
-
-function intsAttr(n: OnnxNode, name: string): number[] | undefined {
-  return getAttr(n, name)?.ints;
-}
-
-function stringAttr(n: OnnxNode, name: string): string | undefined {
-  const a = getAttr(n, name);
-  return a?.s ? new TextDecoder().decode(a.s) : undefined;
-}
 
 /** Parses an .onnx file into our package. Throws OnnxImportError naming the node that does not fit. */
 export function importOnnx(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
@@ -151,11 +125,22 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
     if (next.length === 0) break;
     if (next.length > 1) {
       // PyTorch's exporter writes F.local_response_norm as x^2 -> Pad -> AveragePool -> Pow -> Div.
-      const torchLrn = g.node.some((m) => m.opType === 'AveragePool') && g.node.some((m) => m.opType === 'Pow') && g.node.some((m) => m.opType === 'Div');
-      const hint = torchLrn
-        ? ". This looks like PyTorch's LocalResponseNorm, which torch.onnx.export writes as a subgraph of Pad, AveragePool, Pow and Div: export it as the ONNX LRN op instead (a torch.autograd.Function whose symbolic returns g.op('LRN', ...), see the README)"
-        : '';
-      throw new OnnxImportError(`value "${cur}" feeds ${next.length} nodes (${next.map(nodeLabel).join(', ')}); only a single chain of layers is supported${hint}`, next[1].name);
+      let lrn: TorchLrnMatch | null;
+      try {
+        lrn = matchTorchLrn(cur, { nodes: g.node, consumers, graphOutputs, tensorOf });
+      } catch (e) {
+        if (!(e instanceof TorchLrnMismatch)) throw e;
+        throw new OnnxImportError(`${e.message}, so the subgraph dividing "${cur}" is not PyTorch's LocalResponseNorm and cannot be read as LRN`, e.node.name);
+      }
+      if (lrn) {
+        const { size, alpha, beta, k } = lrn.spec;
+        steps.push({ kind: 'lrn', node: lrn.div, out: lrn.div.output[0], spec: lrn.spec, fixed: lrn.fixed });
+        for (const v of lrn.nodes) visited.add(v);
+        notes.push(`PyTorch's LocalResponseNorm subgraph (${lrn.nodes.size} nodes, ending at ${nodeLabel(lrn.div)}) read as LRN size ${size}, alpha ${alpha}, beta ${beta}, k ${k}`);
+        cur = lrn.div.output[0];
+        continue;
+      }
+      throw new OnnxImportError(`value "${cur}" feeds ${next.length} nodes (${next.map(nodeLabel).join(', ')}); only a single chain of layers is supported`, next[1].name);
     }
     const n = next[0];
     if (visited.has(n)) throw new OnnxImportError(`cycle at ${nodeLabel(n)}`, n.name);
@@ -265,6 +250,20 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
   arch.inputHeight = arch.inputWidth = size;
   validateArch(arch);
   if (declared && typeof declared[1] === 'number' && declared[1] !== 3) throw new OnnxImportError(`input has ${declared[1]} channels; expected 3 (BGR)`);
+  // A static export's LocalResponseNorm subgraph has its input's sizes as constants: they must be
+  // the network's, or the subgraph was matched against the wrong axes.
+  for (const info of describeArch(arch)) {
+    const lrn = result.lrnSteps[info.name as 'norm1' | 'norm2'];
+    if (!lrn?.fixed) continue;
+    const [c, h, w] = info.shape;
+    const want = { N: 1, C: c, H: h, W: w };
+    for (const [sym, v] of Object.entries(lrn.fixed)) {
+      if (want[sym as keyof typeof want] !== v) {
+        throw new OnnxImportError(`${nodeLabel(lrn.node)}: the LocalResponseNorm subgraph is written for ${sym} = ${v}, but ${info.name}'s input is ${c}x${h}x${w} (batch 1)`, lrn.node.name);
+      }
+    }
+    if (lrn.fixed.N === 1) notes.push(`${info.name}: the LocalResponseNorm subgraph is written for batch 1 (a static export); imported per sample`);
+  }
 
   const layerValues = result.layerValues;
   const pkg: ModelPackage = {
@@ -333,6 +332,7 @@ interface Matched {
   classifier?: Extract<Step, { kind: 'gemm' }>;
   softmax?: string;
   svmValue?: string;
+  lrnSteps: Partial<Record<'norm1' | 'norm2', Extract<Step, { kind: 'lrn' }>>>;
 }
 
 function matchCaffeNet(steps: Step[], _opts: ImportOptions, notes: string[]): Matched {
@@ -363,6 +363,7 @@ function matchCaffeNet(steps: Step[], _opts: ImportOptions, notes: string[]): Ma
   let normOrder: CaffeNetArch['normOrder'] | null = null;
   const pools: Partial<Record<'pool1' | 'pool2', PoolSpec>> = {};
   const norms: Partial<Record<'norm1' | 'norm2', LrnSpec | null>> = {};
+  const lrnSteps: Matched['lrnSteps'] = {};
   const block = (k: 1 | 2) => {
     const s = steps[i];
     let order: CaffeNetArch['normOrder'];
@@ -373,6 +374,7 @@ function matchCaffeNet(steps: Step[], _opts: ImportOptions, notes: string[]): Ma
       if (steps[i]?.kind === 'lrn') {
         const n = expect('lrn', `norm${k}`);
         norms[`norm${k}`] = n.spec;
+        lrnSteps[`norm${k}`] = n;
         layerValues[`norm${k}`] = n.out;
       } else {
         norms[`norm${k}`] = null;
@@ -382,6 +384,7 @@ function matchCaffeNet(steps: Step[], _opts: ImportOptions, notes: string[]): Ma
     } else if (s?.kind === 'lrn') {
       const n = expect('lrn', `norm${k}`);
       norms[`norm${k}`] = n.spec;
+      lrnSteps[`norm${k}`] = n;
       layerValues[`norm${k}`] = n.out;
       const p = expect('pool', `pool${k} (MaxPool after LRN)`);
       pools[`pool${k}`] = p.spec;
@@ -450,7 +453,7 @@ function matchCaffeNet(steps: Step[], _opts: ImportOptions, notes: string[]): Ma
     fc8: 0,
     dropout: 0.5,
   };
-  return { arch, weights, layerValues, fc6In: fc6.k, classifier, softmax };
+  return { arch, weights, layerValues, fc6In: fc6.k, classifier, softmax, lrnSteps };
 }
 
 function readConv(n: OnnxNode, tensorOf: (name: string) => OnnxTensor | undefined): Extract<Step, { kind: 'conv' }> {

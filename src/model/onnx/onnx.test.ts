@@ -202,7 +202,7 @@ describe('ONNX import', () => {
   });
 
   it('skips unknown length-delimited fields whose length takes one or two varint bytes', () => {
-    // PyTorch's exporter writes, e.g., If nodes whose then_branch graph attribute the reader skips.
+    // Newer producers write fields this reader does not know (it skips them).
     // A skipped field must land exactly after its payload, whatever the length's varint size.
     const m = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 4), { opset: 9 }).model;
     const plain = encodeOnnxModel(m);

@@ -58,6 +58,8 @@ export interface OnnxAttribute {
   i?: number;
   s?: Uint8Array;
   t?: OnnxTensor;
+  /** A graph attribute (If's then_branch / else_branch). */
+  g?: OnnxGraph;
   floats?: number[];
   ints?: number[];
   strings?: Uint8Array[];
@@ -304,6 +306,7 @@ function readAttribute(r: Reader): OnnxAttribute {
     else if (f === 3 && w === 0) a.i = r.int64();
     else if (f === 4 && w === 2) a.s = r.bytes();
     else if (f === 5 && w === 2) a.t = readTensor(r.sub());
+    else if (f === 6 && w === 2) a.g = readGraph(r.sub());
     else if (f === 7) r.repeated(w, () => r.fixed32Float(), (a.floats ??= []));
     else if (f === 8) r.repeated(w, () => r.int64(), (a.ints ??= []));
     else if (f === 9 && w === 2) (a.strings ??= []).push(r.bytes());
@@ -315,7 +318,7 @@ function readAttribute(r: Reader): OnnxAttribute {
   if (!a.type) {
     a.type =
       a.f !== undefined ? AttrType.FLOAT : a.i !== undefined ? AttrType.INT : a.s ? AttrType.STRING : a.t ? AttrType.TENSOR
-        : a.floats ? AttrType.FLOATS : a.ints ? AttrType.INTS : a.strings ? AttrType.STRINGS : AttrType.UNDEFINED;
+        : a.g ? AttrType.GRAPH : a.floats ? AttrType.FLOATS : a.ints ? AttrType.INTS : a.strings ? AttrType.STRINGS : AttrType.UNDEFINED;
   }
   return a;
 }
@@ -509,6 +512,7 @@ function writeAttribute(w: Writer, a: OnnxAttribute): void {
   if (a.i !== undefined) w.intField(3, a.i);
   if (a.s) w.bytesField(4, a.s);
   if (a.t) w.message(5, (m) => writeTensor(m, a.t!));
+  if (a.g) w.message(6, (m) => writeGraph(m, a.g!));
   if (a.floats) for (const v of a.floats) w.floatField(7, v);
   if (a.ints) for (const v of a.ints) w.intField(8, v);
   if (a.strings) for (const s of a.strings) w.bytesField(9, s);
@@ -534,6 +538,23 @@ function writeValueInfo(w: Writer, v: OnnxValueInfo): void {
   );
 }
 
+function writeGraph(g: Writer, graph: OnnxGraph): void {
+  for (const n of graph.node) {
+    g.message(1, (nw) => {
+      for (const i of n.input) nw.bytesField(1, utf8Enc.encode(i));
+      for (const o of n.output) nw.bytesField(2, utf8Enc.encode(o));
+      nw.stringField(3, n.name);
+      nw.stringField(4, n.opType);
+      for (const a of n.attribute) nw.message(5, (aw) => writeAttribute(aw, a));
+      nw.stringField(7, n.domain);
+    });
+  }
+  g.stringField(2, graph.name);
+  for (const t of graph.initializer) g.message(5, (tw) => writeTensor(tw, t));
+  for (const v of graph.input) g.message(11, (vw) => writeValueInfo(vw, v));
+  for (const v of graph.output) g.message(12, (vw) => writeValueInfo(vw, v));
+}
+
 export function encodeOnnxModel(m: OnnxModel): Uint8Array {
   const w = new Writer();
   w.intField(1, m.irVersion);
@@ -542,22 +563,7 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
   w.stringField(4, m.domain);
   if (m.modelVersion) w.intField(5, m.modelVersion);
   w.stringField(6, m.docString);
-  w.message(7, (g) => {
-    for (const n of m.graph.node) {
-      g.message(1, (nw) => {
-        for (const i of n.input) nw.bytesField(1, utf8Enc.encode(i));
-        for (const o of n.output) nw.bytesField(2, utf8Enc.encode(o));
-        nw.stringField(3, n.name);
-        nw.stringField(4, n.opType);
-        for (const a of n.attribute) nw.message(5, (aw) => writeAttribute(aw, a));
-        nw.stringField(7, n.domain);
-      });
-    }
-    g.stringField(2, m.graph.name);
-    for (const t of m.graph.initializer) g.message(5, (tw) => writeTensor(tw, t));
-    for (const v of m.graph.input) g.message(11, (vw) => writeValueInfo(vw, v));
-    for (const v of m.graph.output) g.message(12, (vw) => writeValueInfo(vw, v));
-  });
+  w.message(7, (g) => writeGraph(g, m.graph));
   for (const o of m.opsetImport) {
     w.message(8, (ow) => {
       ow.stringField(1, o.domain);
