@@ -61,6 +61,24 @@ async function drawnBoxes(page: Page): Promise<number[][]> {
 
 const parseScore = (s: string) => Number(s.replace('−', '-'));
 
+/** The labels the main canvas drew (text and tab [x, y, w, h] in working pixels), in priority order. */
+async function drawnLabels(page: Page): Promise<Array<{ text: string; rect: number[] }>> {
+  const raw = await page.getByTestId('main-canvas').getAttribute('data-labels');
+  return raw ? JSON.parse(raw) : [];
+}
+
+/** Pairs of label tabs that cover each other (by more than rounding). */
+function overlappingLabels(labels: Array<{ text: string; rect: number[] }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < labels.length; i++)
+    for (let j = i + 1; j < labels.length; j++) {
+      const [a, b] = [labels[i].rect, labels[j].rect];
+      const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]), h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+      if (w > 0.2 && h > 0.2) out.push(`${labels[i].text} / ${labels[j].text}`);
+    }
+  return out;
+}
+
 test.describe('SVM scores and box regression stages', () => {
   test('heat map, score map, sorting and regression show the model\'s numbers', async ({ page }) => {
     test.setTimeout(400_000);
@@ -133,6 +151,13 @@ test.describe('SVM scores and box regression stages', () => {
       const d = await drawnBoxes(page);
       return top3.every((t) => d.some((b) => b.every((v, q) => Math.abs(v - t[q]) < 0.11)));
     }).toBe(true);
+    // Their labels: the selected proposal's first, then ranks 1-3 with their scores, none covering another.
+    const fmt = (v: number) => v.toFixed(3).replace('-', '−');
+    await expect.poll(async () => (await drawnLabels(page)).map((l) => l.text)).toEqual([
+      `#${sel + 1} ${fmt(s.scores[sel * s.C + c])}`,
+      ...secondOrder.slice(0, 3).map((i, r) => `${r + 1}. ${fmt(s.scores[i * s.C + c])}`),
+    ]);
+    expect(overlappingLabels(await drawnLabels(page))).toEqual([]);
 
     // The score map tints the photo: switching it off changes the canvas, and it reports its time.
     await expect(page.getByTestId('scoremap-time')).toContainText('cells from 40 proposals');
@@ -222,6 +247,9 @@ test.describe('SVM scores and box regression stages', () => {
     await page.getByTestId('gt-draw').click();
     await page.locator('[data-stage=regression]').click();
     await expect(page.getByTestId('reg-iou-summary')).toContainText('Mean IoU');
+    // The ground truth's label joins the stage's; none covers another.
+    await expect.poll(async () => (await drawnLabels(page)).map((l) => l.text)).toContain('GT apple');
+    expect(overlappingLabels(await drawnLabels(page))).toEqual([]);
     const gt = await page.evaluate(() => Array.from(((window as unknown as StoreWindow).__rcnnStore.getState().groundTruth as { boxes: Float32Array }).boxes));
     const iou = (a: number[], b: number[]) => {
       const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])), h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));

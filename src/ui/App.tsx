@@ -120,6 +120,7 @@ export function App() {
   const draft = gtDraw.draft;
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+      // ImageCanvas places every label (the stage's first, then the ground truth's) on top of all boxes.
       const drawn = stageDraw?.(ctx, vt);
       if ((showGt && gtCurrent) || draft) drawGroundTruth(ctx, vt, showGt && gtCurrent ? gtCurrent.boxes : new Float32Array(0), showGt && gtCurrent ? gtCurrent.labels : [], draft);
       return drawn;

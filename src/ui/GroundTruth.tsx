@@ -12,15 +12,15 @@ async function loadSampleAnnotation(path: string): Promise<void> {
   await loadVocAnnotation(new File([await res.text()], path.split('/').pop()!, { type: 'application/xml' }));
 }
 import type { ViewTransform } from './ImageCanvas';
+import { drawLabels, type Label } from './labels';
 
 /** Known class names to offer when drawing (the fruit-animals classes; a loaded model adds its own). */
 export const DEFAULT_GT_CLASSES = ['apple', 'banana', 'orange', 'raccoon', 'kangaroo'];
 
-/** Ground-truth boxes: dashed white on black, labelled, drawn on top of any stage. */
+/** Ground-truth boxes: dashed white on black, drawn on top of any stage, labelled below the box. */
 export function drawGroundTruth(ctx: CanvasRenderingContext2D, vt: ViewTransform, boxes: Float32Array, labels: string[], draft?: number[] | null): void {
   const lw = 2 / vt.scale;
-  ctx.font = `${12 / vt.scale}px system-ui, sans-serif`;
-  const one = (b: ArrayLike<number>, label: string) => {
+  const one = (b: ArrayLike<number>) => {
     ctx.setLineDash([]);
     ctx.lineWidth = lw * 2;
     ctx.strokeStyle = 'rgba(0,0,0,0.8)';
@@ -30,16 +30,15 @@ export function drawGroundTruth(ctx: CanvasRenderingContext2D, vt: ViewTransform
     ctx.strokeStyle = '#FFFFFF';
     ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
     ctx.setLineDash([]);
-    if (label) {
-      const tw = ctx.measureText(`GT ${label}`).width + 6 / vt.scale;
-      ctx.fillStyle = 'rgba(0,0,0,0.75)';
-      ctx.fillRect(b[0], b[3], tw, 16 / vt.scale);
-      ctx.fillStyle = '#fff';
-      ctx.fillText(`GT ${label}`, b[0] + 3 / vt.scale, b[3] + 12 / vt.scale);
-    }
   };
-  for (let i = 0; i < labels.length; i++) one(boxes.subarray(4 * i, 4 * i + 4), labels[i]);
-  if (draft) one(draft, '');
+  const tabs: Label[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    const b = boxes.subarray(4 * i, 4 * i + 4);
+    one(b);
+    if (labels[i]) tabs.push({ box: b, text: `GT ${labels[i]}`, bg: 'rgba(0,0,0,0.75)', fg: '#fff' });
+  }
+  drawLabels(ctx, vt, tabs, { prefer: 'below' });
+  if (draft) one(draft);
 }
 
 /** Drawing ground-truth boxes on the image by dragging (when draw mode is on). */

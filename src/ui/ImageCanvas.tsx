@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { RgbImage } from '../core/image/raster';
 import { rgbToRgba } from '../core/image/raster';
+import { type PlacedLabel, withLabelLayer } from './labels';
 
 /** Boxes an overlay drew, in working-image pixels. */
 export type DrawnBoxes = ArrayLike<number>[];
@@ -18,7 +19,7 @@ interface Props {
   /**
    * Draws on top of the photo, in working-image coordinates (the context is already scaled). It
    * may return the boxes it drew; they are exposed as data attributes so tests can check what
-   * is drawn, not just the DOM.
+   * is drawn, not just the DOM, and so are the labels it drew with drawLabels (data-labels).
    */
   drawOverlay?: (ctx: CanvasRenderingContext2D, view: ViewTransform) => DrawnBoxes | void;
   /** Pointer position in working-image pixels (null when the pointer leaves). */
@@ -86,14 +87,18 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart,
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(photoCanvas(image), 0, 0, canvas.width, canvas.height);
     let drawn: DrawnBoxes | void = undefined;
+    let labels: PlacedLabel[] = [];
     if (drawOverlay) {
       ctx.save();
       ctx.setTransform(view.scale * dpr, 0, 0, view.scale * dpr, 0, 0);
-      drawn = drawOverlay(ctx, view);
+      // Labels go on top of every box, placed so that they do not cover each other.
+      ({ value: drawn, labels } = withLabelLayer(ctx, view, () => drawOverlay(ctx, view)));
       ctx.restore();
     }
+    const r1 = (v: number) => Math.round(v * 10) / 10;
     canvas.dataset.drawnCount = drawn ? String(drawn.length) : '';
-    canvas.dataset.drawnBoxes = drawn ? JSON.stringify(drawn.map((b) => Array.from(b, (v) => Math.round(v * 10) / 10))) : '';
+    canvas.dataset.drawnBoxes = drawn ? JSON.stringify(drawn.map((b) => Array.from(b, r1))) : '';
+    canvas.dataset.labels = JSON.stringify(labels.map((l) => ({ text: l.text, rect: [r1(l.rect.x), r1(l.rect.y), r1(l.rect.w), r1(l.rect.h)] })));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [image, view.width, view.height, drawOverlay, overlayKey]);
 

@@ -8,6 +8,7 @@ import { useStore } from '../../state/store';
 import { useRegressedBoxes } from '../../state/derived';
 import { useSvmView } from '../../state/svmView';
 import { strokeBox, type DrawnBoxes, type StageOverlay, type ViewTransform } from '../ImageCanvas';
+import { drawLabels, type Label } from '../labels';
 import { topKByClass } from '../svm/scores';
 import { useScores } from '../svm/useScores';
 import { boxCentre, lerpBox, regressedOf } from './rows';
@@ -74,7 +75,7 @@ export function useRegressionOverlay(): StageOverlay {
       // Draw the focused proposal last (on top); the rest worst first.
       const drawOrder = top.filter((i) => i !== focus).reverse();
       if (focus !== undefined) drawOrder.push(focus);
-      ctx.font = `600 ${12 / vt.scale}px system-ui, sans-serif`;
+      const labels: Label[] = [];
       for (const i of drawOrder) {
         const p = boxes.subarray(4 * i, 4 * i + 4);
         const r = regressedOf(regressed, n, i, cls);
@@ -85,14 +86,10 @@ export function useRegressionOverlay(): StageOverlay {
         drawn.push(b);
         if (showArrows) arrow(ctx, boxCentre(p), boxCentre(r), vt);
         const rank = top.indexOf(i);
-        const text = rank < k ? `${rank + 1}` : `#${i + 1}`;
-        const th = 15 / vt.scale, tw = ctx.measureText(text).width + 6 / vt.scale;
-        const y = b[1] >= th ? b[1] - th : b[1];
-        ctx.fillStyle = isFocus ? '#F0E442' : REGRESSED_COLOR;
-        ctx.fillRect(b[0], y, tw, th);
-        ctx.fillStyle = '#000';
-        ctx.fillText(text, b[0] + 3 / vt.scale, y + 11.5 / vt.scale);
+        // Labels after every box: the focused one first, then by rank.
+        labels.unshift({ box: b, text: rank < k ? `${rank + 1}` : `#${i + 1}`, bg: isFocus ? '#F0E442' : REGRESSED_COLOR });
       }
+      drawLabels(ctx, vt, labels, { fontWeight: 600, heightPx: 15 });
       return drawn;
     },
     [f, regressed, hasRegressors, cls, k, blend, showArrows, selected],

@@ -5,6 +5,7 @@ import { computeNms, useNms, useRegressedBoxes } from '../../state/derived';
 import { computeFeatures } from '../../runner/cnn';
 import { classColor } from '../palette';
 import { strokeBox, type DrawnBoxes, type ViewTransform } from '../ImageCanvas';
+import { drawLabels, type Label } from '../labels';
 import { rgbToRgba } from '../../core/image/raster';
 import { detectionsToJson, scaleDetection, type Detection } from '../../core/detect';
 import { matchDetections, type MatchResult } from '../../core/eval/matchDetections';
@@ -23,20 +24,16 @@ function useGroundTruthMatch(dets: Detection[] | undefined): MatchResult | null 
 
 /** Draw labelled detection boxes (also used for the PNG export). */
 function drawDetections(ctx: CanvasRenderingContext2D, vt: ViewTransform, dets: Detection[], match: MatchResult | null, hovered: number | null): DrawnBoxes {
-  ctx.font = `${13 / vt.scale}px system-ui, sans-serif`;
+  const labels: Label[] = [];
   dets.forEach((d, k) => {
     const color = classColor(d.classIndex);
     const isHover = hovered === k;
     strokeBox(ctx, d.box, isHover ? '#FFFFFF' : color, isHover ? 5 : 3, vt, match && match.matched[k] < 0 ? [8, 5] : undefined);
-    const label = `${d.className} ${d.score.toFixed(2)}${match ? (match.matched[k] >= 0 ? ' ✓' : ' ✗') : ''}`;
-    const tw = ctx.measureText(label).width + 8 / vt.scale;
-    const th = 18 / vt.scale;
-    const y = d.box[1] >= th ? d.box[1] - th : d.box[1];
-    ctx.fillStyle = color;
-    ctx.fillRect(d.box[0], y, tw, th);
-    ctx.fillStyle = '#000';
-    ctx.fillText(label, d.box[0] + 4 / vt.scale, y + 13 / vt.scale);
+    labels.push({ box: d.box, text: `${d.className} ${d.score.toFixed(2)}${match ? (match.matched[k] >= 0 ? ' ✓' : ' ✗') : ''}`, bg: color });
   });
+  // Best-scoring first (detections come per class), the hovered one before all.
+  const order = dets.map((_, k) => k).sort((a, b) => Number(b === hovered) - Number(a === hovered) || dets[b].score - dets[a].score);
+  drawLabels(ctx, vt, order.map((k) => labels[k]), { fontPx: 13, heightPx: 18 });
   return dets.map((d) => d.box);
 }
 
@@ -194,7 +191,8 @@ export function DetectionsStage() {
       const ctx = c.getContext('2d')!;
       ctx.putImageData(new ImageData(rgbToRgba(image.image) as Uint8ClampedArray<ArrayBuffer>, c.width, c.height), 0, 0);
       // Line widths and labels sized as if the picture were shown 800 px wide.
-      drawDetections(ctx, { scale: 800 / Math.max(800, c.width), width: c.width, height: c.height }, dets, match, null);
+      const scale = 800 / Math.max(800, c.width);
+      drawDetections(ctx, { scale, width: c.width * scale, height: c.height * scale }, dets, match, null);
       const blob = await new Promise<Blob | null>((r) => c.toBlob(r, 'image/png'));
       if (blob) download(`${baseName(image.name)}-detections.png`, blob);
     } finally {

@@ -7,6 +7,7 @@ import { computeFeatures } from '../../runner/cnn';
 import { Slider } from '../widgets/Slider';
 import { classColor } from '../palette';
 import { strokeBox, type ViewTransform } from '../ImageCanvas';
+import { drawLabels, type Label } from '../labels';
 
 /** The class to focus on: the user's pick, else the one with the most boxes above the threshold. */
 function focusClass(nms: NmsView | null, picked: number): number {
@@ -76,20 +77,17 @@ export function useNmsOverlay() {
           strokeBox(ctx, boxOf(nms, c, i), 'rgba(200,200,200,0.35)', 1, vt);
         }
       }
-      ctx.font = `${12 / vt.scale}px system-ui, sans-serif`;
       const drawn: Float32Array[] = [];
+      const labels: Label[] = [];
       for (let k = 0; k < keepShown; k++) {
         const i = r.keep[k];
         const b = boxOf(nms, c, i);
         const isCurrent = view.replayStep !== null && k === keepShown - 1;
         strokeBox(ctx, b, isCurrent ? '#FFFFFF' : classColor(c), isCurrent ? 4 : 2.5, vt);
-        ctx.fillStyle = 'rgba(0,0,0,0.7)';
-        const label = `${k + 1}`;
-        ctx.fillRect(b[0], b[1], ctx.measureText(label).width + 6 / vt.scale, 15 / vt.scale);
-        ctx.fillStyle = '#fff';
-        ctx.fillText(label, b[0] + 3 / vt.scale, b[1] + 11 / vt.scale);
+        labels.push({ box: b, text: `${k + 1}`, bg: 'rgba(0,0,0,0.7)', fg: '#fff' });
         drawn.push(b);
       }
+      drawLabels(ctx, vt, labels, { heightPx: 15, prefer: 'inside' });
       return drawn;
     },
     [nms, other, view],

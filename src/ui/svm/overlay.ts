@@ -7,6 +7,7 @@ import { useCallback } from 'react';
 import { useStore, type FeaturesResult } from '../../state/store';
 import { useSvmView } from '../../state/svmView';
 import { strokeBox, type DrawnBoxes, type StageOverlay, type ViewTransform } from '../ImageCanvas';
+import { drawLabels, type Label } from '../labels';
 import { paintScoreMap, scoreGridRgba, type ScoreGrid } from './scoreMap';
 import { classRanges, divergingLut, maxAbsDeviation, sequentialLut, topKByClass } from './scores';
 import { fmtScore, useScores } from './useScores';
@@ -58,17 +59,6 @@ export function scoreMapImage(f: Scored, cls: number, centre: number, stretch: b
   return value;
 }
 
-/** A score label on a filled tab above the box (inside it when the box touches the top). */
-function label(ctx: CanvasRenderingContext2D, b: ArrayLike<number>, text: string, vt: ViewTransform, bg: string) {
-  const th = 16 / vt.scale;
-  const tw = ctx.measureText(text).width + 8 / vt.scale;
-  const y = b[1] >= th ? b[1] - th : b[1];
-  ctx.fillStyle = bg;
-  ctx.fillRect(b[0], y, tw, th);
-  ctx.fillStyle = '#000';
-  ctx.fillText(text, b[0] + 4 / vt.scale, y + 12 / vt.scale);
-}
-
 export function useSvmOverlay(): StageOverlay {
   const info = useScores();
   const image = useStore((s) => s.image);
@@ -93,24 +83,26 @@ export function useSvmOverlay(): StageOverlay {
         ctx.drawImage(m.canvas, 0, 0, m.grid.width * SCORE_MAP_FACTOR, m.grid.height * SCORE_MAP_FACTOR);
       }
       const boxes = f.proposals.boxes;
-      ctx.font = `600 ${12 / vt.scale}px system-ui, sans-serif`;
+      // Labels after every box, the selected proposal's first, then by rank.
+      const labels: Label[] = [];
       if (showTopK) {
         const top = topKByClass(f.scores, C, cls, k, f.computed);
-        // Worst first so the best box and its label end up on top.
+        // Worst first so the best box ends up on top.
         for (let r = top.length - 1; r >= 0; r--) {
           const i = top[r];
           const b = boxes.subarray(4 * i, 4 * i + 4);
           strokeBox(ctx, b, '#FFFFFF', r === 0 ? 3 : 2, vt);
           drawn.push(b);
-          label(ctx, b, `${r + 1}. ${fmtScore(f.scores[i * C + cls])}`, vt, '#FFFFFF');
+          labels.unshift({ box: b, text: `${r + 1}. ${fmtScore(f.scores[i * C + cls])}`, bg: '#FFFFFF' });
         }
       }
       if (selected !== null && selected < f.total) {
         const b = boxes.subarray(4 * selected, 4 * selected + 4);
         strokeBox(ctx, b, '#F0E442', 3, vt, [8, 4]);
         drawn.push(b);
-        label(ctx, b, `#${selected + 1} ${f.computed[selected] ? fmtScore(f.scores[selected * C + cls]) : 'not scored'}`, vt, '#F0E442');
+        labels.unshift({ box: b, text: `#${selected + 1} ${f.computed[selected] ? fmtScore(f.scores[selected * C + cls]) : 'not scored'}`, bg: '#F0E442' });
       }
+      drawLabels(ctx, vt, labels, { fontWeight: 600 });
       if (showScoreMap && mapHover && mapHover.proposal < f.total && mapHover.proposal !== selected) {
         strokeBox(ctx, boxes.subarray(4 * mapHover.proposal, 4 * mapHover.proposal + 4), '#CC79A7', 2.5, vt, [3, 3]);
       }
