@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend } from './node';
 import { IMAGENET_MEAN_BGR } from './architecture';
 import { refWarp } from './cpuReference';
-import { createWarpSource, cropsToRgb, dilateBoxes, warpProposals } from './warp';
+import { RCNN_WARP, createWarpSource, cropsToRgb, defaultWarpMethod, dilateBoxes, warpProposals } from './warp';
 import type { RgbImage } from '../core/image/raster';
 
 beforeAll(async () => {
@@ -35,8 +35,8 @@ describe('warp', () => {
     expect(0.5 * (d[1] + d[3])).toBeCloseTo(40, 9);
   });
 
-  for (const backend of ['wasm', 'cpu'] as const) {
-    it(`matches the CPU reference on ${backend}: inside, straddling the border, outside, tiny and huge boxes`, async () => {
+  for (const [backend, method] of [['wasm', 'tensor'], ['wasm', 'cpu'], ['cpu', 'tensor'], ['cpu', 'cpu']] as const) {
+    it(`matches the CPU reference on ${backend}, ${method} warp: inside, straddling the border, outside, tiny and huge boxes`, async () => {
       await useNodeBackend(backend);
       const img = testImage(90, 70);
       const boxes = new Float32Array([
@@ -48,7 +48,8 @@ describe('warp', () => {
         100, 80, 140, 120, // entirely outside: all mean
       ]);
       const src = createWarpSource(img, arch);
-      const crops = warpProposals(src, boxes);
+      expect(defaultWarpMethod(src)).toBe('cpu'); // the CPU backends warp in JavaScript
+      const crops = warpProposals(src, boxes, RCNN_WARP, method);
       expect(crops.shape).toEqual([6, 227, 227, 3]);
       const got = await crops.data();
       const ref = refWarp(img, boxes, IMAGENET_MEAN_BGR);
@@ -64,6 +65,30 @@ describe('warp', () => {
       await useNodeBackend('wasm');
     });
   }
+
+  it('the JavaScript and tensor warps agree to float rounding on a real-sized batch', async () => {
+    const img = testImage(500, 375);
+    const boxes = Float32Array.from({ length: 4 * 16 }, (_, i) => {
+      const k = i >> 2, c = i & 3;
+      const x0 = (k * 37) % 400 - 20, y0 = (k * 53) % 300 - 10;
+      return [x0, y0, x0 + 30 + k * 17, y0 + 20 + k * 13][c];
+    });
+    const src = createWarpSource(img, arch);
+    const [a, b] = [warpProposals(src, boxes, RCNN_WARP, 'tensor'), warpProposals(src, boxes, RCNN_WARP, 'cpu')];
+    const [da, db] = [await a.data(), await b.data()];
+    let maxErr = 0;
+    for (let i = 0; i < da.length; i++) maxErr = Math.max(maxErr, Math.abs(da[i] - db[i]));
+    // The source's tensor, built lazily inside the first warp's tidy, survives for the next batch.
+    const again = warpProposals(src, boxes, RCNN_WARP, 'tensor');
+    expect(Array.from(await again.data())).toEqual(Array.from(da));
+    again.dispose();
+    // On 0-255 values; the texture changes by up to 255 per pixel, so float32 sample positions
+    // (within ~1e-5 px) move values by about 0.01.
+    expect(maxErr).toBeLessThan(0.02);
+    expect(da.some((v) => v !== 0)).toBe(true);
+    tf.dispose([a, b]);
+    src.dispose();
+  });
 
   it('puts the proposal in the central 195 pixels with 16 px of context, filled with the mean outside', async () => {
     // A red 40x40 square at (20, 20) on a blue 100x60 image; the proposal is the square.

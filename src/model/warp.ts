@@ -20,10 +20,16 @@
  * pixel centre use the border pixel (as resizing the clipped window does), instead of
  * cropAndResize's extrapolation value; a separable mask then sets to 0 (the mean) exactly the
  * samples whose continuous point lies outside [0, W] x [0, H].
+ *
+ * On the CPU backends (wasm, cpu) the same warp runs in plain JavaScript instead
+ * (finetune/cpuWarp.ts, the trainer's warp), straight from the raster into the batch: tfjs-wasm's
+ * cropAndResize plus the mask cost about half as much as the width-0.25 network itself, the
+ * JavaScript warp about a fifth. The two agree to float rounding (warp.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbImage } from '../core/image/raster';
 import type { CaffeNetArch } from './architecture';
+import { warpBoxInto } from './finetune/cpuWarp';
 
 export interface WarpOptions {
   /** Output side (227 for CaffeNet). */
@@ -52,26 +58,53 @@ export function dilateBoxes(boxes: ArrayLike<number>, opts: WarpOptions = RCNN_W
 }
 
 /**
- * The image as the warp samples it: float32 [1, H + 2, W + 2, 3], channels in the network's
- * order, mean subtracted, one replicated pixel of border. Keep it for all batches of an image.
+ * The image as the warp samples it. Keep it for all batches of an image. On GPU backends the
+ * warp samples `tensor`: float32 [1, H + 2, W + 2, 3], channels in the network's order, mean
+ * subtracted, one replicated pixel of border (built on first use); on CPU backends it samples the
+ * raster itself.
  */
 export interface WarpSource {
-  tensor: tf.Tensor4D;
+  readonly tensor: tf.Tensor4D;
   width: number;
   height: number;
+  image: RgbImage;
+  arch: Pick<CaffeNetArch, 'channelOrder' | 'mean'>;
   dispose(): void;
 }
 
 export function createWarpSource(img: RgbImage, arch: Pick<CaffeNetArch, 'channelOrder' | 'mean'>): WarpSource {
-  const tensor = tf.tidy(() => {
-    const rgb = tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
-    let x = tf.cast(rgb, 'float32');
-    if (arch.channelOrder === 'BGR') x = tf.reverse(x, 2);
-    x = tf.sub(x, tf.tensor1d(arch.mean));
-    // mirrorPad 'symmetric' by 1 repeats the border pixel.
-    return tf.expandDims(tf.mirrorPad(x as tf.Tensor3D, [[1, 1], [1, 1], [0, 0]], 'symmetric'), 0) as tf.Tensor4D;
-  });
-  return { tensor, width: img.width, height: img.height, dispose: () => tensor.dispose() };
+  let tensor: tf.Tensor4D | null = null;
+  return {
+    get tensor() {
+      // Kept: the first use may be inside a caller's tidy, which must not dispose it.
+      tensor ??= tf.keep(tf.tidy(() => {
+        const rgb = tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
+        let x = tf.cast(rgb, 'float32');
+        if (arch.channelOrder === 'BGR') x = tf.reverse(x, 2);
+        x = tf.sub(x, tf.tensor1d(arch.mean));
+        // mirrorPad 'symmetric' by 1 repeats the border pixel.
+        return tf.expandDims(tf.mirrorPad(x as tf.Tensor3D, [[1, 1], [1, 1], [0, 0]], 'symmetric'), 0) as tf.Tensor4D;
+      }));
+      return tensor;
+    },
+    width: img.width,
+    height: img.height,
+    image: img,
+    arch: { channelOrder: arch.channelOrder, mean: [...arch.mean] },
+    dispose: () => {
+      tensor?.dispose();
+      tensor = null;
+    },
+  };
+}
+
+/** Where the warp runs: tfjs ops on the backend ('tensor'), or JavaScript into the batch ('cpu'). */
+export type WarpMethod = 'tensor' | 'cpu';
+
+/** 'cpu' on the CPU backends for BGR networks (all Caffe-style models), else 'tensor'. */
+export function defaultWarpMethod(src: WarpSource): WarpMethod {
+  const b = tf.getBackend();
+  return (b === 'wasm' || b === 'cpu') && src.arch.channelOrder === 'BGR' ? 'cpu' : 'tensor';
 }
 
 /** Per box: cropAndResize's normalised (y1, x1, y2, x2) and the in-image masks of rows/columns. */
@@ -112,9 +145,16 @@ export function warpGeometry(
  * Warps N proposals (flat continuous boxes in the source image's pixels) into a
  * [N, size, size, 3] batch ready for the network. The caller disposes the result.
  */
-export function warpProposals(src: WarpSource, boxes: ArrayLike<number>, opts: WarpOptions = RCNN_WARP): tf.Tensor4D {
+export function warpProposals(src: WarpSource, boxes: ArrayLike<number>, opts: WarpOptions = RCNN_WARP, method: WarpMethod = defaultWarpMethod(src)): tf.Tensor4D {
   const n = boxes.length >> 2;
   const S = opts.size;
+  if (method === 'cpu') {
+    if (src.arch.channelOrder !== 'BGR') throw new Error('the JavaScript warp writes BGR; use the tensor warp for an RGB network');
+    const out = new Float32Array(n * S * S * 3);
+    const mean = src.arch.mean as [number, number, number];
+    for (let i = 0; i < n; i++) warpBoxInto(src.image, [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]], mean, out, i * S * S * 3, S, opts.padding);
+    return tf.tensor4d(out, [n, S, S, 3]);
+  }
   const g = warpGeometry(boxes, src.width, src.height, opts);
   return tf.tidy(() => {
     const crops = tf.image.cropAndResize(src.tensor, tf.tensor2d(g.crop, [n, 4]), tf.zeros([n], 'int32') as tf.Tensor1D, [S, S], 'bilinear', 0);

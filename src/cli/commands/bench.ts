@@ -5,9 +5,10 @@ import { proposalsBench } from '../bench/proposals';
 import { cnnBench } from '../bench/cnn';
 import { cnnBrowserBench } from '../bench/cnnBrowser';
 import { svmBench, ridgeBench } from '../bench/learn';
+import { warpBench } from '../bench/warp';
 
 /** Benchmark targets; each prints a table. Add new ones here. */
-export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, cnnBench, cnnBrowserBench, svmBench, ridgeBench];
+export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, warpBench, cnnBench, cnnBrowserBench, svmBench, ridgeBench];
 
 export const benchCommand: Command = {
   name: 'bench',
