@@ -38,8 +38,12 @@ test.describe('the whole pipeline on a sample photo (wasm backend)', () => {
       await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('data-status', 'done');
     }
 
-    // NMS: a lower score threshold or a higher IoU threshold keeps at least as many boxes.
+    // NMS starts at the bundled model's own threshold (model.json detection.nmsThreshold), and says so.
     await page.locator('[data-stage=nms]').click();
+    const bundledNms = JSON.parse(readFileSync('public/models/fruit-animals/model.json', 'utf8')).detection.nmsThreshold as number;
+    await expect(page.getByTestId('iou-threshold-value')).toHaveText(bundledNms.toFixed(2));
+    await expect(page.getByTestId('model-nms')).toHaveText(bundledNms.toFixed(2));
+    // NMS: a lower score threshold or a higher IoU threshold keeps at least as many boxes.
     const count = async (score: number, iou: number) => {
       await setRange(page, 'score-threshold', score);
       await setRange(page, 'iou-threshold', iou);

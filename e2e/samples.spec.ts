@@ -4,8 +4,9 @@ import { collectConsoleErrors, screenshot, waitForImage } from './helpers';
 
 /**
  * The bundled model on the app's fruit samples with the default settings (2000 proposals, score
- * threshold 0, NMS 0.3, box regression): what a first-time user sees must make sense. Checked
- * against the samples' hand-drawn boxes (public/samples/annotations) at IoU 0.5.
+ * threshold 0, the model's NMS threshold (0.4, else R-CNN's 0.3), box regression): what a
+ * first-time user sees must make sense. Checked against the samples' hand-drawn boxes
+ * (public/samples/annotations) at IoU 0.5.
  */
 const CASES: Array<{ file: string; present: string[] }> = [
   { file: 'apple.jpg', present: ['apple'] },

@@ -10,6 +10,9 @@
  */
 import { type AreaConvention, sideOffset } from './geometry';
 
+/** R-CNN's per-class NMS overlap threshold (RCNN-SPEC section 7), used when a model names none. */
+export const RCNN_NMS_THRESHOLD = 0.3;
+
 export interface NmsOptions {
   /** Boxes with score < scoreThreshold are discarded before suppression (R-CNN demo: -1). */
   scoreThreshold?: number;
@@ -68,7 +71,7 @@ export function nms(
   boxOffset = 0,
 ): NmsResult {
   const scoreThreshold = options.scoreThreshold ?? -Infinity;
-  const iouThreshold = options.iouThreshold ?? 0.3;
+  const iouThreshold = options.iouThreshold ?? RCNN_NMS_THRESHOLD;
   const o = sideOffset(options.convention);
   ensureScratch(n);
 
@@ -201,7 +204,7 @@ export class InteractiveNms {
 
   /** NMS for one class, reusing the cached run when the prefix property allows. */
   classResult(c: number, options: NmsOptions): NmsResult {
-    const iou = options.iouThreshold ?? 0.3;
+    const iou = options.iouThreshold ?? RCNN_NMS_THRESHOLD;
     const convention = options.convention ?? 'continuous';
     const threshold = options.scoreThreshold ?? -Infinity;
     const hit = this.cache.get(c);

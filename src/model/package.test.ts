@@ -9,6 +9,7 @@ import {
   PackageError,
   decodeBundle,
   decodePackage,
+  defaultNmsThreshold,
   encodeBundle,
   encodePackage,
   fetchPackage,
@@ -74,6 +75,7 @@ function expectSame(a: ModelPackage, b: ModelPackage) {
   expect(b.boxRegressor!.featureScale).toBe(r.featureScale);
   for (const k of ['weights', 'bias', 'targetMean', 'targetTransform'] as const) sameBits(r[k], b.boxRegressor![k], k);
   expect(b.provenance).toEqual(a.provenance);
+  expect(b.detection).toEqual(a.detection);
 }
 
 describe('sha256', () => {
@@ -103,6 +105,19 @@ describe('model package', () => {
     // The same folder's files dropped in the browser.
     const dropped = await Promise.all(['model.json', 'cnn.bin', 'heads.bin'].map(async (n) => ({ name: n, bytes: new Uint8Array(await readFile(join(dir, n))) })));
     expectSame(pkg, await packageFromFiles(dropped));
+  });
+
+  it("keeps the model's own NMS threshold, defaults to R-CNN's 0.3 without one, and refuses a bad one", async () => {
+    const pkg = { ...samplePackage(), detection: { nmsThreshold: 0.45, note: 'chosen on validation' } };
+    expect(defaultNmsThreshold(pkg)).toBe(0.45);
+    expect(defaultNmsThreshold(samplePackage())).toBe(0.3);
+    const back = await decodeBundle(await encodeBundle(pkg));
+    expect(back.detection).toEqual({ nmsThreshold: 0.45, note: 'chosen on validation' });
+    expect((await decodeBundle(await encodeBundle(samplePackage()))).detection).toBeUndefined();
+    const { manifest, files } = await encodePackage(pkg);
+    for (const bad of [1.5, 0, '0.4', null]) {
+      await expect(decodePackage({ ...manifest, detection: { nmsThreshold: bad as number } }, files)).rejects.toThrow(/detection\.nmsThreshold must be a number between 0 and 1/);
+    }
   });
 
   it('loads over fetch from a URL prefix with byte progress', async () => {

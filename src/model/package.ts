@@ -19,6 +19,7 @@ import { type CaffeNetArch, pool5Length, validateArch } from './architecture';
 import { type HostTensor, type NamedWeights, type WeightName, weightShapes } from './caffenet';
 import { sha256Hex } from './sha256';
 import { readBodyWithProgress } from '../core/readBody';
+import { RCNN_NMS_THRESHOLD } from '../core/nms';
 
 export const PACKAGE_FORMAT = 'rcnn-explorer-model';
 export const PACKAGE_VERSION = 1;
@@ -76,6 +77,19 @@ export interface Provenance {
 }
 
 /** A model package in memory, host-side (no tfjs). */
+/** Test-time settings a model was tuned with, e.g. chosen on its validation photos. */
+export interface DetectionSettings {
+  /** Per-class NMS IoU threshold for this model's detections. */
+  nmsThreshold: number;
+  /** How it was chosen (shown in the app and the CLI help). */
+  note?: string;
+}
+
+/** The NMS threshold to use with `pkg` by default: its own, else R-CNN's 0.3. */
+export function defaultNmsThreshold(pkg: Pick<ModelPackage, 'detection'>): number {
+  return pkg.detection?.nmsThreshold ?? RCNN_NMS_THRESHOLD;
+}
+
 export interface ModelPackage {
   name: string;
   architecture: CaffeNetArch;
@@ -84,6 +98,7 @@ export interface ModelPackage {
   weights: NamedWeights;
   svm?: SvmHead;
   boxRegressor?: BoxRegressorHead;
+  detection?: DetectionSettings;
   provenance: Provenance;
 }
 
@@ -114,6 +129,7 @@ export interface PackageManifest {
   tensors: TensorEntry[];
   svm?: { classes: string[]; featureLayer: 'fc7'; featureScale: number };
   boxRegressor?: { classes: string[]; featureLayer: 'pool5'; featureScale: number };
+  detection?: DetectionSettings;
   provenance: Provenance;
 }
 
@@ -202,6 +218,7 @@ export async function encodePackage(pkg: ModelPackage, opts: EncodeOptions = {})
   };
   if (pkg.svm) manifest.svm = { classes: pkg.svm.classes, featureLayer: 'fc7', featureScale: pkg.svm.featureScale };
   if (pkg.boxRegressor) manifest.boxRegressor = { classes: pkg.boxRegressor.classes, featureLayer: 'pool5', featureScale: pkg.boxRegressor.featureScale };
+  if (pkg.detection) manifest.detection = pkg.detection;
   return { manifest, files };
 }
 
@@ -293,6 +310,11 @@ export async function decodePackage(manifest: PackageManifest, files: Map<string
     weights,
     provenance: manifest.provenance ?? { createdBy: 'unknown', createdAt: '' },
   };
+  if (manifest.detection !== undefined) {
+    const t = manifest.detection?.nmsThreshold;
+    if (typeof t !== 'number' || !(t > 0 && t < 1)) throw new PackageError(`${MANIFEST_FILE}: detection.nmsThreshold must be a number between 0 and 1, not ${JSON.stringify(t)}`, MANIFEST_FILE);
+    pkg.detection = { nmsThreshold: t, ...(typeof manifest.detection.note === 'string' ? { note: manifest.detection.note } : {}) };
+  }
   const need = (name: string) => {
     const t = tensors.get(name);
     if (!t) throw new PackageError(`${MANIFEST_FILE}: no tensor ${name}`, MANIFEST_FILE);

@@ -7,6 +7,7 @@ import type { ColorSpace, RunResult, RunSpec } from '../core/selectiveSearch/typ
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { ModelInfo } from '../workers/cnnProtocol';
 import type { AreaConvention } from '../core/geometry';
+import { RCNN_NMS_THRESHOLD } from '../core/nms';
 
 /** The photo every stage works on. */
 export interface LoadedImage {
@@ -203,11 +204,18 @@ export const useStore = create<AppState>()((set, get) => ({
   model: null,
   modelSource: null,
   features: null,
-  nmsParams: { scoreThreshold: 0, iouThreshold: 0.3, convention: 'continuous', useRegression: true },
+  nmsParams: { scoreThreshold: 0, iouThreshold: RCNN_NMS_THRESHOLD, convention: 'continuous', useRegression: true },
   timings: {},
   setBackendState: (backend) => set({ backend }),
   setBackendPref: (backendPref) => set({ backendPref }),
-  setModel: (model, modelSource) => set({ model, modelSource, features: null }),
+  // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's.
+  setModel: (model, modelSource) =>
+    set((s) => ({
+      model,
+      modelSource,
+      features: null,
+      nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: model.detection?.nmsThreshold ?? RCNN_NMS_THRESHOLD } : s.nmsParams,
+    })),
   setFeatures: (features) => set({ features }),
   setNmsParams: (p) => set((s) => ({ nmsParams: { ...s.nmsParams, ...p } })),
   setTiming: (stage, ms) => set((s) => ({ timings: { ...s.timings, [stage]: ms } })),

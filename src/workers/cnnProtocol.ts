@@ -18,7 +18,7 @@ import type { CaffeNetArch, LayerInfo, LayerName } from '../model/architecture';
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { WeightName } from '../model/caffenet';
 import type { FeatureBatch } from '../model/features';
-import type { Provenance } from '../model/package';
+import type { DetectionSettings, Provenance } from '../model/package';
 
 export type ModelSource =
   /** A package folder URL (…/model.json optional), a .rcnn bundle URL, or an .onnx URL. */
@@ -50,6 +50,8 @@ export interface ModelInfo {
   maxBindingBytes: number | null;
   /** Default batch size on the active backend. */
   batchSize: number;
+  /** Test-time settings the model was tuned with (its NMS threshold), or null. */
+  detection: DetectionSettings | null;
 }
 
 export interface ImageMessage {

@@ -184,6 +184,7 @@ export class CnnWorkerHost {
       splitFcLayers: this.model?.net.splitFcLayers ?? [],
       maxBindingBytes: this.model && Number.isFinite(this.model.maxBindingBytes) ? this.model.maxBindingBytes : null,
       batchSize: chooseBatchSize(a, tf.getBackend(), this.model?.maxBindingBytes),
+      detection: p.detection ?? null,
     };
   }
 

@@ -5,11 +5,12 @@ import { selectiveSearch, DEFAULT_SEED, type SearchMode } from '../../core/selec
 import { regressAllClasses, collectDetections, scaleDetection, detectionsToJson } from '../../core/detect';
 import { nmsPerClass } from '../../core/nms';
 import { loadModelPath } from '../../model/packageNode';
+import { defaultNmsThreshold } from '../../model/package';
 
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'Run the whole R-CNN pipeline on one image and print the detections as JSON.',
-  usage: 'detect <image> [--model DIR] [--proposals N] [--score-threshold T] [--nms 0.3] [--no-regression]',
+  usage: 'detect <image> [--model DIR] [--proposals N] [--score-threshold T] [--nms T] [--no-regression]',
   details: [
     'Prints {"detections":[{"class","score","box":[x1,y1,x2,y2],"proposal":[...]}],"timings":{...}} with boxes in',
     'the original image\'s pixels (continuous convention), classes in model order, best score first within a class.',
@@ -18,7 +19,8 @@ export const detectCommand: Command = {
     '  --mode fast|quality  selective-search mode (default fast)',
     '  --seed S             ranking seed of selective search (default 1)',
     '  --score-threshold T  drop boxes whose SVM score is below T before NMS (default 0; the R-CNN demo uses -1)',
-    '  --nms T              NMS overlap threshold: a box is removed when its IoU with a better one exceeds T (default 0.3)',
+    '  --nms T              NMS overlap threshold: a box is removed when its IoU with a better one exceeds T (default: the',
+    '                       model\'s own, chosen on its validation photos, else R-CNN\'s 0.3)',
     '  --inclusive          compute NMS areas with +1 pixel (the MATLAB release\'s convention)',
     '  --no-regression      report proposal boxes instead of regressed ones',
   ].join('\n'),
@@ -39,13 +41,13 @@ export const detectCommand: Command = {
     const mode = stringOption<SearchMode>(values, 'mode', 'fast', ['fast', 'quality']);
     const seed = numberOption(values, 'seed', DEFAULT_SEED, { integer: true });
     const scoreThreshold = numberOption(values, 'score-threshold', 0);
-    const iouThreshold = numberOption(values, 'nms', 0.3, { min: 0, max: 1 });
     const t0 = performance.now();
     const img = loadImageFile(positionals[0]);
     for (const w of img.warnings) stderr(`rcnn detect: ${w}\n`);
     const tDecode = performance.now();
     const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
     const pkg = await loadModelPath(modelPath);
+    const iouThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head: it can extract features but not detect`, 1, 'Use a model trained by `rcnn train` or an imported rcnn-ilsvrc13.');
     const { useNodeBackend } = await import('../../model/node');
     const { RcnnModel, extractAll } = await import('../../model/features');

@@ -5,7 +5,7 @@ import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
 import { evaluateModel, EVAL_DEFAULTS, type SoftmaxHead } from '../train/evaluate';
-import type { SvmHead } from '../../model/package';
+import { type SvmHead, defaultNmsThreshold } from '../../model/package';
 import { startFeaturePool } from '../train/cnnPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { BUNDLED_MODEL_DIR } from '../defaults';
@@ -28,7 +28,7 @@ export const evalCommand: Command = {
     '  --proposals N     selective-search proposals per image (default 2000)',
     '  --metric M        voc2010: area under the interpolated precision/recall curve at all points (default);',
     '                    voc2007: the 11-point variant',
-    '  --nms T           per-class NMS threshold (default 0.3)',
+    '  --nms T           per-class NMS threshold (default: the model\'s own, chosen on its validation photos, else 0.3)',
     '  --scorer S        svm: the per-class SVMs on fc7 (R-CNN; default) | softmax: the fine-tuned CNN\'s own fc8 softmax,',
     '                    the comparison of the paper\'s appendix B',
     '  --no-regression   evaluate the proposal boxes (stdout); by default stdout has the regressed boxes and stderr',
@@ -58,10 +58,10 @@ export const evalCommand: Command = {
     const dataDir = resolve(String(values.data));
     const metric = stringOption<ApMetric>(values, 'metric', 'voc2010', ['voc2010', 'voc2007']);
     const proposals = numberOption(values, 'proposals', EVAL_DEFAULTS.proposals, { min: 1, integer: true });
-    const nmsThreshold = numberOption(values, 'nms', EVAL_DEFAULTS.nmsThreshold, { min: 0, max: 1 });
     const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
     const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
     const pkg = await loadModelPath(modelPath);
+    const nmsThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     const scorer = stringOption<'svm' | 'softmax'>(values, 'scorer', 'svm', ['svm', 'softmax']);
     let head: SvmHead | SoftmaxHead;
     if (scorer === 'softmax') {
@@ -111,7 +111,7 @@ export const evalCommand: Command = {
       const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
       if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
       if (featureCache) say(`feature cache ${featureCache.dir}: ${featureCache.hits} requests read, ${featureCache.misses} computed and stored`);
-      say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
+      say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, NMS ${nmsThreshold}${values.nms === undefined && pkg.detection ? ' (the model\'s)' : ''}, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));
     } finally {
       await pool.dispose();

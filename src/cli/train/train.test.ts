@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './testDataset';
@@ -76,6 +76,17 @@ describe('rcnn train on a tiny dataset', () => {
     expect(warm.stdout).toBe(ev);
     expect(cold.stderr).toMatch(/feature cache .*: 0 requests read, [1-9]\d* computed and stored/);
     expect(warm.stderr).toMatch(/feature cache .*: [1-9]\d* requests read, 0 computed and stored/);
+    expect(cold.stderr).toMatch(/NMS 0\.3, /); // R-CNN's, as the trained model names none
+    // A model that names its NMS threshold (model.json detection.nmsThreshold) is evaluated with
+    // it unless --nms says otherwise.
+    const manifestPath = join(out, 'model.json');
+    const manifestText = readFileSync(manifestPath, 'utf8');
+    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(manifestText), detection: { nmsThreshold: 0.45 } }));
+    expect(evalCached().stderr).toMatch(/NMS 0\.45 \(the model's\), /);
+    const forced = spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--nms', '0.3'], { cwd: ROOT, encoding: 'utf8' });
+    expect(forced.stderr).toMatch(/NMS 0\.3, /);
+    expect(forced.stdout).toBe(ev);
+    writeFileSync(manifestPath, manifestText);
     const lines = ev.trim().split('\n');
     expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
     for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);

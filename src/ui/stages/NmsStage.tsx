@@ -160,6 +160,13 @@ export function NmsStage() {
         Many proposals overlap the same object and all score well. Per class, greedy non-maximum suppression keeps the
         best-scoring box, removes every remaining box that overlaps it by more than the IoU threshold, and repeats.
         R-CNN uses 0.3.
+        {model?.detection && (
+          <>
+            {' '}
+            This model starts at <span data-testid="model-nms">{model.detection.nmsThreshold.toFixed(2)}</span>
+            {model.detection.note ? `: ${model.detection.note}` : '.'}
+          </>
+        )}
       </p>
       <Slider
         label="Score threshold"
