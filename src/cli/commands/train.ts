@@ -16,6 +16,7 @@ import { COLOUR_AUGMENT } from '../../model/finetune/cpuWarp';
 import { loadModelPath, savePackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
 import { SVM_DEFAULTS } from '../../core/learn/svm';
+import { SVM_NEGATIVE_IOU } from '../../core/learn/sampling';
 import type { NamedWeights } from '../../model/caffenet';
 import { lossCurveSvg } from '../train/report';
 
@@ -50,6 +51,8 @@ export const trainCommand: Command = {
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --svm-c LIST      SVM regularisation C (default 0.001, the paper\'s); several values (0.001,0.01) mine one set of',
     '                    SVMs each in the same pass and keep the one with the best validation mAP',
+    `  --svm-neg-iou T   SVM negatives: proposals under IoU T with every instance of the class (default ${SVM_NEGATIVE_IOU},`,
+    '                    the paper\'s, chosen on validation from 0-0.5)',
     '  --svm-aug K       K augmented copies of every ground-truth box as extra SVM positives, warped with the',
     '                    fine-tuning augmentation (--augment, --wb, --blur; give the CNN\'s own with --stages svm,bbox);',
     '                    default 0: ground truth only, as the paper',
@@ -87,6 +90,7 @@ export const trainCommand: Command = {
     'svm-aug': { type: 'string' },
     'bbox-samples': { type: 'string' },
     'bbox-lambda': { type: 'string' },
+    'svm-neg-iou': { type: 'string' },
     refit: { type: 'boolean' },
     'eval-proposals': { type: 'string' },
     'max-images': { type: 'string' },
@@ -119,6 +123,7 @@ export const trainCommand: Command = {
       blur: numberOption(values, 'blur', FINE_TUNE_DEFAULTS.blur, { min: 0, max: 1 }),
     };
     const svmAug = numberOption(values, 'svm-aug', 0, { min: 0, max: 50, integer: true });
+    const svmNegativeIou = numberOption(values, 'svm-neg-iou', SVM_NEGATIVE_IOU, { min: 0, max: 1 });
     if (svmAug > 0 && augmentation.augment === 'none') throw new CliError('--svm-aug copies the ground truth with the fine-tuning augmentation: use --augment window or colour', 2);
     const refit = values.refit === true;
     if (refit && valFraction === 0) throw new CliError('--refit trains the heads again on train + val after choosing on val: --val-fraction must be above 0', 2);
@@ -233,7 +238,7 @@ export const trainCommand: Command = {
     let bboxCandidates: BoxRegressorCandidate[] = [];
     const keepSvm = (chosen: SvmCandidate) => {
       pkg.svm = chosen.head;
-      log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+      log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, candidateNegatives: s.candidateNegatives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
     };
     const keepBbox = (chosen: BoxRegressorCandidate) => {
       pkg.boxRegressor = chosen.head;
@@ -248,6 +253,7 @@ export const trainCommand: Command = {
       svmC,
       bboxLambda,
       positiveCopies: svmAug,
+      svmNegativeIou,
       positiveAugment: augmentation.augment === 'none' ? undefined : { mode: augmentation.augment, gainJitter: augmentation.gainJitter, blur: augmentation.blur },
     };
     // Heads and validation share one feature pool; validation images follow the training images.
@@ -303,6 +309,7 @@ export const trainCommand: Command = {
         if (e.withRegression) m['val mAP (box regression)'] = Number(e.withRegression.map.toFixed(4));
         m['val images'] = val.length;
         if (svmCandidates.length) m['svm C'] = svmCandidates[best].C;
+        if (svmCandidates.length && svmNegativeIou !== SVM_NEGATIVE_IOU) m['svm negative IoU'] = svmNegativeIou;
         if (bboxCandidates.length) m['box regression lambda'] = bboxCandidates[bestJ].lambda;
         log.validation = {
           withoutRegression: e.withoutRegression.perClass.map((c) => ({ class: c.name, ap: c.ap })),

@@ -46,13 +46,19 @@ export interface HeadOptions {
    * value is solved on the same pairs, for the caller to choose between on validation images.
    */
   bboxLambda?: readonly number[];
+  /**
+   * SVM negatives: proposals whose IoU with every instance of the class is below this (RCNN-SPEC
+   * section 5: 0.3, which the paper chose on validation from 0-0.5).
+   */
+  svmNegativeIou?: number;
 }
 
 /** One set of per-class SVMs, for one value of C. */
 export interface SvmCandidate {
   C: number;
   head: SvmHead;
-  stats: Array<{ class: string; positives: number; retrains: RetrainStats[] }>;
+  /** Per class: positives, candidate negatives offered to the miner (all images), retrains. */
+  stats: Array<{ class: string; positives: number; candidateNegatives: number; retrains: RetrainStats[] }>;
 }
 
 /** One set of per-class box regressors, for one value of lambda. */
@@ -158,6 +164,7 @@ export async function trainHeads(
   const bboxP: number[][] = Array.from({ length: C }, () => []);
   const bboxG: number[][] = Array.from({ length: C }, () => []);
   const tPass = performance.now();
+  const candidateNegatives = new Array<number>(C).fill(0);
   let done = 0;
   await forEachOnWorkers(
     order.length,
@@ -166,7 +173,7 @@ export async function trainHeads(
       const i = order[k];
       const im = train[i];
       const cand = candidates(im, o.proposalsPerImage);
-      const s = labelProposals(cand, im.gt, C);
+      const s = labelProposals(cand, im.gt, C, { svmNegativeIou: o.svmNegativeIou });
       let rows: number[] = [];
       if (o.bbox) {
         for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
@@ -185,6 +192,7 @@ export async function trainHeads(
         for (let c = 0; c < C; c++) {
           const idx: number[] = [];
           for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
+          candidateNegatives[c] += idx.length;
           const feats = new Float32Array(idx.length * fc7Dim);
           idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
           miners.forEach((perClass, k) => {
@@ -225,7 +233,7 @@ export async function trainHeads(
         if (st) say(`svm ${classes[c]}${tagC(k)}: final retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
         weights.set(m.w, c * fc7Dim);
         bias[c] = m.b;
-        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, retrains: m.stats });
+        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: candidateNegatives[c], retrains: m.stats });
       });
       result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
     });

@@ -100,14 +100,19 @@ describe('rcnn train on a tiny dataset', () => {
 
     // The SVM stage alone, with two values of C mined in one pass and chosen on validation, and two
     // augmented copies of every ground-truth box as extra positives.
+    // With --svm-neg-iou 0.5 instead of 0.3, more proposals qualify as candidate negatives.
     const gtPositives = (log.svm as Array<{ class: string; positives: number }>).map((s) => s.positives);
     expect(gtPositives.every((n) => n > 0)).toBe(true);
+    const negatives03 = (log.svm as Array<{ candidateNegatives: number }>).map((s) => s.candidateNegatives);
+    expect(negatives03.every((n) => n > 0)).toBe(true);
     const svmOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'svm', '--svm-c', '0.001,0.1', '--svm-proposals', '60', '--eval-proposals', '60',
-      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--svm-aug', '2', '--augment', 'colour', '--wb', '0.2', '--blur', '0.5']);
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--svm-aug', '2', '--augment', 'colour', '--wb', '0.2', '--blur', '0.5', '--svm-neg-iou', '0.5']);
     expect(svmOnly.code, svmOnly.stderr).toBe(0);
     expect(svmOnly.stderr).toContain('SVM positives (ground-truth boxes and 2 augmented copies of each (colour, gains 1 +- 0.2, blur 0.5))');
     const augLog = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
     expect(augLog.svm.map((s: { positives: number }) => s.positives)).toEqual(gtPositives.map((n) => 3 * n));
+    augLog.svm.forEach((s: { candidateNegatives: number }, c: number) => expect(s.candidateNegatives).toBeGreaterThan(negatives03[c]));
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).provenance.metrics['svm negative IoU']).toBe(0.5);
     expect(svmOnly.stderr).not.toContain('cnn 1/');
     expect(svmOnly.stderr).toMatch(/svm red \(C 0\.1\): final retrain/);
     expect(svmOnly.stderr).toMatch(/validation mAP with SVM C 0\.001: [\d.]+ without box regression, [\d.]+ with/);
