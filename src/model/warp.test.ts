@@ -73,6 +73,7 @@ describe('warp', () => {
       const x0 = (k * 37) % 400 - 20, y0 = (k * 53) % 300 - 10;
       return [x0, y0, x0 + 30 + k * 17, y0 + 20 + k * 13][c];
     });
+    const tensorsBefore = tf.memory().numTensors;
     const src = createWarpSource(img, arch);
     const [a, b] = [warpProposals(src, boxes, RCNN_WARP, 'tensor'), warpProposals(src, boxes, RCNN_WARP, 'cpu')];
     const [da, db] = [await a.data(), await b.data()];
@@ -82,12 +83,14 @@ describe('warp', () => {
     const again = warpProposals(src, boxes, RCNN_WARP, 'tensor');
     expect(Array.from(await again.data())).toEqual(Array.from(da));
     again.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore + 3); // a, b and the source's padded image
     // On 0-255 values; the texture changes by up to 255 per pixel, so float32 sample positions
     // (within ~1e-5 px) move values by about 0.01.
     expect(maxErr).toBeLessThan(0.02);
     expect(da.some((v) => v !== 0)).toBe(true);
     tf.dispose([a, b]);
     src.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('puts the proposal in the central 195 pixels with 16 px of context, filled with the mean outside', async () => {
