@@ -168,6 +168,10 @@ describe("PyTorch's LocalResponseNorm subgraph", () => {
     refuse('static', { scaleOrder: ['Add', 'Mul', 'Pow'] }, /scales the average by Add, Mul, Pow, not \* alpha, \+ k, \^ beta/);
     // Written for another spatial size than the network has: the constants bind H to 7, not 27.
     refuse('static', { staticH: 7 }, /the LocalResponseNorm subgraph is written for H = 7, but norm1's input is 16x27x27/);
+    // A shape computed from itself (not a valid ONNX graph, but a file can say so).
+    const cyclic = torchStyle(published, pkg, 'dynamic');
+    cyclic.graph.node.find((m) => m.name === 'norm1/cat')!.input.push('norm1/cat');
+    expect(() => importOnnx(encodeOnnxModel(cyclic))).toThrow(/Concat node "norm1\/cat": the shape computation runs in a cycle/);
     // A value of the subgraph used outside it.
     const leak = torchStyle(published, pkg, 'dynamic');
     leak.graph.node.push(n('Relu', 'spy', ['norm2/avg'], ['spy']));

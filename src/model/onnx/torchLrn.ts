@@ -130,6 +130,7 @@ export function matchTorchLrn(x: string, ctx: TorchLrnContext): TorchLrnMatch | 
   const X: Dim[] = ['N', 'C', 'H', 'W'].map((s) => ({ s, k: 0 }));
   const dataShape = new Map<string, Dim[]>([[x, X]]);
   const intsCache = new Map<string, Ints>();
+  const evaluating = new Set<string>();
   const concrete = (d: Dim, n: OnnxNode): number => {
     const r = resolve(d);
     return r.s === null ? r.k : fail(`needs a number where the graph computes ${r.s}${r.k ? `+${r.k}` : ''}`, n);
@@ -151,7 +152,10 @@ export function matchTorchLrn(x: string, ctx: TorchLrnContext): TorchLrnMatch | 
     else {
       const p = producer.get(v);
       if (!p || !sub.has(p)) return fail(`its input "${v}" is not computed inside the pattern`, user);
+      if (evaluating.has(v)) return fail('the shape computation runs in a cycle', p);
+      evaluating.add(v);
       out = evalShapeOp(p);
+      evaluating.delete(v);
     }
     intsCache.set(v, out);
     return out;
@@ -267,6 +271,7 @@ export function matchTorchLrn(x: string, ctx: TorchLrnContext): TorchLrnMatch | 
   for (let v = div.input[1]; ; ) {
     const p = producer.get(v);
     if (!p || !sub.has(p)) return fail(`the divisor's path reaches "${v}", which the pattern does not compute`);
+    if (path.includes(p)) return fail('the divisor\'s path runs in a cycle', p);
     path.unshift(p);
     if (isSquare(p)) break;
     if (p.opType === 'If') {
