@@ -1,19 +1,7 @@
 import { InteractiveNms, nmsPerClass } from '../../core/nms';
 import { mulberry32 as rng } from '../../core/learn/random';
+import { proposalLikeBoxes } from './shared';
 import { type BenchTarget, formatTable, median } from './types';
-
-/** Boxes shaped like selective-search proposals on a 500 x 375 image: many sizes, clustered. */
-function proposalLikeBoxes(n: number, rand: () => number): Float32Array {
-  const b = new Float32Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    const w = 20 + rand() ** 2 * 480;
-    const h = 20 + rand() ** 2 * 355;
-    const x = rand() * (500 - w);
-    const y = rand() * (375 - h);
-    b.set([x, y, x + w, y + h], 4 * i);
-  }
-  return b;
-}
 
 export const nmsBench: BenchTarget = {
   name: 'nms',

@@ -9,30 +9,21 @@
  * other processes hits all of them alike. Each method gets one untimed warm-up image.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { CliError } from '../command';
 import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
 import { fitAnnotationToImage, parseVocXml } from '../../core/dataset/voc';
 import { makeGroundTruth, type GroundTruth } from '../../core/dataset/groundTruth';
 import { proposalRecall } from '../../core/eval/recall';
-import type { RgbImage } from '../../core/image/raster';
 import { DEFAULT_MAX_BOXES, DEFAULT_SEED, prepareSearchImage, selectiveSearch, type SearchMode } from '../../core/selectiveSearch/index';
+import { PYTHON, REPO_ROOT, defaultDataset, writePpm } from './shared';
 import { type BenchTarget, formatTable, median } from './types';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const OPENCV_SCRIPT = join(REPO_ROOT, 'scripts/bench/opencv_selective_search.py');
-/** Debian's python3 has python3-opencv; RCNN_PYTHON points elsewhere (e.g. a venv with opencv-contrib-python). */
-const PYTHON = process.env.RCNN_PYTHON || '/usr/bin/python3';
-
-function defaultDataset(): string {
-  const candidates = [resolve(REPO_ROOT, '../shared/datasets/fruit-animals'), '/work/shared/datasets/fruit-animals'];
-  return candidates.find((c) => existsSync(join(c, 'ImageSets'))) ?? candidates[0];
-}
 
 interface MethodStats {
   ms: number[];
@@ -60,12 +51,6 @@ function summary(stats: MethodStats, gts: GroundTruth[], numClasses: number) {
     mabo: q.mabo,
     meanBo: q.meanBestOverlap,
   };
-}
-
-/** Binary PPM (P6): the simplest format cv2.imread reads, written without any encoder. */
-function writePpm(path: string, img: RgbImage): void {
-  const header = Buffer.from(`P6\n${img.width} ${img.height}\n255\n`, 'ascii');
-  writeFileSync(path, Buffer.concat([header, Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length)]));
 }
 
 /** A persistent OpenCV process answering one JSON line per image path. */

@@ -9,8 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
@@ -18,27 +17,11 @@ import { IMAGENET_MEAN_BGR } from '../../model/architecture';
 import { useNodeBackend } from '../../model/node';
 import { RCNN_WARP, type WarpMethod, createWarpSource, warpProposals } from '../../model/warp';
 import { loadImageFile } from '../io';
+import { PYTHON, REPO_ROOT, defaultDataset, proposalLikeBoxes, writePpm } from './shared';
 import { type BenchTarget, formatTable, median } from './types';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PYTHON = process.env.RCNN_PYTHON || '/usr/bin/python3';
 const SCRIPT = join(REPO_ROOT, 'scripts/bench/opencv_warp.py');
 const BATCH = 16;
-
-/** Proposal-shaped boxes for a W x H image: many sizes, some straddling the border. */
-function boxesFor(img: RgbImage, n: number, rand: () => number): Float32Array {
-  const b = new Float32Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    const w = 20 + rand() ** 2 * (img.width - 20), h = 20 + rand() ** 2 * (img.height - 20);
-    const x = rand() * (img.width - w), y = rand() * (img.height - h);
-    b.set([x, y, x + w, y + h], 4 * i);
-  }
-  return b;
-}
-
-function writePpm(path: string, img: RgbImage): void {
-  writeFileSync(path, Buffer.concat([Buffer.from(`P6\n${img.width} ${img.height}\n255\n`, 'ascii'), Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length)]));
-}
 
 /** All crops of one image, in batches of 16, each read back (the work done, not just queued). */
 function warpImage(img: RgbImage, boxes: Float32Array, method: WarpMethod, keepFirst = false): Float32Array | null {
@@ -72,12 +55,12 @@ export const warpBench: BenchTarget = {
     const nImages = Number(options.images ?? 8);
     const nBoxes = Number(options.boxes ?? 256);
     const rounds = Number(options.rounds ?? 3);
-    const dataset = String(options.dataset ?? join(REPO_ROOT, '../shared/datasets/fruit-animals'));
+    const dataset = String(options.dataset ?? defaultDataset());
     await useNodeBackend('wasm');
     const files = readdirSync(join(dataset, 'JPEGImages')).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().slice(0, nImages);
     const rand = mulberry32(1);
     const images = files.map((f) => loadImageFile(join(dataset, 'JPEGImages', f)).image);
-    const boxes = images.map((img) => boxesFor(img, nBoxes, rand));
+    const boxes = images.map((img) => proposalLikeBoxes(nBoxes, rand, img.width, img.height));
     const crops = nBoxes * images.length;
 
     const dir = mkdtempSync(join(tmpdir(), 'rcnn-warp-bench-'));
@@ -132,7 +115,8 @@ export const warpBench: BenchTarget = {
       const a1 = diffStats(js, ops);
       agree.push(['tfjs-wasm ops', a1.mean, a1.p99]);
       if (opencvRuns.length) {
-        const a2 = diffStats(js, new Float32Array(readFileSync(join(dir, 'opencv_first.f32')).buffer.slice(0)));
+        const raw = readFileSync(join(dir, 'opencv_first.f32'));
+        const a2 = diffStats(js, new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4));
         agree.push(['OpenCV warpAffine', a2.mean, a2.p99]);
       }
       stdout('\n' + formatTable(agree));

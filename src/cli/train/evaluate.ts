@@ -3,7 +3,7 @@
  * with and without box regression as the paper reports. Runs the same steps as the app:
  * proposals -> warp -> CNN -> SVM scores (fc7) -> box regression (pool5) -> per-class NMS.
  */
-import { nms } from '../../core/nms';
+import { RCNN_NMS_THRESHOLD, nms } from '../../core/nms';
 import { clipBoxesInPlace, decodeBoxes } from '../../core/geometry';
 import { evaluateDetections, groupDetectionsByClass, type ApMetric, type DetectionEvaluation, type ImageDetections } from '../../core/eval/ap';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
@@ -20,7 +20,7 @@ export interface EvalOptions {
   metric: ApMetric;
 }
 
-export const EVAL_DEFAULTS: EvalOptions = { proposals: 2000, nmsThreshold: 0.3, maxPerClass: 100, metric: 'voc2010' };
+export const EVAL_DEFAULTS: EvalOptions = { proposals: 2000, nmsThreshold: RCNN_NMS_THRESHOLD, maxPerClass: 100, metric: 'voc2010' };
 
 /** SVM scores N x C from fc7 (N x D): (fc7 * scale) . w_c + b_c. */
 export function svmScoreMatrix(fc7: Float32Array, n: number, head: SvmHead): Float32Array {
