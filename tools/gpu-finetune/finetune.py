@@ -493,6 +493,8 @@ def main():
     ap.add_argument("--data", required=True, help="folder written by export.ts")
     ap.add_argument("--init", help="model package to start from (fine-tuning); else --arch-from's layout from scratch")
     ap.add_argument("--arch-from", help="model package whose architecture to train from scratch")
+    ap.add_argument("--conv-filters", help="with --arch-from: conv1..conv5 filter counts instead of its own, e.g. 36,96,144,144,96")
+    ap.add_argument("--fc", type=int, help="with --arch-from: fc6 and fc7 size instead of its own")
     ap.add_argument("--out", required=True)
     ap.add_argument("--iterations", type=int, default=0, help="0: as many as --seconds allows at the measured speed")
     ap.add_argument("--seconds", type=float, default=0, help="time budget for choosing --iterations (and a hard stop)")
@@ -500,6 +502,7 @@ def main():
     ap.add_argument("--eval-only", action="store_true", help="only evaluate --init (validation sample and softmax mAP)")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--warmup", type=int)
+    ap.add_argument("--weight-decay", type=float, default=0.0005, help="L2 decay on weights (Caffe's 0.0005)")
     ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
     ap.add_argument("--wb", type=float, default=0.08, help="half-range of the per-channel gain jitter (0.08: the window layer's)")
     ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px")
@@ -521,6 +524,8 @@ def main():
 
     data = Data(args.data, dev)
     classes = data.meta["classes"]
+    if args.init and (args.conv_filters or args.fc):
+        raise SystemExit("--conv-filters and --fc change the layout of a network trained from scratch (--arch-from), not --init's")
     if args.init:
         meta, weights = load_package(args.init)
         if meta["classes"] != classes:
@@ -528,6 +533,18 @@ def main():
     else:
         meta, _ = load_package(args.arch_from)
         meta["architecture"]["fc8"] = len(classes)
+        if args.conv_filters:
+            counts = [int(v) for v in args.conv_filters.split(",")]
+            if len(counts) != 5:
+                raise SystemExit(f"--conv-filters needs five counts, got {args.conv_filters}")
+            for c, n in zip(["conv1", "conv2", "conv3", "conv4", "conv5"], counts):
+                meta["architecture"]["conv"][c]["filters"] = n
+            for c, prev in [("conv2", "conv1"), ("conv3", "conv2"), ("conv4", "conv3"), ("conv5", "conv4")]:
+                g = meta["architecture"]["conv"][c]["group"]
+                if meta["architecture"]["conv"][prev]["filters"] % g or meta["architecture"]["conv"][c]["filters"] % g:
+                    raise SystemExit(f"--conv-filters: {prev} and {c} must be multiples of {c}'s group {g}")
+        if args.fc:
+            meta["architecture"]["fc6"] = meta["architecture"]["fc7"] = args.fc
         weights = he_init(meta["architecture"], args.seed)
     arch = meta["architecture"]
     mean = arch["mean"]
@@ -579,7 +596,7 @@ def main():
             for (name, p), v, m in zip(params, velocity, mults):
                 g = p.grad * m
                 if not name.endswith("_bias"):
-                    g = g + 0.0005 * p
+                    g = g + args.weight_decay * p
                 v.mul_(0.9).add_(g, alpha=lr)
                 p.sub_(v)
         return loss.detach(), (logits.argmax(1) == y).float().mean().detach()
@@ -653,6 +670,7 @@ def main():
             stoppedAt=stopped,
             baseLr=base_lr,
             warmup=warmup,
+            weightDecay=args.weight_decay,
             lrSteps=steps,
             augment=args.augment,
             wb=args.wb,
@@ -666,6 +684,7 @@ def main():
             softmaxAp=aps,
             softmaxMap=m,
             probe=probe,
+            architecture=arch,
             shapes={n: list(w[n].shape) for n in CNN_NAMES},
             log=entries,
         ),

@@ -71,6 +71,26 @@ describe('tools/gpu-finetune/finetune.py on the CPU', () => {
     const head = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + 16));
     expect(Array.from(pkg.weights['conv1.weight']!.data.subarray(0, 4))).toEqual(Array.from(head));
 
+    // 2b. Another layout from the same --arch-from (--conv-filters, --fc) and another weight decay:
+    //     the log records the layout, and import.ts builds the package in it, not in ARCH_MODEL's.
+    const wide = join(tmp, 'wide');
+    python(['tools/gpu-finetune/finetune.py', '--data', data, '--arch-from', layout, '--out', wide, '--iterations', '2', '--eval-every', '2', '--device', 'cpu', '--conv-filters', '12,16,24,24,16', '--fc', '32', '--weight-decay', '0.002']);
+    const wideLog = JSON.parse(readFileSync(join(wide, 'finetune-log.json'), 'utf8'));
+    expect(wideLog.weightDecay).toBe(0.002);
+    expect(wideLog.architecture.conv.conv1.filters).toBe(12);
+    expect(wideLog.architecture.conv.conv5.filters).toBe(16);
+    expect(wideLog.shapes['fc6.weight']).toEqual([16 * 6 * 6, 32]);
+    const widePkgDir = join(tmp, 'wide-pkg');
+    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/import.ts', wide, layout, widePkgDir], { cwd: ROOT, stdio: 'pipe' });
+    const widePkg = await loadModelPath(widePkgDir);
+    expect(widePkg.architecture.conv.conv2.filters).toBe(16);
+    expect(widePkg.architecture.fc6).toBe(32);
+    expect(widePkg.architecture.fc8).toBe(3);
+    expect(widePkg.weights['conv3.weight']!.shape).toEqual([3, 3, 16, 24]);
+    // A layout change with --init, or counts that do not fit a grouped conv, are refused.
+    expect(() => python(['tools/gpu-finetune/finetune.py', '--data', data, '--init', pkgDir, '--out', join(tmp, 'x'), '--fc', '32', '--device', 'cpu'])).toThrow(/--arch-from/);
+    expect(() => python(['tools/gpu-finetune/finetune.py', '--data', data, '--arch-from', layout, '--out', join(tmp, 'y'), '--conv-filters', '12,15,24,24,16', '--device', 'cpu'])).toThrow(/multiples of conv2's group 2/);
+
     // 3. Parity on 8 validation windows: PyTorch's crops and fc8 against the app's.
     const N = 8;
     const par = join(tmp, 'parity');

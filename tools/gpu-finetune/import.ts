@@ -1,7 +1,7 @@
 /**
  * Turns finetune.py's cnn.bin (float32, tfjs layouts, the weights in weightShapes order) into a
- * model package with the layout of ARCH_MODEL (fc8 sized for the run's classes, which
- * finetune-log.json records), no SVMs and no box regressors yet: the --init of
+ * model package with the layout finetune-log.json records (runs before it did so: ARCH_MODEL's,
+ * with fc8 sized for the run's classes), no SVMs and no box regressors yet: the --init of
  * `rcnn train --stages svm,bbox`, which trains the other two models on this machine's CPU.
  * Usage: tsx tools/gpu-finetune/import.ts RUN_DIR ARCH_MODEL OUT_DIR
  *   RUN_DIR holds cnn.bin and finetune-log.json from finetune.py.
@@ -20,7 +20,8 @@ const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + b
 // Runs before finetune-log.json recorded its classes trained on ARCH_MODEL's own.
 const classes: string[] = run.classes ?? base.classes;
 if (!classes) throw new Error(`${join(runDir, 'finetune-log.json')} names no classes and ${archModel} has none either`);
-const architecture = { ...base.architecture, fc8: classes.length };
+const architecture = run.architecture ?? { ...base.architecture, fc8: classes.length };
+if (architecture.fc8 !== classes.length) throw new Error(`${join(runDir, 'finetune-log.json')}: fc8 has ${architecture.fc8} outputs for ${classes.length} classes`);
 const weights: NamedWeights = {};
 let o = 0;
 for (const { name, shape } of weightShapes(architecture)) {
