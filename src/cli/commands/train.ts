@@ -41,6 +41,7 @@ export const trainCommand: Command = {
     '  --epochs E        fine-tuning length in passes over the positive windows (32 per mini-batch); default 6',
     '  --iterations N    fine-tuning length in mini-batches of 128 (overrides --epochs)',
     '  --lr LR           base learning rate (default 0.01 from scratch, 0.001 with --init)',
+    `  --weight-decay D  L2 decay on the CNN's weights, not biases (default ${FINE_TUNE_DEFAULTS.weightDecay}, Caffe's)`,
     '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
     '  --augment A       window (mirror + small colour jitter, Caffe\'s window layer; default) | colour',
     `                    (window + hue +-${COLOUR_AUGMENT.hueDegrees} degrees, saturation x${COLOUR_AUGMENT.saturation.join('-')}, brightness x${COLOUR_AUGMENT.brightness.join('-')}) | none`,
@@ -82,6 +83,7 @@ export const trainCommand: Command = {
     epochs: { type: 'string' },
     iterations: { type: 'string' },
     lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
     strategy: { type: 'string' },
     'val-fraction': { type: 'string' },
     'svm-proposals': { type: 'string' },
@@ -198,6 +200,7 @@ export const trainCommand: Command = {
         ...FINE_TUNE_DEFAULTS,
         iterations,
         baseLr: numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 }),
+        weightDecay: numberOption(values, 'weight-decay', FINE_TUNE_DEFAULTS.weightDecay, { min: 0, max: 0.1 }),
         warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
         strategy,
         ...augmentation,
@@ -206,7 +209,7 @@ export const trainCommand: Command = {
         checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),
         evalEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.evalEvery, { min: 1, integer: true }),
       };
-      say(`fine-tuning ${base ? 'from ' + (values.init ?? 'the existing model') : 'from scratch'}: ${arch.conv.conv1.filters}/${arch.conv.conv2.filters}/${arch.conv.conv3.filters}/${arch.conv.conv4.filters}/${arch.conv.conv5.filters} filters, fc ${arch.fc6}, ${iterations} iterations (${(iterations / itersPerEpoch).toFixed(1)} epochs of ${itersPerEpoch}), lr ${o.baseLr}, layers ${STRATEGY_LAYERS[strategy].join(',')}`);
+      say(`fine-tuning ${base ? 'from ' + (values.init ?? 'the existing model') : 'from scratch'}: ${arch.conv.conv1.filters}/${arch.conv.conv2.filters}/${arch.conv.conv3.filters}/${arch.conv.conv4.filters}/${arch.conv.conv5.filters} filters, fc ${arch.fc6}, ${iterations} iterations (${(iterations / itersPerEpoch).toFixed(1)} epochs of ${itersPerEpoch}), lr ${o.baseLr}, weight decay ${o.weightDecay}, layers ${STRATEGY_LAYERS[strategy].join(',')}`);
       const ft = await fineTune(arch, classes, train, val, weights, o, outDir, say);
       weights = ft.weights;
       timings.cnnSeconds = ft.seconds;

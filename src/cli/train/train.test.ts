@@ -39,7 +39,7 @@ describe('rcnn train on a tiny dataset', () => {
     const out = join(tmp, 'model');
     makeDataset(data, 9);
     const args = ['train', '--data', data, '--out', out, '--width', '0.1', '--iterations', '6', '--checkpoint-every', '2',
-      '--svm-proposals', '60', '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '2'];
+      '--svm-proposals', '60', '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '2', '--weight-decay', '0.002'];
 
     const first = await runCli(args, 'checkpoint saved at iteration 2');
     expect(first.killed).toBe(true);
@@ -59,6 +59,8 @@ describe('rcnn train on a tiny dataset', () => {
     expect(manifest.classes).toEqual(['background', 'blue', 'red']);
     const log = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
     expect(log.finetuneLog.map((e: { iteration: number }) => e.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(log.finetune.options.weightDecay).toBe(0.002);
+    expect(second.stderr).toMatch(/weight decay 0\.002,/);
     expect(Number.isFinite(log.validation.mapWithout)).toBe(true);
     // --bbox-samples 2: at most two regression pairs per training image, for some class.
     const pairs = (log.bbox as Array<{ samples: number }>).reduce((a, b) => a + b.samples, 0);
