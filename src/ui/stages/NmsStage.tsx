@@ -201,7 +201,7 @@ export function NmsStage() {
         </label>
       </div>
       <p aria-live="polite" data-testid="nms-summary">
-        <strong data-testid="nms-kept">{totalKept}</strong> boxes kept over {features.classes.length} classes; NMS took {nms.ms.toFixed(1)} ms.
+        <strong data-testid="nms-kept">{totalKept}</strong> {totalKept === 1 ? 'box' : 'boxes'} kept over {features.classes.length} {features.classes.length === 1 ? 'class' : 'classes'}; NMS took {nms.ms.toFixed(1)} ms.
       </p>
       <table className="table" data-testid="nms-table">
         <thead>
@@ -266,7 +266,7 @@ export function NmsStage() {
         <>
           <h3>Before vs after box regression</h3>
           <p className="small">
-            Through the same NMS: {before.detections.length} boxes from the raw proposals, {after.detections.length} from the regressed boxes. Regressed boxes of
+            Through the same NMS: {before.detections.length} {before.detections.length === 1 ? 'box' : 'boxes'} from the raw proposals, {after.detections.length} from the regressed boxes. Regressed boxes of
             the same object tend to move onto the same place, so NMS merges them more readily.
           </p>
           <label className="check">
