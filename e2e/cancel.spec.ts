@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { collectConsoleErrors, waitForImage } from './helpers';
+import { collectConsoleErrors, computeFewProposals, waitForImage } from './helpers';
 
 test.describe('long work can be cancelled, and a new image cancels the old run', () => {
   test('cancel button and new image stop the CNN; the app keeps working', async ({ page }) => {
@@ -30,10 +30,7 @@ test.describe('long work can be cancelled, and a new image cancels the old run',
     for (const id of ['proposals', 'features', 'detections']) await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('data-status', 'pending');
 
     // The new image runs normally afterwards.
-    await page.locator('[data-stage=proposals]').click();
-    await page.getByTestId('ss-max').fill('30');
-    await page.getByTestId('compute-proposals').click();
-    await expect(page.getByTestId('proposal-summary')).toContainText('30 proposals');
+    await computeFewProposals(page, 30);
     await page.locator('[data-stage=detections]').click();
     await page.getByTestId('run-all').click();
     await expect(page.getByTestId('timings')).toBeVisible({ timeout: 120_000 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caffeNetArch, describeArch, type CaffeNetArch } from '../src/model/architecture';
-import { ARTIFACTS, collectConsoleErrors, screenshot, waitForImage } from './helpers';
+import { ARTIFACTS, collectConsoleErrors, computeFewProposals, screenshot, waitForImage } from './helpers';
 import { writeFixture } from './fixtures';
 import { python } from '../tools/gpu-finetune/python';
 
@@ -32,13 +32,6 @@ async function canvasPixels(page: Page, selector: string, nth = 0): Promise<{ w:
     },
     [selector, nth] as const,
   );
-}
-
-async function computeFewProposals(page: Page, n: number): Promise<void> {
-  await page.locator('[data-stage=proposals]').click();
-  await page.getByLabel('Keep top').fill(String(n));
-  await page.getByTestId('compute-proposals').click();
-  await expect(page.getByTestId('proposal-summary')).toContainText(`${n} proposals`, { timeout: 120_000 });
 }
 
 /** max |a - b| / max |a|: how far two fc7 vectors of the same crop are apart. */

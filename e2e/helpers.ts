@@ -58,3 +58,11 @@ export async function canvasRegionMean(page: Page, fx: number, fy: number, fw: n
 export async function waitForImage(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId('image-facts')).toContainText(name);
 }
+
+/** Selective search with only the top `n` proposals (keeps the CNN stages short on a CPU). */
+export async function computeFewProposals(page: Page, n: number): Promise<void> {
+  await page.locator('[data-stage=proposals]').click();
+  await page.getByTestId('ss-max').fill(String(n));
+  await page.getByTestId('compute-proposals').click();
+  await expect(page.getByTestId('proposal-summary')).toContainText(`${n} proposals`, { timeout: 120_000 });
+}

@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { collectConsoleErrors, screenshot, waitForImage } from './helpers';
+import { collectConsoleErrors, computeFewProposals, screenshot, waitForImage } from './helpers';
 
 /** Boxes the current stage's overlay drew on the main canvas (working-image pixels). */
 async function drawnBoxes(page: Page): Promise<number[][]> {
@@ -24,10 +24,7 @@ test.describe('the whole pipeline on a sample photo (wasm backend)', () => {
     await waitForImage(page, 'apple.jpg');
 
     // A small proposal count keeps the CNN part short on this CPU.
-    await page.locator('[data-stage=proposals]').click();
-    await page.getByTestId('ss-max').fill(String(PROPOSALS));
-    await page.getByTestId('compute-proposals').click();
-    await expect(page.getByTestId('proposal-summary')).toContainText(`${PROPOSALS} proposals`);
+    await computeFewProposals(page, PROPOSALS);
     await screenshot(page, 'pipeline-2-proposals');
 
     await page.locator('[data-stage=detections]').click();

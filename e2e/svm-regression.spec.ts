@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { ARTIFACTS, collectConsoleErrors, screenshot, waitForImage } from './helpers';
+import { ARTIFACTS, collectConsoleErrors, computeFewProposals, screenshot, waitForImage } from './helpers';
 
 /** The app's store, exposed read-only for tests (src/state/store.ts). */
 type StoreWindow = { __rcnnStore: { getState: () => Record<string, unknown> } };
@@ -87,10 +87,7 @@ test.describe('SVM scores and box regression stages', () => {
     await waitForImage(page, 'apple.jpg');
 
     // Few proposals keep the CNN short on this CPU.
-    await page.locator('[data-stage=proposals]').click();
-    await page.getByLabel('Keep top').fill('40');
-    await page.getByTestId('compute-proposals').click();
-    await expect(page.getByTestId('proposal-summary')).toContainText('40 proposals');
+    await computeFewProposals(page, 40);
 
     await page.locator('[data-stage=svm]').click();
     await page.getByTestId('svm-run').click();
@@ -343,10 +340,7 @@ test.describe('SVM scores and box regression stages', () => {
     await page.goto('/');
     await waitForImage(page, 'apple.jpg');
     // Load the bundled model (a tiny run), then drop its regressors as an imported rcnn-ilsvrc13 has none.
-    await page.locator('[data-stage=proposals]').click();
-    await page.getByLabel('Keep top').fill('4');
-    await page.getByTestId('compute-proposals').click();
-    await expect(page.getByTestId('proposal-summary')).toContainText('4 proposals');
+    await computeFewProposals(page, 4);
     await page.locator('[data-stage=svm]').click();
     await page.getByTestId('svm-run').click();
     await expect(page.getByTestId('heatmap')).toBeVisible({ timeout: 300_000 });

@@ -37,7 +37,12 @@ function CropCanvas({ index, size, className, label }: { index: number; size: nu
     const ctx = c.getContext('2d')!;
     ctx.putImageData(warpedCropRgba(image.image, proposals.boxes.subarray(4 * index, 4 * index + 4)), 0, 0);
   }, [index, image, proposals]);
-  return <canvas ref={ref} className={className} style={{ width: size, height: size }} role="img" aria-label={label} data-crop={index} />;
+  // An empty label marks a thumbnail inside a labelled button: the canvas is then decoration.
+  return label ? (
+    <canvas ref={ref} className={className} style={{ width: size, height: size }} role="img" aria-label={label} data-crop={index} />
+  ) : (
+    <canvas ref={ref} className={className} style={{ width: size, height: size }} aria-hidden="true" data-crop={index} />
+  );
 }
 
 export function WarpStage() {
@@ -119,17 +124,18 @@ export function WarpStage() {
       </div>
       <div className="crop-grid" role="list" aria-label="Warped crops" data-testid="crop-grid">
         {Array.from(order.subarray(p * PAGE, Math.min(n, (p + 1) * PAGE))).map((i) => (
-          <button
-            key={i}
-            role="listitem"
-            className={`crop-thumb${i === sel ? ' crop-selected' : ''}`}
-            onClick={() => select(i)}
-            onMouseEnter={() => select(i)}
-            onFocus={() => select(i)}
-            aria-label={`Proposal ${i + 1}`}
-          >
-            <CropCanvas index={i} size={72} label="" />
-          </button>
+          <div key={i} role="listitem" className="crop-item">
+            <button
+              className={`crop-thumb${i === sel ? ' crop-selected' : ''}`}
+              onClick={() => select(i)}
+              onMouseEnter={() => select(i)}
+              onFocus={() => select(i)}
+              aria-label={`Proposal ${i + 1}`}
+              aria-pressed={i === sel}
+            >
+              <CropCanvas index={i} size={72} label="" />
+            </button>
+          </div>
         ))}
       </div>
     </div>

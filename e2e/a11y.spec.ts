@@ -1,0 +1,49 @@
+/**
+ * Accessibility of every stage, checked by axe-core (the engine behind Lighthouse's and the
+ * browsers' accessibility audits) in real Chromium, after the whole pipeline has run on a sample
+ * photo with its ground truth, of the NMS replay and of the Model & backend dialog: WCAG 2.0/2.1 A and AA rules (names of controls,
+ * labels, roles, ARIA use, colour contrast of text, landmarks, keyboard-focusable scroll areas).
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { collectConsoleErrors, computeFewProposals, waitForImage } from './helpers';
+
+const STAGES = ['image', 'proposals', 'warp', 'features', 'svm', 'regression', 'nms', 'detections'];
+
+async function audit(page: Page, where: string): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+}
+
+test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA rules', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = collectConsoleErrors(page);
+  await page.goto('/');
+  await waitForImage(page, 'apple.jpg');
+  // With the sample's ground truth, so the training-rule views and TP/FP marks are audited too.
+  await page.getByTestId('gt-sample').click();
+  await expect(page.getByTestId('gt-list')).toBeVisible();
+  await computeFewProposals(page, 40);
+  await page.locator('[data-stage=detections]').click();
+  await page.getByTestId('run-all').click();
+  await expect(page.getByTestId('timings')).toBeVisible({ timeout: 240_000 });
+
+  const violations: string[] = [];
+  for (const id of STAGES) {
+    await page.locator(`[data-stage=${id}]`).click();
+    await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('aria-selected', 'true');
+    violations.push(...(await audit(page, id)));
+  }
+  // The step-by-step NMS replay, mid-way.
+  await page.locator('[data-stage=nms]').click();
+  await page.getByTestId('score-threshold').fill('-2');
+  await page.getByRole('button', { name: 'Start replay' }).click();
+  await page.getByTestId('nms-next').click();
+  await expect(page.getByTestId('nms-step')).toContainText('Step 1/');
+  violations.push(...(await audit(page, 'nms replay')));
+  await page.getByRole('button', { name: /Model & backend/ }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  violations.push(...(await audit(page, 'model dialog')));
+  expect(violations, violations.join('\n')).toEqual([]);
+  expect(errors).toEqual([]);
+});
