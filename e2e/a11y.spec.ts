@@ -2,7 +2,8 @@
  * Accessibility of every stage, checked by axe-core (the engine behind Lighthouse's and the
  * browsers' accessibility audits) in real Chromium, after the whole pipeline has run on a sample
  * photo with its ground truth, of the NMS replay and of the Model & backend dialog: WCAG 2.0/2.1 A and AA rules (names of controls,
- * labels, roles, ARIA use, colour contrast of text, landmarks, keyboard-focusable scroll areas).
+ * labels, roles, ARIA use, colour contrast of text, keyboard-focusable scroll areas) and axe's best practices
+ * (roles allowed on each element, landmarks, heading order).
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
@@ -11,7 +12,7 @@ import { collectConsoleErrors, computeFewProposals, waitForImage } from './helpe
 const STAGES = ['image', 'proposals', 'warp', 'features', 'svm', 'regression', 'nms', 'detections'];
 
 async function audit(page: Page, where: string): Promise<string[]> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
   return result.violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
 }
 

@@ -160,7 +160,7 @@ export function App() {
           )}
           {loading && image && <div className="viewer-busy">Decoding new image…</div>}
         </section>
-        <aside className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${stage}`} data-testid="stage-panel">
+        <section className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${stage}`} data-testid="stage-panel">
           <h2>
             {STAGES.indexOf(info) + 1}. {info.title}
           </h2>
@@ -189,7 +189,7 @@ export function App() {
               </p>
             </div>
           )}
-        </aside>
+        </section>
       </main>
       <footer className="app-footer">
         <ProgressBar onCancel={cancelRunning} />

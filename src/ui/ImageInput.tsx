@@ -105,17 +105,18 @@ export function SampleGallery() {
   return (
     <div className="gallery" role="list" aria-label="Sample photos">
       {SAMPLES.map((s) => (
-        <button
-          key={s.file}
-          role="listitem"
-          className={`thumb${current?.source === 'sample' && current.name === s.file ? ' thumb-current' : ''}`}
-          onClick={() => void loadSample(s.file)}
-          aria-label={`Load sample photo: ${s.label}`}
-          data-sample={s.file}
-        >
-          <img src={sampleUrl(s.file)} alt="" loading="lazy" width={96} height={72} />
-          <span>{s.label}</span>
-        </button>
+        <div key={s.file} role="listitem" className="thumb-item">
+          <button
+            className={`thumb${current?.source === 'sample' && current.name === s.file ? ' thumb-current' : ''}`}
+            onClick={() => void loadSample(s.file)}
+            aria-label={`Load sample photo: ${s.label}`}
+            aria-current={current?.source === 'sample' && current.name === s.file ? 'true' : undefined}
+            data-sample={s.file}
+          >
+            <img src={sampleUrl(s.file)} alt="" loading="lazy" width={96} height={72} />
+            <span>{s.label}</span>
+          </button>
+        </div>
       ))}
     </div>
   );

@@ -377,12 +377,12 @@ function DialogBody({ onClose }: { onClose: () => void }) {
         loader.fromFiles(Array.from(e.dataTransfer.files ?? []));
       }}
     >
-      <header className="model-dialog-head">
+      <div className="model-dialog-head">
         <h2 id="model-dialog-title">Model &amp; backend</h2>
         <button className="btn-icon" onClick={onClose} aria-label="Close" data-testid="close-model-dialog">
           ×
         </button>
-      </header>
+      </div>
       <BackendSection />
       <ModelSection />
       <LoadSection loader={loader} dragging={dragging} />
