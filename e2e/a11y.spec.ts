@@ -7,16 +7,15 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { STAGE_IDS } from '../src/state/stages';
 import { collectConsoleErrors, computeFewProposals, waitForImage } from './helpers';
-
-const STAGES = ['image', 'proposals', 'warp', 'features', 'svm', 'regression', 'nms', 'detections'];
 
 async function audit(page: Page, where: string): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
   return result.violations.map((v) => `${where}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
 }
 
-test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA rules', async ({ page }) => {
+test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA rules and best practices', async ({ page }) => {
   test.setTimeout(300_000);
   const errors = collectConsoleErrors(page);
   await page.goto('/');
@@ -30,7 +29,7 @@ test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA 
   await expect(page.getByTestId('timings')).toBeVisible({ timeout: 240_000 });
 
   const violations: string[] = [];
-  for (const id of STAGES) {
+  for (const id of STAGE_IDS) {
     await page.locator(`[data-stage=${id}]`).click();
     await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('aria-selected', 'true');
     violations.push(...(await audit(page, id)));

@@ -13,6 +13,11 @@ import { type AreaConvention, sideOffset } from './geometry';
 /** R-CNN's per-class NMS overlap threshold (RCNN-SPEC section 7), used when a model names none. */
 export const RCNN_NMS_THRESHOLD = 0.3;
 
+/** The NMS threshold to use with a model by default: its own (model.json `detection`), else R-CNN's. */
+export function defaultNmsThreshold(model: { detection?: { nmsThreshold: number } | null }): number {
+  return model.detection?.nmsThreshold ?? RCNN_NMS_THRESHOLD;
+}
+
 export interface NmsOptions {
   /** Boxes with score < scoreThreshold are discarded before suppression (R-CNN demo: -1). */
   scoreThreshold?: number;

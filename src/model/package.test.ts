@@ -9,7 +9,6 @@ import {
   PackageError,
   decodeBundle,
   decodePackage,
-  defaultNmsThreshold,
   encodeBundle,
   encodePackage,
   fetchPackage,
@@ -18,6 +17,7 @@ import {
   identityTargetTransform,
   packageFromFiles,
 } from './package';
+import { defaultNmsThreshold } from '../core/nms';
 import { loadModelPath, loadPackageDir, savePackageDir } from './packageNode';
 import { sha256HexSync, sha256Hex } from './sha256';
 import { exportOnnx } from './onnx/export';

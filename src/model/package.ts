@@ -19,7 +19,6 @@ import { type CaffeNetArch, pool5Length, validateArch } from './architecture';
 import { type HostTensor, type NamedWeights, type WeightName, weightShapes } from './caffenet';
 import { sha256Hex } from './sha256';
 import { readBodyWithProgress } from '../core/readBody';
-import { RCNN_NMS_THRESHOLD } from '../core/nms';
 
 export const PACKAGE_FORMAT = 'rcnn-explorer-model';
 export const PACKAGE_VERSION = 1;
@@ -76,7 +75,6 @@ export interface Provenance {
   notes?: string[];
 }
 
-/** A model package in memory, host-side (no tfjs). */
 /** Test-time settings a model was tuned with, e.g. chosen on its validation photos. */
 export interface DetectionSettings {
   /** Per-class NMS IoU threshold for this model's detections. */
@@ -85,11 +83,7 @@ export interface DetectionSettings {
   note?: string;
 }
 
-/** The NMS threshold to use with `pkg` by default: its own, else R-CNN's 0.3. */
-export function defaultNmsThreshold(pkg: Pick<ModelPackage, 'detection'>): number {
-  return pkg.detection?.nmsThreshold ?? RCNN_NMS_THRESHOLD;
-}
-
+/** A model package in memory, host-side (no tfjs). */
 export interface ModelPackage {
   name: string;
   architecture: CaffeNetArch;

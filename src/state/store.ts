@@ -7,7 +7,7 @@ import type { ColorSpace, RunResult, RunSpec } from '../core/selectiveSearch/typ
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { ModelInfo } from '../workers/cnnProtocol';
 import type { AreaConvention } from '../core/geometry';
-import { RCNN_NMS_THRESHOLD } from '../core/nms';
+import { RCNN_NMS_THRESHOLD, defaultNmsThreshold } from '../core/nms';
 
 /** The photo every stage works on. */
 export interface LoadedImage {
@@ -214,7 +214,7 @@ export const useStore = create<AppState>()((set, get) => ({
       model,
       modelSource,
       features: null,
-      nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: model.detection?.nmsThreshold ?? RCNN_NMS_THRESHOLD } : s.nmsParams,
+      nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
     })),
   setFeatures: (features) => set({ features }),
   setNmsParams: (p) => set((s) => ({ nmsParams: { ...s.nmsParams, ...p } })),

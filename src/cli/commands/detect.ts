@@ -3,9 +3,8 @@ import { loadImageFile } from '../io';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import { selectiveSearch, DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
 import { regressAllClasses, collectDetections, scaleDetection, detectionsToJson } from '../../core/detect';
-import { nmsPerClass } from '../../core/nms';
+import { defaultNmsThreshold, nmsPerClass } from '../../core/nms';
 import { loadModelPath } from '../../model/packageNode';
-import { defaultNmsThreshold } from '../../model/package';
 
 export const detectCommand: Command = {
   name: 'detect',
