@@ -9,17 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { makeDataset } from '../../src/cli/train/testDataset';
+import { exportSyntheticData } from './testData';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 describe('tools/gpu-finetune/export.ts', () => {
   it('writes the split, rasters, labelled windows, validation sample and proposals that finetune.py reads', () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'gpu-export-'));
-    const data = join(tmp, 'data');
-    const out = join(tmp, 'out');
-    makeDataset(data, 9);
-    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/export.ts', '--data', data, '--out', out, '--val-fraction', '0.3', '--cache', join(tmp, 'cache'), '--proposals', '50'], { cwd: ROOT, stdio: 'pipe' });
-    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    const { voc: data, data: out, meta } = exportSyntheticData('gpu-export-', 9, 50);
     expect(meta.classes).toEqual(['background', 'blue', 'red']);
     expect(meta.trainImages + meta.valImages).toBe(9);
     expect(meta.valImages).toBeGreaterThan(0);
@@ -52,6 +48,20 @@ describe('tools/gpu-finetune/export.ts', () => {
         else expect(d.data[p + 2] - d.data[p]).toBeGreaterThan(120);
       }
     }
+
+    // Each training image's ground truth (for heads.py) is its first windows, with their labels.
+    expect(meta.trainEval.map((e) => e.image)).toEqual(Array.from({ length: meta.trainImages }, (_, i) => i));
+    let w0 = 0;
+    for (const e of meta.trainEval) {
+      expect(e.gtLabels.length).toBeGreaterThan(0);
+      e.gtLabels.forEach((l, j) => {
+        expect(image[w0 + j]).toBe(e.image);
+        expect(label[w0 + j]).toBe(l);
+        for (let q = 0; q < 4; q++) expect(Math.abs(boxes[4 * (w0 + j) + q] / 8 - e.gtBoxes[4 * j + q])).toBeLessThanOrEqual(1 / 16);
+      });
+      while (w0 < image.length && image[w0] === e.image) w0++;
+    }
+    expect(w0).toBe(meta.trainWindows);
 
     // The fixed validation sample: positives first, then background, all inside the val windows.
     const vb = read('val-sample.i32');

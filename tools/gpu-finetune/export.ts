@@ -7,6 +7,8 @@
  *     positive of the best-overlapping class, else background);
  *   - the same fixed validation sample (256 positive + 768 background windows, seed + 99);
  *   - for each validation image its first N proposals and its ground truth, for a softmax mAP;
+ *   - each training image's ground truth (meta.trainEval; its proposals are its windows after the
+ *     ground truth), for heads.py (the SVMs and box regressors of RCNN-SPEC sections 5-6 on a GPU);
  *   - optionally (--probe DIR, a VOC folder) out-of-domain photos with their proposals and boxes,
  *     which finetune.py only reports on (never trains or selects on by itself).
  * Usage: tsx tools/gpu-finetune/export.ts --data DIR --out DIR [--seed 1] [--val-fraction 0.15]
@@ -93,37 +95,57 @@ writeFileSync(join(out, 'val-sample.i32'), validationSample(valWin, seed));
 
 // Validation (and probe) images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
 const N = Number(values.proposals);
-const propChunks: Float32Array[] = [];
-let propOffset = 0;
-const evalEntries = (ims: DatasetImage[], firstImage: number, names: readonly string[]) =>
-  ims.map((im, i) => {
-    const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
-    propChunks.push(p);
-    const entry = {
-      id: im.id,
-      image: firstImage + i,
-      proposalOffset: propOffset,
-      proposalCount: p.length / 4,
-      gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
-      gtLabels: Array.from(im.gt.labels, (l) => {
-        const c = classes.indexOf(names[l]);
-        if (c < 0) throw new Error(`${im.id}: class ${names[l]} is not one of the dataset's (${classes.join(', ')})`);
-        return c + 1;
-      }),
-      gtDifficult: Array.from(im.gt.difficult),
-    };
-    propOffset += p.length / 4;
-    return entry;
-  });
-const valImages = evalEntries(val, train.length, classes);
-const probeImages = probeSet ? evalEntries(probe, train.length + val.length, probeSet.classes) : [];
-const props = new Float32Array(propOffset * 4);
-let o = 0;
-for (const c of propChunks) {
-  props.set(c, o);
-  o += c.length;
+/** One proposals file for several lists of images (offsets continue across the lists). */
+function evalEntries(groups: Array<{ ims: DatasetImage[]; firstImage: number; names: readonly string[] }>, file: string) {
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const entries = groups.map(({ ims, firstImage, names }) =>
+    ims.map((im, i) => {
+      const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
+      chunks.push(p);
+      const entry = {
+        id: im.id,
+        image: firstImage + i,
+        proposalOffset: offset,
+        proposalCount: p.length / 4,
+        gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
+        gtLabels: Array.from(im.gt.labels, (l) => {
+          const c = classes.indexOf(names[l]);
+          if (c < 0) throw new Error(`${im.id}: class ${names[l]} is not one of the dataset's (${classes.join(', ')})`);
+          return c + 1;
+        }),
+        gtDifficult: Array.from(im.gt.difficult),
+      };
+      offset += p.length / 4;
+      return entry;
+    }),
+  );
+  const props = new Float32Array(offset * 4);
+  let o = 0;
+  for (const c of chunks) {
+    props.set(c, o);
+    o += c.length;
+  }
+  writeFileSync(join(out, file), props);
+  return { entries, proposals: offset };
 }
-writeFileSync(join(out, 'val-proposals.f32'), props);
+const valAndProbe = evalEntries(
+  [
+    { ims: val, firstImage: train.length, names: classes },
+    { ims: probe, firstImage: train.length + val.length, names: probeSet?.classes ?? [] },
+  ],
+  'val-proposals.f32',
+);
+const [valImages, probeImages] = valAndProbe.entries;
+// Training images' ground truth in raster pixels (class 1..C), for heads.py; buildWindows put each
+// image's ground truth first among its windows, then all its proposals.
+const trainEval = train.map((im, i) => ({
+  id: im.id,
+  image: i,
+  gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
+  gtLabels: Array.from(im.gt.labels, (l) => l + 1),
+  gtDifficult: Array.from(im.gt.difficult),
+}));
 
 writeFileSync(
   join(out, 'meta.json'),
@@ -142,11 +164,12 @@ writeFileSync(
       images,
       valEval: valImages,
       probeEval: probeImages,
+      trainEval,
     },
     null,
     0,
   ),
 );
 console.log(
-  `${all.length} images (${(jpegBytes / 1e6).toFixed(1)} MB of JPEG at quality ${quality}); windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWin.count} val; ${propOffset} val + probe proposals, ${probe.length} probe images -> ${out}`,
+  `${all.length} images (${(jpegBytes / 1e6).toFixed(1)} MB of JPEG at quality ${quality}); windows: ${trainWin.count} train (${trainWin.fg.length} positive), ${valWin.count} val; ${valAndProbe.proposals} val + probe proposals, ${probe.length} probe images -> ${out}`,
 );

@@ -376,6 +376,40 @@ def iou_one(b, gts):
     return inter / np.maximum(ua, 1e-12)
 
 
+def class_ap(ev, c, dets):
+    """VOC all-point AP at IoU 0.5 of class c (difficult boxes ignored, as src/core/eval/ap.ts):
+    dets is a list of (score, index into ev, box [4]) over the images ev."""
+    npos = sum(int(((np.array(e["gtLabels"]) == c) & (np.array(e["gtDifficult"]) == 0)).sum()) for e in ev)
+    dets = sorted(dets, key=lambda d: -d[0])
+    used = [np.zeros(len(e["gtLabels"]), bool) for e in ev]
+    tp = np.zeros(len(dets)); fp = np.zeros(len(dets))
+    for d, (score, k, b) in enumerate(dets):
+        e = ev[k]
+        gl = np.array(e["gtLabels"]); gd = np.array(e["gtDifficult"])
+        gts = np.array(e["gtBoxes"], np.float32).reshape(-1, 4)
+        cand = np.where(gl == c)[0]
+        if len(cand) == 0:
+            fp[d] = 1
+            continue
+        ious = iou_one(b, gts[cand])
+        j = int(np.argmax(ious))
+        if ious[j] >= 0.5:
+            g = cand[j]
+            if gd[g]:
+                continue
+            if not used[k][g]:
+                tp[d] = 1
+                used[k][g] = True
+            else:
+                fp[d] = 1
+        else:
+            fp[d] = 1
+    tp, fp = np.cumsum(tp), np.cumsum(fp)
+    rec = tp / max(npos, 1)
+    prec = tp / np.maximum(tp + fp, 1e-12)
+    return voc_ap(rec, prec)
+
+
 @torch.no_grad()
 def softmax_map(net, data, mean, amp=False, limit=0):
     ev = data.meta["valEval"][: limit or None]
@@ -386,44 +420,14 @@ def softmax_map(net, data, mean, amp=False, limit=0):
     aps = {}
     for c in range(1, len(classes)):
         dets = []  # (score, image index in ev, box)
-        npos = 0
         for k, e in enumerate(ev):
-            gl = np.array(e["gtLabels"])
-            npos += int(((gl == c) & (np.array(e["gtDifficult"]) == 0)).sum())
             o, n = e["proposalOffset"], e["proposalCount"]
             b = props[o : o + n]
             s = prob[o : o + n, c]
             keep = nms(b, s, 0.3)
             for i in keep.tolist():
                 dets.append((float(s[i]), k, b[i].cpu().numpy()))
-        dets.sort(key=lambda d: -d[0])
-        used = [np.zeros(len(e["gtLabels"]), bool) for e in ev]
-        tp = np.zeros(len(dets)); fp = np.zeros(len(dets))
-        for d, (score, k, b) in enumerate(dets):
-            e = ev[k]
-            gl = np.array(e["gtLabels"]); gd = np.array(e["gtDifficult"])
-            gts = np.array(e["gtBoxes"], np.float32).reshape(-1, 4)
-            cand = np.where(gl == c)[0]
-            if len(cand) == 0:
-                fp[d] = 1
-                continue
-            ious = iou_one(b, gts[cand])
-            j = int(np.argmax(ious))
-            if ious[j] >= 0.5:
-                g = cand[j]
-                if gd[g]:
-                    continue
-                if not used[k][g]:
-                    tp[d] = 1
-                    used[k][g] = True
-                else:
-                    fp[d] = 1
-            else:
-                fp[d] = 1
-        tp, fp = np.cumsum(tp), np.cumsum(fp)
-        rec = tp / max(npos, 1)
-        prec = tp / np.maximum(tp + fp, 1e-12)
-        aps[classes[c]] = voc_ap(rec, prec)
+        aps[classes[c]] = class_ap(ev, c, dets)
     return aps, float(np.mean(list(aps.values())))
 
 

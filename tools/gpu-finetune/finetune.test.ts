@@ -10,12 +10,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import * as tf from '@tensorflow/tfjs-core';
-import { makeDataset } from '../../src/cli/train/testDataset';
+import { exportSyntheticData } from './testData';
 import { caffeNetArch } from '../../src/model/architecture';
 import { CaffeNet, randomWeights } from '../../src/model/caffenet';
 import { loadModelPath, savePackageDir } from '../../src/model/packageNode';
@@ -38,11 +37,7 @@ describe('tools/gpu-finetune/finetune.py on the CPU', () => {
     })();
     expect(probe, `${PYTHON} cannot import torch, numpy and PIL: install them (Debian: apt-get install python3-torch python3-numpy python3-pil) or set PYTHON`).not.toBeNull();
 
-    const tmp = mkdtempSync(join(tmpdir(), 'gpu-finetune-'));
-    const voc = join(tmp, 'voc');
-    const data = join(tmp, 'data');
-    makeDataset(voc, 9);
-    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/export.ts', '--data', voc, '--out', data, '--val-fraction', '0.3', '--cache', join(tmp, 'cache'), '--proposals', '50'], { cwd: ROOT, stdio: 'pipe' });
+    const { tmp, data } = exportSyntheticData('gpu-finetune-', 9, 50);
     // A small layout to take the architecture from (finetune.py sizes fc8 for the data's classes).
     const arch = caffeNetArch({ width: 0.1, numClasses: 6 });
     const layout = join(tmp, 'layout');
