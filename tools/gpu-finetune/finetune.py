@@ -334,28 +334,27 @@ def predict(net, data, boxes, image, mean, batch=512, amp=False):
     return torch.cat(outs) if outs else torch.zeros(0, net.arch["fc8"], device=boxes.device)
 
 
-def nms(boxes, scores, thresh):
-    try:
-        import torchvision
-
-        return torchvision.ops.nms(boxes, scores, thresh)
-    except Exception:
-        order = torch.argsort(scores, descending=True)
-        b = boxes[order].cpu()
-        keep = []
-        suppressed = torch.zeros(len(order), dtype=torch.bool)
-        area = (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0)
-        for i in range(len(order)):
-            if suppressed[i]:
-                continue
-            keep.append(i)
-            xx1 = torch.maximum(b[i, 0], b[:, 0])
-            yy1 = torch.maximum(b[i, 1], b[:, 1])
-            xx2 = torch.minimum(b[i, 2], b[:, 2])
-            yy2 = torch.minimum(b[i, 3], b[:, 3])
-            inter = (xx2 - xx1).clamp(min=0) * (yy2 - yy1).clamp(min=0)
-            suppressed |= inter / (area[i] + area - inter + 1e-12) > thresh
-        return order[torch.tensor(keep, dtype=torch.long)].to(boxes.device)
+def nms(boxes, scores, thresh, limit=0):
+    """Greedy per-class NMS as src/core/nms.ts (score order, ties by index; a box is suppressed when
+    its IoU with a kept one exceeds thresh), stopped once `limit` boxes are kept (0: no limit; the
+    first k kept boxes do not depend on the rest). Returns the kept indices, best first."""
+    b = boxes.detach().cpu().numpy().astype(np.float64)
+    order = np.argsort(-scores.detach().cpu().numpy(), kind="stable")
+    area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    alive = np.ones(len(order), bool)
+    keep = []
+    for pos, i in enumerate(order):
+        if not alive[pos]:
+            continue
+        keep.append(i)
+        if len(keep) == limit:
+            break
+        rest = order[pos + 1 :]
+        iw = np.clip(np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0]), 0, None)
+        ih = np.clip(np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1]), 0, None)
+        inter = iw * ih
+        alive[pos + 1 :] &= inter / np.maximum(area[i] + area[rest] - inter, 1e-12) <= thresh
+    return torch.tensor(keep, dtype=torch.long, device=boxes.device)
 
 
 def voc_ap(rec, prec):

@@ -170,28 +170,6 @@ def train_ridge(X, P, G, lam):
     return Wb[:-1].float(), Wb[-1].float(), mu.float()
 
 
-def nms_top(boxes, scores, thresh, k):
-    """Greedy NMS (src/core/nms.ts: suppress IoU > thresh), stopped once k boxes are kept: the
-    first k kept boxes do not depend on the rest."""
-    b = boxes.detach().cpu().numpy().astype(np.float64)
-    order = np.argsort(-scores.detach().cpu().numpy(), kind="stable")
-    area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    alive = np.ones(len(order), bool)
-    keep = []
-    for pos, i in enumerate(order):
-        if not alive[pos]:
-            continue
-        keep.append(i)
-        if len(keep) == k:
-            break
-        rest = order[pos + 1 :]
-        iw = np.clip(np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0]), 0, None)
-        ih = np.clip(np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1]), 0, None)
-        inter = iw * ih
-        alive[pos + 1 :] &= inter / np.maximum(area[i] + area[rest] - inter, 1e-12) <= thresh
-    return torch.tensor(keep, dtype=torch.long, device=boxes.device)
-
-
 def evaluate(ev, classes, per_image, nms_thresholds, max_per_class=100):
     """per_image[k] = (proposals [n, 4], scores [n, C], regressed [C, n, 4] or None) -> mAP tables."""
     out = {}
@@ -203,7 +181,7 @@ def evaluate(ev, classes, per_image, nms_thresholds, max_per_class=100):
                 for k, (props, scores, regressed) in enumerate(per_image):
                     b = regressed[c - 1] if reg else props
                     s = scores[:, c - 1]
-                    keep = nms_top(b, s, tau, max_per_class)
+                    keep = ft.nms(b, s, tau, max_per_class)
                     bk, sk = b[keep].cpu().numpy(), s[keep].cpu().numpy()
                     dets.extend((float(sk[j]), k, bk[j]) for j in range(len(keep)))
                 aps[classes[c]] = ft.class_ap(ev, c, dets)
