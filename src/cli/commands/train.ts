@@ -54,6 +54,9 @@ export const trainCommand: Command = {
     '                    SVMs each in the same pass and keep the one with the best validation mAP',
     `  --svm-neg-iou T   SVM negatives: proposals under IoU T with every instance of the class (default ${SVM_NEGATIVE_IOU},`,
     '                    the paper\'s, chosen on validation from 0-0.5)',
+    '  --hard-epochs N   passes of hard-negative mining over the images (default 1, the release\'s max_hard_epochs);',
+    '                    each pass ends with a retrain, and the log counts the hard negatives each later pass still',
+    '                    finds (a pass costs the CNN again unless --feature-cache holds the features)',
     '  --svm-aug K       K augmented copies of every ground-truth box as extra SVM positives, warped with the',
     '                    fine-tuning augmentation (--augment, --wb, --blur; give the CNN\'s own with --stages svm,bbox);',
     '                    default 0: ground truth only, as the paper',
@@ -90,6 +93,7 @@ export const trainCommand: Command = {
     'svm-c': { type: 'string' },
     'feature-cache': { type: 'string' },
     'svm-aug': { type: 'string' },
+    'hard-epochs': { type: 'string' },
     'bbox-samples': { type: 'string' },
     'bbox-lambda': { type: 'string' },
     'svm-neg-iou': { type: 'string' },
@@ -126,6 +130,7 @@ export const trainCommand: Command = {
     };
     const svmAug = numberOption(values, 'svm-aug', 0, { min: 0, max: 50, integer: true });
     const svmNegativeIou = numberOption(values, 'svm-neg-iou', SVM_NEGATIVE_IOU, { min: 0, max: 1 });
+    const hardEpochs = numberOption(values, 'hard-epochs', 1, { min: 1, max: 10, integer: true });
     if (svmAug > 0 && augmentation.augment === 'none') throw new CliError('--svm-aug copies the ground truth with the fine-tuning augmentation: use --augment window or colour', 2);
     const refit = values.refit === true;
     if (refit && valFraction === 0) throw new CliError('--refit trains the heads again on train + val after choosing on val: --val-fraction must be above 0', 2);
@@ -241,7 +246,7 @@ export const trainCommand: Command = {
     let bboxCandidates: BoxRegressorCandidate[] = [];
     const keepSvm = (chosen: SvmCandidate) => {
       pkg.svm = chosen.head;
-      log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, candidateNegatives: s.candidateNegatives, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
+      log.svm = chosen.stats.map((s) => ({ class: s.class, positives: s.positives, candidateNegatives: s.candidateNegatives, hardNegativesPerPass: s.addedPerPass, retrains: s.retrains.length, finalCache: s.retrains.at(-1)?.cacheSize, objective: s.retrains.at(-1)?.primal }));
     };
     const keepBbox = (chosen: BoxRegressorCandidate) => {
       pkg.boxRegressor = chosen.head;
@@ -257,6 +262,7 @@ export const trainCommand: Command = {
       bboxLambda,
       positiveCopies: svmAug,
       svmNegativeIou,
+      hardEpochs,
       positiveAugment: augmentation.augment === 'none' ? undefined : { mode: augmentation.augment, gainJitter: augmentation.gainJitter, blur: augmentation.blur },
     };
     // Heads and validation share one feature pool; validation images follow the training images.

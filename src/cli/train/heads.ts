@@ -51,14 +51,20 @@ export interface HeadOptions {
    * section 5: 0.3, which the paper chose on validation from 0-0.5).
    */
   svmNegativeIou?: number;
+  /**
+   * Passes of hard-negative mining over the images (the release's max_hard_epochs; default 1).
+   * Every pass ends with a retrain, so the next one mines with a model that has seen every
+   * image: one pass leaves out the negatives that only the final model scores above -1.
+   */
+  hardEpochs?: number;
 }
 
 /** One set of per-class SVMs, for one value of C. */
 export interface SvmCandidate {
   C: number;
   head: SvmHead;
-  /** Per class: positives, candidate negatives offered to the miner (all images), retrains. */
-  stats: Array<{ class: string; positives: number; candidateNegatives: number; retrains: RetrainStats[] }>;
+  /** Per class: positives, candidate negatives offered to the miner (all images), hard negatives taken in each pass, retrains. */
+  stats: Array<{ class: string; positives: number; candidateNegatives: number; addedPerPass: number[]; retrains: RetrainStats[] }>;
 }
 
 /** One set of per-class box regressors, for one value of lambda. */
@@ -158,69 +164,88 @@ export async function trainHeads(
   const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
   if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
-  // 3. One pass over the training images: hard negatives for every class, regression pairs.
+  // 3. Passes over the training images: hard negatives for every class; regression pairs (first
+  // pass only). Later passes make the same feature requests, so a feature cache answers them.
   const order = shuffleInPlace(Int32Array.from(train.keys()), rand);
   const bboxFeat = Array.from({ length: C }, () => new GrowableF32());
   const bboxP: number[][] = Array.from({ length: C }, () => []);
   const bboxG: number[][] = Array.from({ length: C }, () => []);
-  const tPass = performance.now();
   const candidateNegatives = new Array<number>(C).fill(0);
-  let done = 0;
-  await forEachOnWorkers(
-    order.length,
-    W,
-    async (k, w) => {
-      const i = order[k];
-      const im = train[i];
-      const cand = candidates(im, o.proposalsPerImage);
-      const s = labelProposals(cand, im.gt, C, { svmNegativeIou: o.svmNegativeIou });
-      let rows: number[] = [];
-      if (o.bbox) {
-        for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
-        if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
-          const rr = mulberry32(o.seed * 31 + i);
-          rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
+  const epochs = o.svm ? (o.hardEpochs ?? 1) : 1;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`hardEpochs must be a positive integer, not ${epochs}`);
+  // added[epoch][k][c]: hard negatives class c's k-th SVM took in that pass.
+  const added: number[][][] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const first = epoch === 0;
+    const addedNow = Cs.map(() => new Array<number>(C).fill(0));
+    added.push(addedNow);
+    const tPass = performance.now();
+    let done = 0;
+    await forEachOnWorkers(
+      order.length,
+      W,
+      async (k, w) => {
+        const i = order[k];
+        const im = train[i];
+        const cand = candidates(im, o.proposalsPerImage);
+        const s = labelProposals(cand, im.gt, C, { svmNegativeIou: o.svmNegativeIou });
+        let rows: number[] = [];
+        if (o.bbox) {
+          for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
+          if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
+            const rr = mulberry32(o.seed * 31 + i);
+            rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
+          }
         }
-      }
-      const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
-      return { i, cand, s, rows, f };
-    },
-    (_k, { i, cand, s, rows, f }) => {
-      const n = s.numProposals;
-      if (o.svm) {
-        scaleFeaturesInPlace(f.fc7, fc7Scale);
-        for (let c = 0; c < C; c++) {
-          const idx: number[] = [];
-          for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
-          candidateNegatives[c] += idx.length;
-          const feats = new Float32Array(idx.length * fc7Dim);
-          idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
-          miners.forEach((perClass, k) => {
-            const res = perClass[c].offerImage(feats, idx.length, i, idx);
-            if (res.retrained) {
-              const st = res.retrained;
-              say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
-            }
-          });
+        const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+        return { i, cand, s, rows, f };
+      },
+      (_k, { i, cand, s, rows, f }) => {
+        const n = s.numProposals;
+        if (o.svm) {
+          scaleFeaturesInPlace(f.fc7, fc7Scale);
+          for (let c = 0; c < C; c++) {
+            const idx: number[] = [];
+            for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
+            if (first) candidateNegatives[c] += idx.length;
+            const feats = new Float32Array(idx.length * fc7Dim);
+            idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
+            miners.forEach((perClass, k) => {
+              const res = perClass[c].offerImage(feats, idx.length, i, idx);
+              addedNow[k][c] += res.added;
+              if (res.retrained) {
+                const st = res.retrained;
+                say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
+              }
+            });
+          }
         }
-      }
-      for (let j = 0; j < rows.length; j++) {
-        const r = rows[j];
-        const c = s.bboxClass[r];
-        const g = s.bboxTarget[r];
-        bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
-        for (let q = 0; q < 4; q++) {
-          bboxP[c].push(cand[4 * r + q]);
-          bboxG[c].push(train[i].gt.boxes[4 * g + q]);
+        for (let j = 0; first && j < rows.length; j++) {
+          const r = rows[j];
+          const c = s.bboxClass[r];
+          const g = s.bboxTarget[r];
+          bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+          for (let q = 0; q < 4; q++) {
+            bboxP[c].push(cand[4 * r + q]);
+            bboxG[c].push(train[i].gt.boxes[4 * g + q]);
+          }
         }
-      }
-      done++;
-      if (done % 20 === 0 || done === order.length) {
-        const el = (performance.now() - tPass) / 1000;
-        say(`svm/bbox features: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
-      }
-    },
-  );
+        done++;
+        if (done % 20 === 0 || done === order.length) {
+          const el = (performance.now() - tPass) / 1000;
+          say(`svm/bbox features${epochs > 1 ? ` (pass ${epoch + 1} of ${epochs})` : ''}: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
+        }
+      },
+    );
+    // Every pass ends with a retrain on the cache (the release's last-image update).
+    if (o.svm) miners.forEach((perClass, k) =>
+      perClass.forEach((m, c) => {
+        const st = m.finish();
+        if (st) say(`svm ${classes[c]}${tagC(k)}: ${epoch + 1 < epochs ? `end of pass ${epoch + 1}` : 'final'} retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
+      }),
+    );
+    if (!first) say(`hard negatives new in pass ${epoch + 1}: ${Cs.map((_, k) => classes.map((n, c) => `${n} ${addedNow[k][c]}`).join(', ') + tagC(k)).join('; ')}`);
+  }
 
   const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0 };
   if (o.svm) {
@@ -229,11 +254,9 @@ export async function trainHeads(
       const bias = new Float32Array(C);
       const stats: SvmCandidate['stats'] = [];
       perClass.forEach((m, c) => {
-        const st = m.finish();
-        if (st) say(`svm ${classes[c]}${tagC(k)}: final retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
         weights.set(m.w, c * fc7Dim);
         bias[c] = m.b;
-        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: candidateNegatives[c], retrains: m.stats });
+        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: candidateNegatives[c], addedPerPass: added.map((a) => a[k][c]), retrains: m.stats });
       });
       result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
     });

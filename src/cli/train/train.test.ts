@@ -108,7 +108,7 @@ describe('rcnn train on a tiny dataset', () => {
     const negatives03 = (log.svm as Array<{ candidateNegatives: number }>).map((s) => s.candidateNegatives);
     expect(negatives03.every((n) => n > 0)).toBe(true);
     const svmOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'svm', '--svm-c', '0.001,0.1', '--svm-proposals', '60', '--eval-proposals', '60',
-      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--svm-aug', '2', '--augment', 'colour', '--wb', '0.2', '--blur', '0.5', '--svm-neg-iou', '0.5']);
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--svm-aug', '2', '--augment', 'colour', '--wb', '0.2', '--blur', '0.5', '--svm-neg-iou', '0.5', '--hard-epochs', '2']);
     expect(svmOnly.code, svmOnly.stderr).toBe(0);
     expect(svmOnly.stderr).toContain('SVM positives (ground-truth boxes and 2 augmented copies of each (colour, gains 1 +- 0.2, blur 0.5))');
     const augLog = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
@@ -117,6 +117,14 @@ describe('rcnn train on a tiny dataset', () => {
     expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).provenance.metrics['svm negative IoU']).toBe(0.5);
     expect(svmOnly.stderr).not.toContain('cnn 1/');
     expect(svmOnly.stderr).toMatch(/svm red \(C 0\.1\): final retrain/);
+    // --hard-epochs 2: a retrain ends each pass, and the second pass reports what it still found.
+    expect(svmOnly.stderr).toMatch(/svm red \(C 0\.1\): end of pass 1 retrain/);
+    expect(svmOnly.stderr).toMatch(/hard negatives new in pass 2: blue \d+, red \d+ \(C 0\.001\); blue \d+, red \d+ \(C 0\.1\)/);
+    augLog.svm.forEach((s: { hardNegativesPerPass: number[]; candidateNegatives: number }) => {
+      expect(s.hardNegativesPerPass).toHaveLength(2);
+      expect(s.hardNegativesPerPass[0]).toBeGreaterThan(0);
+      expect(s.hardNegativesPerPass[0]).toBeLessThanOrEqual(s.candidateNegatives);
+    });
     expect(svmOnly.stderr).toMatch(/validation mAP with SVM C 0\.001: [\d.]+ without box regression, [\d.]+ with/);
     expect(svmOnly.stderr).toMatch(/validation mAP with SVM C 0\.1: /);
     const selection = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8')).svmSelection as Array<{ C: number; mapWith: number }>;
