@@ -49,8 +49,10 @@ test.describe('the whole pipeline on a sample photo (wasm backend)', () => {
       const drawn = (await drawnBoxes(page)).length;
       return { shown, drawn };
     };
+    // The bundled model scores nothing on apple.jpg above about -1.2 (MODEL_CARD.md), so the loose
+    // end is the slider's minimum, -2.
     const loose = await count(-2, 0.3);
-    const mid = await count(-1, 0.3);
+    const mid = await count(-1.5, 0.3);
     const strict = await count(3, 0.3);
     expect(strict.shown).toBe(0);
     expect(loose.shown).toBeGreaterThanOrEqual(mid.shown);
@@ -65,7 +67,7 @@ test.describe('the whole pipeline on a sample photo (wasm backend)', () => {
     await screenshot(page, 'pipeline-7-nms');
 
     // Before/after box regression: the drawn boxes (the first listed class's kept boxes) move.
-    await count(-1, 0.3);
+    await count(-2, 0.3);
     await page.getByTestId('nms-table').getByRole('button').first().click();
     await expect.poll(async () => (await drawnBoxes(page)).length).toBeGreaterThan(0);
     const after = JSON.stringify(await drawnBoxes(page));
@@ -81,7 +83,7 @@ test.describe('the whole pipeline on a sample photo (wasm backend)', () => {
     const app = JSON.parse(readFileSync(await download.path(), 'utf8')) as { detections: Array<{ class: string; score: number; box: number[] }>; image: { width: number } };
     expect(app.image.width).toBe(512);
     const cli = JSON.parse(
-      execFileSync('node', ['bin/rcnn.mjs', 'detect', 'public/samples/apple.jpg', '--proposals', String(PROPOSALS), '--score-threshold', '-1', '--nms', '0.3'], { encoding: 'utf8' }),
+      execFileSync('node', ['bin/rcnn.mjs', 'detect', 'public/samples/apple.jpg', '--proposals', String(PROPOSALS), '--score-threshold', '-2', '--nms', '0.3'], { encoding: 'utf8' }),
     ) as typeof app;
     expect(app.detections.length).toBe(cli.detections.length);
     expect(app.detections.length).toBeGreaterThan(0);
