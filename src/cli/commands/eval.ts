@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
-import { evaluateModel, EVAL_DEFAULTS, type SoftmaxHead } from '../train/evaluate';
+import { countAtThreshold, formatThresholdCount, evaluateModel, EVAL_DEFAULTS, type SoftmaxHead } from '../train/evaluate';
 import type { SvmHead } from '../../model/package';
 import { defaultNmsThreshold } from '../../core/nms';
 import { startFeaturePool } from '../train/cnnPool';
@@ -34,6 +34,8 @@ export const evalCommand: Command = {
     '                    the comparison of the paper\'s appendix B',
     '  --no-regression   evaluate the proposal boxes (stdout); by default stdout has the regressed boxes and stderr',
     '                    the other variant, as the paper reports both',
+    '  --count-at T      also count, on stderr, what is drawn at score threshold T (the app\'s default is 0): objects',
+    '                    found, boxes correct at IoU 0.5, images with nothing drawn (regressed boxes unless --no-regression)',
     `  --threads N       CNN worker threads (default ${availableParallelism()})`,
     '  --cache DIR       proposal cache (default .cache/rcnn)',
     '  --feature-cache DIR  read and keep the CNN features in DIR (as rcnn train --feature-cache; keyed by the',
@@ -43,6 +45,7 @@ export const evalCommand: Command = {
   options: {
     data: { type: 'string' },
     split: { type: 'string' },
+    'count-at': { type: 'string' },
     model: { type: 'string' },
     proposals: { type: 'string' },
     metric: { type: 'string' },
@@ -111,6 +114,11 @@ export const evalCommand: Command = {
       const primary = useReg && e.withRegression ? e.withRegression : e.withoutRegression;
       const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
       if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
+      if (values['count-at'] !== undefined) {
+        const t = numberOption(values, 'count-at', 0, { min: -100, max: 100 });
+        const lists = e.detections.map((d) => (useReg && e.withRegression ? d.withRegression[0] : d.withoutRegression));
+        say(formatThresholdCount(countAtThreshold(lists, images.map((im) => im.gt), classes, t)));
+      }
       if (featureCache) say(`feature cache ${featureCache.dir}: ${featureCache.hits} requests read, ${featureCache.misses} computed and stored`);
       say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, NMS ${nmsThreshold}${values.nms === undefined && pkg.detection ? ' (the model\'s)' : ''}, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));

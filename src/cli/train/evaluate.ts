@@ -11,6 +11,8 @@ import type { DatasetImage } from './data';
 import { toRaster } from './data';
 import { forEachOnWorkers, type CnnPool } from './cnnPool';
 import { formatEta } from './finetune';
+import { matchDetections } from '../../core/eval/matchDetections';
+import type { GroundTruth } from '../../core/dataset/groundTruth';
 
 export interface EvalOptions {
   proposals: number;
@@ -128,6 +130,8 @@ export interface EvalResult {
   withoutRegression: DetectionEvaluation;
   seconds: number;
   images: number;
+  /** Per image: the detections after NMS (best first, at most maxPerClass per class), per class. */
+  detections: ImageDetectionsRaw[];
 }
 
 /** One scorer's evaluation with every box regressor given (evaluateModels). */
@@ -137,6 +141,7 @@ export interface EvalResults {
   withRegression: DetectionEvaluation[];
   seconds: number;
   images: number;
+  detections: ImageDetectionsRaw[];
 }
 
 export async function evaluateModel(
@@ -151,7 +156,7 @@ export async function evaluateModel(
   rasterOffset = 0,
 ): Promise<EvalResult> {
   const [r] = await evaluateModels(pool, images, classes, [scorer], bbox ? [bbox] : [], o, say, rasterOffset);
-  return { withoutRegression: r.withoutRegression, withRegression: r.withRegression[0] ?? null, seconds: r.seconds, images: r.images };
+  return { withoutRegression: r.withoutRegression, withRegression: r.withRegression[0] ?? null, seconds: r.seconds, images: r.images, detections: r.detections };
 }
 
 /**
@@ -224,5 +229,61 @@ export async function evaluateModels(
     withRegression: regressors.map((_, j) => evaluate(per.map((p) => p.withRegression[j]))),
     seconds,
     images: images.length,
+    detections: per,
   }));
+}
+
+/** What a user sees at one score threshold, counted against the ground truth at IoU 0.5. */
+export interface ThresholdCount {
+  threshold: number;
+  /** Non-difficult ground-truth objects, and how many a drawn box found. */
+  objects: number;
+  found: number;
+  /** Boxes drawn (score >= threshold), and how many of them are true positives. */
+  boxes: number;
+  correct: number;
+  /** Images with no box drawn at all. */
+  emptyImages: number;
+  images: number;
+}
+
+/**
+ * Counts, over the images, what the detector draws at `threshold` (per class, after NMS): the
+ * objects found and the boxes that are right, PASCAL-style (a box is right when it overlaps a
+ * not-yet-found object of its class at IoU >= 0.5). Difficult objects are left out of both sides:
+ * a box that only finds a difficult object is neither right nor wrong.
+ */
+export function countAtThreshold(
+  perImage: ReadonlyArray<ReadonlyArray<{ boxes: Float32Array; scores: Float32Array }>>,
+  groundTruth: readonly GroundTruth[],
+  classes: readonly string[],
+  threshold: number,
+): ThresholdCount {
+  const out: ThresholdCount = { threshold, objects: 0, found: 0, boxes: 0, correct: 0, emptyImages: 0, images: perImage.length };
+  perImage.forEach((perClass, i) => {
+    const gt = groundTruth[i];
+    const dets: Array<{ className: string; score: number; box: number[] }> = [];
+    perClass.forEach((l, c) => {
+      for (let k = 0; k < l.scores.length; k++) if (l.scores[k] >= threshold) dets.push({ className: classes[c], score: l.scores[k], box: Array.from(l.boxes.subarray(4 * k, 4 * k + 4)) });
+    });
+    // Match against every object; then drop the boxes whose match is difficult.
+    const labels = Array.from(gt.labels, (c) => classes[c]);
+    const m = matchDetections(dets, gt.boxes, labels);
+    let drawn = 0;
+    dets.forEach((_, k) => {
+      const j = m.matched[k];
+      if (j >= 0 && gt.difficult[j]) return;
+      drawn++;
+      if (j >= 0) out.correct++;
+    });
+    out.boxes += drawn;
+    if (dets.length === 0) out.emptyImages++;
+    for (let j = 0; j < labels.length; j++) if (!gt.difficult[j]) out.objects++;
+    out.found += m.matched.reduce((a, j) => a + (j >= 0 && !gt.difficult[j] ? 1 : 0), 0);
+  });
+  return out;
+}
+
+export function formatThresholdCount(t: ThresholdCount): string {
+  return `at score >= ${t.threshold}: ${t.found} of ${t.objects} objects found, ${t.correct} of ${t.boxes} boxes correct (IoU >= 0.5), nothing drawn on ${t.emptyImages} of ${t.images} images`;
 }

@@ -70,13 +70,22 @@ describe('rcnn train on a tiny dataset', () => {
 
     const ev = execFileSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     // With a feature cache: the same report, and a second run reads every feature instead of computing it.
-    const evalCached = () => spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features')], { cwd: ROOT, encoding: 'utf8' });
+    const evalCached = () => spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--count-at', '0'], { cwd: ROOT, encoding: 'utf8' });
     const cold = evalCached();
     const warm = evalCached();
     expect(cold.status, cold.stderr).toBe(0);
     expect(cold.stdout).toBe(ev);
     expect(warm.stdout).toBe(ev);
     expect(cold.stderr).toMatch(/feature cache .*: 0 requests read, [1-9]\d* computed and stored/);
+    // --count-at: what is drawn at score 0, on stderr (stdout, the AP lines, is unchanged).
+    const counted = /at score >= 0: (\d+) of (\d+) objects found, (\d+) of (\d+) boxes correct \(IoU >= 0\.5\), nothing drawn on (\d+) of (\d+) images/.exec(cold.stderr);
+    expect(counted, cold.stderr).not.toBeNull();
+    const [found, objects, correct, boxes, empty, imagesCounted] = counted!.slice(1).map(Number);
+    expect(imagesCounted).toBe(log.split.val);
+    expect(found).toBeLessThanOrEqual(objects);
+    expect(correct).toBeLessThanOrEqual(boxes);
+    expect(correct).toBe(found);
+    expect(empty).toBeLessThanOrEqual(imagesCounted);
     expect(warm.stderr).toMatch(/feature cache .*: [1-9]\d* requests read, 0 computed and stored/);
     expect(cold.stderr).toMatch(/NMS 0\.3, /); // R-CNN's, as the trained model names none
     // A model that names its NMS threshold (model.json detection.nmsThreshold) is evaluated with
