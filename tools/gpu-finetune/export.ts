@@ -95,6 +95,21 @@ writeFileSync(join(out, 'val-sample.i32'), validationSample(valWin, seed));
 
 // Validation (and probe) images for a softmax mAP: first N proposals and the ground truth, in raster pixels.
 const N = Number(values.proposals);
+/** An image's ground truth in raster pixels, labels 1..C in the dataset's classes (`names`: the image's own class list). */
+function groundTruthEntry(im: DatasetImage, image: number, names: readonly string[]) {
+  return {
+    id: im.id,
+    image,
+    gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
+    gtLabels: Array.from(im.gt.labels, (l) => {
+      const c = classes.indexOf(names[l]);
+      if (c < 0) throw new Error(`${im.id}: class ${names[l]} is not one of the dataset's (${classes.join(', ')})`);
+      return c + 1;
+    }),
+    gtDifficult: Array.from(im.gt.difficult),
+  };
+}
+
 /** One proposals file for several lists of images (offsets continue across the lists). */
 function evalEntries(groups: Array<{ ims: DatasetImage[]; firstImage: number; names: readonly string[] }>, file: string) {
   const chunks: Float32Array[] = [];
@@ -103,19 +118,7 @@ function evalEntries(groups: Array<{ ims: DatasetImage[]; firstImage: number; na
     ims.map((im, i) => {
       const p = toRaster(im, im.proposals.subarray(0, 4 * Math.min(N, im.proposals.length / 4)));
       chunks.push(p);
-      const entry = {
-        id: im.id,
-        image: firstImage + i,
-        proposalOffset: offset,
-        proposalCount: p.length / 4,
-        gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
-        gtLabels: Array.from(im.gt.labels, (l) => {
-          const c = classes.indexOf(names[l]);
-          if (c < 0) throw new Error(`${im.id}: class ${names[l]} is not one of the dataset's (${classes.join(', ')})`);
-          return c + 1;
-        }),
-        gtDifficult: Array.from(im.gt.difficult),
-      };
+      const entry = { ...groundTruthEntry(im, firstImage + i, names), proposalOffset: offset, proposalCount: p.length / 4 };
       offset += p.length / 4;
       return entry;
     }),
@@ -139,13 +142,7 @@ const valAndProbe = evalEntries(
 const [valImages, probeImages] = valAndProbe.entries;
 // Training images' ground truth in raster pixels (class 1..C), for heads.py; buildWindows put each
 // image's ground truth first among its windows, then all its proposals.
-const trainEval = train.map((im, i) => ({
-  id: im.id,
-  image: i,
-  gtBoxes: Array.from(toRaster(im, im.gt.boxes)),
-  gtLabels: Array.from(im.gt.labels, (l) => l + 1),
-  gtDifficult: Array.from(im.gt.difficult),
-}));
+const trainEval = train.map((im, i) => groundTruthEntry(im, i, classes));
 
 writeFileSync(
   join(out, 'meta.json'),

@@ -269,17 +269,18 @@ export function countAtThreshold(
     // Match against every object; then drop the boxes whose match is difficult.
     const labels = Array.from(gt.labels, (c) => classes[c]);
     const m = matchDetections(dets, gt.boxes, labels);
-    let drawn = 0;
-    dets.forEach((_, k) => {
+    // Matching is one to one, so each correct box is one found object.
+    for (let k = 0; k < dets.length; k++) {
       const j = m.matched[k];
-      if (j >= 0 && gt.difficult[j]) return;
-      drawn++;
-      if (j >= 0) out.correct++;
-    });
-    out.boxes += drawn;
+      if (j >= 0 && gt.difficult[j]) continue;
+      out.boxes++;
+      if (j >= 0) {
+        out.correct++;
+        out.found++;
+      }
+    }
     if (dets.length === 0) out.emptyImages++;
     for (let j = 0; j < labels.length; j++) if (!gt.difficult[j]) out.objects++;
-    out.found += m.matched.reduce((a, j) => a + (j >= 0 && !gt.difficult[j] ? 1 : 0), 0);
   });
   return out;
 }
