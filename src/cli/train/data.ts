@@ -14,6 +14,7 @@ import { DEFAULT_MAX_BOXES, DEFAULT_SEED, selectiveSearch, type SearchMode } fro
 import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
 import type { VocImageRecord } from '../dataset';
+import { touchEntry } from './cacheStore';
 
 export interface ProposalParams {
   mode: SearchMode;
@@ -60,6 +61,7 @@ function readCached(path: string): Float32Array | null {
   if (!existsSync(path)) return null;
   const b = readFileSync(path);
   if (b.byteLength % 16 !== 0) return null;
+  touchEntry(path); // last use, for `rcnn cache --max-size`
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 

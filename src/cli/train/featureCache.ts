@@ -10,6 +10,8 @@
  * written through a temporary name and renamed, so an interrupted run leaves no torn file, and a
  * file of the wrong size is ignored and recomputed.
  * Size: 4 bytes per fc7 value and pool5 value, about 8 MB per image of 2000 proposals at width 0.25.
+ * Nothing is deleted here: a hit stamps the file's time, and `rcnn cache DIR --max-size S` removes
+ * the least recently used entries (cacheStore.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment } from './protocol';
+import { touchEntry } from './cacheStore';
 
 export type FeatureFn = (worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment) => Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }>;
 
@@ -67,6 +70,7 @@ export class FeatureCache {
       const file = this.path(image, boxes, rows, augment);
       const hit = existsSync(file) ? readEntry(file) : null;
       if (hit) {
+        touchEntry(file); // last use, for `rcnn cache --max-size` (least recently used go first)
         this.hits++;
         return { ...hit, ms: 0 };
       }
