@@ -119,7 +119,7 @@ export const evalCommand: Command = {
         const lists = e.detections.map((d) => (useReg && e.withRegression ? d.withRegression[0] : d.withoutRegression));
         say(formatThresholdCount(countAtThreshold(lists, images.map((im) => im.gt), classes, t)));
       }
-      if (featureCache) say(`feature cache ${featureCache.dir}: ${featureCache.hits} requests read, ${featureCache.misses} computed and stored`);
+      if (featureCache) say(featureCache.summary());
       say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, NMS ${nmsThreshold}${values.nms === undefined && pkg.detection ? ' (the model\'s)' : ''}, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));
     } finally {

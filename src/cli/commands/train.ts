@@ -350,7 +350,7 @@ export const trainCommand: Command = {
     }
     if (featureCache) {
       log.featureCache = { dir: featureCache.dir, hits: featureCache.hits, computed: featureCache.misses };
-      say(`feature cache ${featureCache.dir}: ${featureCache.hits} requests read, ${featureCache.misses} computed and stored`);
+      say(featureCache.summary());
     }
     timings.totalSeconds = (performance.now() - tStart) / 1000;
     log.timings = timings;

@@ -20,7 +20,7 @@ import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment } from './protocol';
-import { touchEntry } from './cacheStore';
+import { formatBytes, surveyCache, touchEntry } from './cacheStore';
 
 export type FeatureFn = (worker: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment) => Promise<{ fc7: Float32Array; pool5: Float32Array; ms: number }>;
 
@@ -62,6 +62,11 @@ export class FeatureCache {
       .update(new Uint8Array(boxes.buffer, boxes.byteOffset, boxes.byteLength))
       .update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
     return join(this.dir, `${h.digest('hex')}.f32`);
+  }
+
+  /** What this run got from the cache, and how big the folder has grown. */
+  summary(): string {
+    return `feature cache ${this.dir}: ${this.hits} requests read, ${this.misses} computed and stored; the folder holds ${formatBytes(surveyCache(this.dir).bytes)} (\`rcnn cache DIR --max-size SIZE\` drops the least recently used)`;
   }
 
   /** Wraps a feature function: answers from the cache when it can, else computes and stores. */

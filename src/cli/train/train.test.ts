@@ -86,7 +86,7 @@ describe('rcnn train on a tiny dataset', () => {
     expect(correct).toBeLessThanOrEqual(boxes);
     expect(correct).toBe(found);
     expect(empty).toBeLessThanOrEqual(imagesCounted);
-    expect(warm.stderr).toMatch(/feature cache .*: [1-9]\d* requests read, 0 computed and stored/);
+    expect(warm.stderr).toMatch(/feature cache .*: [1-9]\d* requests read, 0 computed and stored; the folder holds [\d.]+ [KMG]?B/);
     expect(cold.stderr).toMatch(/NMS 0\.3, /); // R-CNN's, as the trained model names none
     // A model that names its NMS threshold (model.json detection.nmsThreshold) is evaluated with
     // it unless --nms says otherwise.
