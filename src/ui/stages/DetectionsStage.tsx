@@ -208,7 +208,7 @@ export function DetectionsStage() {
       </p>
       {match && (
         <p data-testid="gt-match">
-          Against your ground truth at IoU 0.5: <strong>{match.truePositives}</strong> true positives, <strong>{match.falsePositives}</strong> false positives (dashed), {match.found}/
+          Against your ground truth at IoU 0.5: <strong>{match.truePositives}</strong> true positive{match.truePositives === 1 ? '' : 's'}, <strong>{match.falsePositives}</strong> false positive{match.falsePositives === 1 ? '' : 's'} (dashed), {match.found}/
           {match.groundTruths} objects found: precision {dets.length ? ((100 * match.truePositives) / dets.length).toFixed(0) : '–'}%, recall{' '}
           {((100 * match.found) / Math.max(1, match.groundTruths)).toFixed(0)}%.
         </p>
