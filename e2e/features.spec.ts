@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caffeNetArch, describeArch, type CaffeNetArch } from '../src/model/architecture';
-import { ARTIFACTS, collectConsoleErrors, computeFewProposals, screenshot, waitForImage } from './helpers';
+import { ARTIFACTS, collectConsoleErrors, computeFewProposals, openModelDialog as openDialog, screenshot, waitForImage } from './helpers';
 import { writeFixture } from './fixtures';
 import { python } from '../tools/gpu-finetune/python';
 
@@ -49,13 +49,6 @@ async function shownFc7(page: Page, proposal: number, backend: string): Promise<
   const strip = page.locator(`[data-testid="fc7-strip"][data-proposal="${proposal}"][data-backend="${backend}"]`);
   await expect(strip).toBeVisible({ timeout: 180_000 });
   return (await strip.getAttribute('data-values'))!.split(',').map(Number);
-}
-
-async function openDialog(page: Page) {
-  await page.getByTestId('model-button').click();
-  const dialog = page.getByRole('dialog', { name: 'Model & backend' });
-  await expect(dialog).toBeVisible();
-  return dialog;
 }
 
 test.describe('CNN features stage', () => {

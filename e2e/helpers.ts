@@ -66,3 +66,11 @@ export async function computeFewProposals(page: Page, n: number): Promise<void> 
   await page.getByTestId('compute-proposals').click();
   await expect(page.getByTestId('proposal-summary')).toContainText(`${n} proposals`, { timeout: 120_000 });
 }
+
+/** Opens the Model & backend dialog and returns it. */
+export async function openModelDialog(page: Page) {
+  await page.getByTestId('model-button').click();
+  const dialog = page.getByRole('dialog', { name: 'Model & backend' });
+  await expect(dialog).toBeVisible();
+  return dialog;
+}

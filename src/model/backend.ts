@@ -148,15 +148,21 @@ export async function activateBackend(requested: BackendName, opts: ChooseOption
   let ok = false;
   try {
     ok = await tf.setBackend(requested);
-    await tf.ready();
+    if (ok) await tf.ready();
+    else notes.push(`${requested} failed to initialise${requested === 'webgpu' ? ' (no WebGPU adapter: the browser or its flags have WebGPU off, or no GPU is usable)' : ''}`);
   } catch (e) {
     notes.push(`${requested} failed to initialise: ${(e as Error).message}`);
   }
-  const name = tf.getBackend() as BackendName;
-  const fellBack = !ok || name !== requested;
-  if (fellBack) notes.push(`asked for ${requested}, tfjs is running ${name}`);
+  // Not tf.getBackend(): a failed setBackend leaves the failed name in backendName with no backend
+  // instance, and tfjs would then try to initialise the highest-priority backend (often the one
+  // that just failed) and throw "has not yet been initialized".
+  const engine = tf.engine() as unknown as { backendName: string | null; backendInstance: unknown };
+  const active = engine.backendInstance ? (engine.backendName as BackendName) : null;
+  const name = active ?? requested;
+  const fellBack = !ok || active !== requested;
+  if (fellBack) notes.push(active ? `asked for ${requested}, tfjs is running ${active}` : `asked for ${requested}, no backend is active`);
   const info: BackendInfo = { name, requested, fellBack, software: false, notes };
-  if (name === 'webgpu') {
+  if (active === 'webgpu') {
     const backend = tf.backend() as unknown as { device?: { limits: { maxStorageBufferBindingSize: number; maxBufferSize: number } }; adapterInfo?: Partial<AdapterInfo> };
     const probe = await probeWebGpu();
     if (probe) {
@@ -167,7 +173,7 @@ export async function activateBackend(requested: BackendName, opts: ChooseOption
     // maxBufferSize for its device; these are what our batches and fc blocks must respect.
     const lim = backend.device?.limits ?? probe?.limits;
     if (lim) info.limits = { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize };
-  } else if (name === 'webgl') {
+  } else if (active === 'webgl') {
     const gl = probeWebGl();
     if (gl) {
       info.glRenderer = gl.renderer;
@@ -203,7 +209,13 @@ export async function microBenchmark(runs = 3): Promise<number> {
  * initialises is timed and the fastest wins.
  */
 export async function chooseBackend(opts: ChooseOptions = {}): Promise<BackendInfo> {
-  if (opts.prefer) return activateBackend(opts.prefer, opts);
+  if (opts.prefer) {
+    const info = await activateBackend(opts.prefer, opts);
+    if (!info.fellBack) return info;
+    // The user's choice does not run here: fall back to the automatic choice and say so.
+    const auto = await chooseBackend({ ...opts, prefer: undefined });
+    return { ...auto, requested: opts.prefer, fellBack: true, notes: [...info.notes, ...auto.notes] };
+  }
   const notes: string[] = [];
   const candidates: BackendName[] = [];
   const gpu = await probeWebGpu();

@@ -27,7 +27,7 @@ function describeBackendWarnings(): void {
   const st = useStore.getState();
   const b = st.backend;
   if (!b) return;
-  if (b.fellBack) st.pushMessage({ kind: 'warning', text: `The ${b.requested} backend is not available here; the CNN runs on ${b.name} instead.`, hint: b.notes.join(' ') });
+  if (b.fellBack) st.pushMessage({ kind: 'warning', text: `The ${b.requested} backend is not available here; the CNN runs on ${b.name} instead.`, hint: b.notes.join('; ') });
   else if (b.software && (b.name === 'webgpu' || b.name === 'webgl')) {
     st.pushMessage({ kind: 'warning', text: `${b.name} runs on a software rasteriser here (${b.adapter?.architecture || b.glRenderer || 'no GPU'}), which is much slower than wasm.`, hint: 'Choose "auto" or "wasm" in Model & backend.' });
   }

@@ -40,8 +40,8 @@ function BackendSection() {
     try {
       await switchBackend(choice);
       if (!useStore.getState().backend) await ensureCnn();
-    } catch {
-      // ensureCnn's failure is reported in the messages.
+    } catch (e) {
+      useStore.getState().pushMessage({ kind: 'error', text: `The CNN could not start on ${choice}: ${(e as Error).message}`, hint: 'Choose "auto" or "wasm" and press "Use this backend" again.' });
     } finally {
       setSwitching(null);
     }
@@ -86,7 +86,10 @@ function BackendSection() {
       )}
       {backend?.fellBack && (
         <p className="message message-warning" role="note" data-testid="backend-fallback">
-          {backend.requested} is not available in this browser, so the CNN runs on {backend.name}.
+          <span>
+            {backend.requested} is not available in this browser, so the CNN runs on {backend.name}.
+            {backend.notes.length > 0 && <span className="small"> ({backend.notes.filter((n) => n.startsWith(backend.requested)).join('; ') || backend.notes[0]})</span>}
+          </span>
         </p>
       )}
       {backend?.software && (
