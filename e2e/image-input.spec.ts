@@ -138,4 +138,38 @@ test.describe('image input and the stage stepper', () => {
     await screenshot(page, 'huge-photo');
     expect(errors).toEqual([]);
   });
+  test('a VOC annotation becomes the ground truth; a file with no usable boxes keeps the boxes you had', async ({ page }) => {
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    const W = 300, H = 200;
+    await page.getByTestId('file-input').setInputFiles(writeFixture('scene.jpg', jpegBytes(W, H, halves(W, H))));
+    await waitForImage(page, 'scene.jpg');
+    const voc = (objects: string, size = `<width>${W}</width><height>${H}</height>`) =>
+      new TextEncoder().encode(`<annotation><filename>scene.jpg</filename><size>${size}<depth>3</depth></size>${objects}</annotation>`);
+    const obj = (name: string, b: number[]) => `<object><name>${name}</name><difficult>0</difficult><bndbox><xmin>${b[0]}</xmin><ymin>${b[1]}</ymin><xmax>${b[2]}</xmax><ymax>${b[3]}</ymax></bndbox></object>`;
+    const xml = page.getByTestId('gt-xml-input');
+    const list = page.getByTestId('gt-list').locator('li');
+
+    await xml.setInputFiles(writeFixture('scene.xml', voc(obj('apple', [11, 21, 110, 120]) + obj('orange', [151, 51, 290, 190]))));
+    await expect(list).toHaveCount(2);
+    await expect(list.nth(0)).toContainText('apple: 100 × 100 px');
+    await expect(list.nth(1)).toContainText('orange: 140 × 140 px');
+
+    // Every box outside the photo: nothing usable, so the two boxes stay and the message says why.
+    await xml.setInputFiles(writeFixture('outside.xml', voc(obj('apple', [400, 20, 500, 90]))));
+    const err = page.getByTestId('message-error').filter({ hasText: 'outside.xml has no usable boxes' });
+    await expect(err).toContainText('the 2 ground-truth boxes you had stay');
+    await expect(list).toHaveCount(2);
+    await xml.setInputFiles(writeFixture('empty.xml', voc('')));
+    await expect(page.getByTestId('message-error').filter({ hasText: 'empty.xml has no <object> boxes' })).toBeVisible();
+    await expect(list).toHaveCount(2);
+    await expect(list.nth(1)).toContainText('orange: 140 × 140 px');
+
+    // A usable annotation replaces them.
+    await xml.setInputFiles(writeFixture('one.xml', voc(obj('banana', [1, 1, 60, 40]))));
+    await expect(list).toHaveCount(1);
+    await expect(list.nth(0)).toContainText('banana: 60 × 40 px');
+    expect(errors).toEqual([]);
+  });
 });

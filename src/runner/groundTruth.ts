@@ -16,6 +16,13 @@ export async function loadVocAnnotation(file: File): Promise<boolean> {
     const ann = parseVocXml(await file.text(), file.name);
     const fit = fitAnnotationToImage(ann, img.originalWidth, img.originalHeight, { source: file.name });
     const objects = fit.annotation.objects;
+    const current = st.groundTruth && st.groundTruth.imageKey === img.key && st.groundTruth.labels.length > 0 ? st.groundTruth : null;
+    if (objects.length === 0 && current) {
+      // Nothing usable would replace boxes the user has: keep them (a bad file loses nothing).
+      const why = ann.objects.length === 0 ? 'has no <object> boxes' : `has no usable boxes (${[...ann.warnings, ...fit.messages].join(' ') || 'every box was dropped'})`;
+      st.pushMessage({ kind: 'error', text: `${file.name} ${why}; the ${current.labels.length} ground-truth box${current.labels.length === 1 ? '' : 'es'} you had stay${current.labels.length === 1 ? 's' : ''}.`, hint: 'Check the file is this photo\'s annotation. To clear the ground truth, remove its boxes with ×.' });
+      return false;
+    }
     const boxes = new Float32Array(objects.length * 4);
     objects.forEach((o, i) => {
       boxes[4 * i] = o.box[0] / img.scaleX;
