@@ -119,6 +119,18 @@ describe('CNN worker protocol (host + client over a MessageChannel)', () => {
     cnn[100] ^= 0xff;
     const bad = [{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(manifest)).buffer as ArrayBuffer }, { name: 'cnn.bin', bytes: cnn.buffer }, { name: 'heads.bin', bytes: files.get('heads.bin')!.slice().buffer }];
     await expect(client.loadModel({ kind: 'files', files: bad })).rejects.toMatchObject({ file: 'cnn.bin', message: expect.stringMatching(/cnn\.bin is corrupt/) });
+    // One file of a package, or a broken .rcnn: said what it is, not "not a readable ONNX model".
+    const alone = (name: string, bytes: Uint8Array) => client.loadModel({ kind: 'bytes', name, bytes: bytes.slice().buffer as ArrayBuffer });
+    const json = new TextEncoder().encode(JSON.stringify(manifest));
+    await expect(alone('model.json', json)).rejects.toThrow(/model\.json is a package manifest \(JSON\), which needs its weight files/);
+    await expect(alone('manifest.txt', json.subarray(0, 40))).rejects.toThrow(/is a package manifest/);
+    await expect(alone('cnn.bin', files.get('cnn.bin')!)).rejects.toThrow(/cnn\.bin is one weight file of a model package/);
+    await expect(alone('model.rcnn', new TextEncoder().encode('not a bundle at all'))).rejects.toThrow(/model\.rcnn is not an R-CNN Explorer bundle/);
+    await expect(alone('junk.onnx', new TextEncoder().encode('junk'))).rejects.toThrow(/junk\.onnx is not a readable ONNX model/);
+    // The model loaded before is still the one served.
+    const probe: FeatureBatch[] = [];
+    await client.extract(image, boxes.subarray(0, 4), {}, { onBatch: (b) => probe.push(b) });
+    expect(probe[0].fc7!.length).toBe(arch.fc7); // the .onnx model, loaded last before the failures
   });
 
   it('switches backend keeping the model, and releases everything on dispose', async () => {

@@ -119,6 +119,7 @@ export class CnnWorkerHost {
         this.progress(id, 'verify', 0, b.byteLength);
         return decodeBundle(b, name);
       }
+      explainNotOnnx(b, name);
       this.progress(id, 'import', 0, b.byteLength);
       const r = importOnnx(b, { source: name });
       notes.push(...(r.pkg.provenance.notes ?? []));
@@ -220,4 +221,19 @@ export class CnnWorkerHost {
     this.source?.warp.dispose();
     this.source = null;
   }
+}
+
+/**
+ * One file that is neither a bundle nor meant to be ONNX gets a message about what it is, not an
+ * ONNX parser error: a package's model.json or .bin picked alone, or a .rcnn that is not a bundle.
+ */
+function explainNotOnnx(b: Uint8Array, name: string): void {
+  const lower = name.toLowerCase();
+  let first = 0;
+  while (first < b.length && first < 64 && (b[first] === 0x20 || b[first] === 0x0a || b[first] === 0x0d || b[first] === 0x09 || b[first] === 0xef || b[first] === 0xbb || b[first] === 0xbf)) first++;
+  if (lower.endsWith('.json') || b[first] === 0x7b /* { */) {
+    throw new Error(`${name} is a package manifest (JSON), which needs its weight files: pick model.json together with its .bin files (cnn.bin, heads.bin), or drop the whole folder.`);
+  }
+  if (lower.endsWith('.bin')) throw new Error(`${name} is one weight file of a model package: pick model.json together with all its .bin files, or drop the whole folder.`);
+  if (lower.endsWith('.rcnn')) throw new Error(`${name} is not an R-CNN Explorer bundle (a .rcnn file starts with RCNNPKG1; this one does not): it may be truncated or another kind of file. Download the bundle again.`);
 }
