@@ -68,6 +68,7 @@ async function loadModelInto(p: CnnPool, source: ModelSource, label: string, sig
       useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: pr.loaded, total: Math.max(1, pr.total), startedAt, detail: `${label}: ${pr.phase}` });
     }, signal);
     useStore.getState().setModel(info, label);
+    useStore.getState().clearMessageGroup('model-load');
   } finally {
     useStore.getState().setProgress(null);
   }
@@ -84,6 +85,7 @@ export async function loadUserModel(source: ModelSource, label: string, signal?:
     const err = e as Error & { file?: string };
     useStore.getState().pushMessage({
       kind: 'error',
+      group: 'model-load',
       text: `Could not load the model ${label}: ${err.message}`,
       hint: source.kind === 'url' ? 'Check the URL (the server must allow cross-origin requests) or download the file and drop it here.' : 'Use a model package (model.json with its .bin files, or one .rcnn file) or an AlexNet-family .onnx file.',
     });

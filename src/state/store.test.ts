@@ -18,3 +18,20 @@ describe('store: the NMS threshold follows the loaded model', () => {
     expect(st().nmsParams.scoreThreshold).toBe(0); // only the IoU threshold changes
   });
 });
+
+describe('store: messages', () => {
+  it('keeps the last four, drops repeats, and lets a group (model loading) hold one message that a success clears', () => {
+    const st = () => useStore.getState();
+    st().clearMessages();
+    st().pushMessage({ kind: 'warning', text: 'photo note' });
+    for (const f of ['a.onnx', 'b.onnx', 'c.onnx']) st().pushMessage({ kind: 'error', text: `Could not load the model ${f}`, group: 'model-load' });
+    expect(st().messages.map((m) => m.text)).toEqual(['photo note', 'Could not load the model c.onnx']);
+    st().pushMessage({ kind: 'warning', text: 'photo note' });
+    expect(st().messages.map((m) => m.text)).toEqual(['Could not load the model c.onnx', 'photo note']);
+    for (const t of ['1', '2', '3', '4']) st().pushMessage({ kind: 'info', text: t });
+    expect(st().messages.map((m) => m.text)).toEqual(['1', '2', '3', '4']);
+    st().pushMessage({ kind: 'error', text: 'Could not load the model d.onnx', group: 'model-load' });
+    st().clearMessageGroup('model-load');
+    expect(st().messages.map((m) => m.text)).toEqual(['2', '3', '4']);
+  });
+});

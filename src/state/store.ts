@@ -45,6 +45,8 @@ export interface UserMessage {
   text: string;
   /** What the user can do about it. */
   hint?: string;
+  /** Messages about the same thing (e.g. 'model-load'): a new one replaces the old, and a success clears them. */
+  group?: string;
 }
 
 /** What the user chose for selective search (RCNN-SPEC section 1). */
@@ -186,6 +188,7 @@ export interface AppState {
   setProgress: (p: Progress | null) => void;
   pushMessage: (m: UserMessage) => void;
   dismissMessage: (index: number) => void;
+  clearMessageGroup: (group: string) => void;
   clearMessages: () => void;
 }
 
@@ -246,8 +249,9 @@ export const useStore = create<AppState>()((set, get) => ({
   setImage: (image) => set({ image, imageLoading: false }),
   setImageLoading: (imageLoading) => set({ imageLoading }),
   setProgress: (progress) => set({ progress }),
-  pushMessage: (m) => set((s) => ({ messages: [...s.messages.filter((x) => x.text !== m.text), m].slice(-4) })),
+  pushMessage: (m) => set((s) => ({ messages: [...s.messages.filter((x) => x.text !== m.text && (!m.group || x.group !== m.group)), m].slice(-4) })),
   dismissMessage: (index) => set((s) => ({ messages: s.messages.filter((_, i) => i !== index) })),
+  clearMessageGroup: (group) => set((s) => ({ messages: s.messages.filter((x) => x.group !== group) })),
   clearMessages: () => set({ messages: [] }),
 }));
 

@@ -4,8 +4,9 @@ import { SAMPLES, sampleUrl } from '../runner/imageLoader';
 import { useStore } from '../state/store';
 import { loadVocAnnotation } from '../runner/groundTruth';
 
+/** A VOC annotation: .xml, or an XML type. Not SVG (image/svg+xml), which goes to the image decoder and its message. */
 function isXml(f: File): boolean {
-  return /\.xml$/i.test(f.name) || f.type.includes('xml');
+  return /\.xml$/i.test(f.name) || f.type === 'text/xml' || f.type === 'application/xml';
 }
 
 /** Load dropped or picked files: the photo first, then a VOC annotation for it if one came along. */
@@ -14,7 +15,10 @@ async function loadFiles(files: File[], source: 'drop' | 'file'): Promise<void> 
   const xml = files.find(isXml);
   if (image) {
     const ok = await loadFile(image, source);
-    if (!ok) return;
+    if (!ok) {
+      if (xml) useStore.getState().pushMessage({ kind: 'warning', text: `${xml.name} was not loaded, because its photo ${image.name} could not be read.`, hint: 'Load a readable photo, then the annotation again.' });
+      return;
+    }
   }
   if (xml) await loadVocAnnotation(xml);
 }
