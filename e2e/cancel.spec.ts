@@ -37,4 +37,28 @@ test.describe('long work can be cancelled, and a new image cancels the old run',
     await expect(page.locator('[data-stage=detections]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
     expect(errors).toEqual([]);
   });
+  test('from the keyboard: Run all keeps focus, Escape cancels, and a screen reader hears start and end', async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    const runAll = page.getByTestId('run-all-header');
+    const announcer = page.getByTestId('progress-announcer');
+    await runAll.focus();
+    await page.keyboard.press('Enter');
+    const progress = page.getByTestId('progress');
+    await expect(progress).toBeVisible();
+    await expect(announcer).toHaveText(/started\. Press Escape to cancel\./);
+    await expect(runAll).toBeFocused();
+    await expect(runAll).toHaveAttribute('aria-disabled', 'true');
+    await expect(progress).toContainText('CNN features', { timeout: 120_000 });
+    await page.keyboard.press('Enter'); // ignored while it runs
+    await page.keyboard.press('Escape');
+    await expect(progress).toHaveCount(0);
+    await expect(announcer).toHaveText(/cancelled\.$/);
+    await expect(page.locator('[data-stage=features]')).toHaveAttribute('data-status', 'pending');
+    await expect(runAll).toBeFocused();
+    await expect(runAll).toHaveAttribute('aria-disabled', 'false');
+    expect(errors).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@ import { STAGES, type StageId } from '../state/stages';
 import { Stepper, type StageStatus } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
-import { ProgressBar } from './ProgressBar';
+import { ProgressAnnouncer, ProgressBar, cancelByUser } from './ProgressBar';
 import { IncompleteNotice } from './IncompleteNotice';
 import { ImageCanvas, type StageOverlay, type ViewTransform } from './ImageCanvas';
 import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
@@ -19,7 +19,7 @@ import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage'
 import { NmsStage, useNmsOverlay } from './stages/NmsStage';
 import { SvmStage, useSvmOverlay } from './stages/SvmStage';
 import { RegressionStage, useRegressionOverlay } from './stages/RegressionStage';
-import { cancelRunning, computeProposals } from '../runner/pipeline';
+import { computeProposals } from '../runner/pipeline';
 import { computeFeatures } from '../runner/cnn';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
@@ -36,12 +36,15 @@ function RunAllButton() {
   const image = useStore((s) => s.image);
   const running = useStore((s) => s.progress !== null);
   const done = useStore((s) => !!s.features && s.features.complete && s.features.imageKey === s.image?.key);
+  // aria-disabled, not disabled, while it runs: a disabled button drops keyboard focus to <body>.
+  const idle = !!image && !running && !done;
   return (
     <button
       className="btn"
-      disabled={!image || running || done}
+      disabled={!image}
+      aria-disabled={!idle}
       onClick={() => {
-        void computeFeatures().then((f) => f && useStore.getState().setStage('detections'));
+        if (idle) void computeFeatures().then((f) => f && useStore.getState().setStage('detections'));
       }}
       title="Selective search, the CNN, SVM scores, box regression and NMS on this photo"
       data-testid="run-all-header"
@@ -63,6 +66,12 @@ export function App() {
   // Left/Right arrows step through the stages unless the user is typing or on a slider.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // Escape stops the running work, unless a dialog is open (Escape closes it instead).
+      if (e.key === 'Escape' && useStore.getState().progress && !document.querySelector('dialog[open], [role=dialog]')) {
+        cancelByUser();
+        e.preventDefault();
+        return;
+      }
       if (e.altKey || e.ctrlKey || e.metaKey || isTypingTarget(e.target)) return;
       if (e.key === 'ArrowRight') {
         useStore.getState().nextStage();
@@ -192,7 +201,8 @@ export function App() {
         </section>
       </main>
       <footer className="app-footer">
-        <ProgressBar onCancel={cancelRunning} />
+        <ProgressBar onCancel={cancelByUser} />
+        <ProgressAnnouncer />
         <Messages />
       </footer>
     </div>

@@ -1,5 +1,39 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
+import { cancelRunning } from '../runner/pipeline';
+
+let cancelledByUser = false;
+
+/** The Cancel button and Escape: stop the running work, and let the announcer say it was stopped. */
+export function cancelByUser(): void {
+  if (useStore.getState().progress) cancelledByUser = true;
+  cancelRunning();
+}
+
+/**
+ * Tells screen readers when long work starts and ends (the progress bar itself is not announced
+ * as it moves): "Computing CNN features started; Escape cancels", then "... finished" or "... cancelled".
+ */
+export function ProgressAnnouncer() {
+  const label = useStore((s) => s.progress?.label ?? null);
+  const last = useRef<string | null>(null);
+  const [text, setText] = useState('');
+  useEffect(() => {
+    if (label && label !== last.current) {
+      setText(`${label} started. Press Escape to cancel.`);
+      cancelledByUser = false;
+    } else if (!label && last.current) {
+      setText(`${last.current} ${cancelledByUser ? 'cancelled' : 'finished'}.`);
+      cancelledByUser = false;
+    }
+    last.current = label;
+  }, [label]);
+  return (
+    <div className="visually-hidden" role="status" aria-live="polite" data-testid="progress-announcer">
+      {text}
+    </div>
+  );
+}
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '…';
@@ -41,7 +75,7 @@ export function ProgressBar({ onCancel }: { onCancel: () => void }) {
         >
           <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
         </div>
-        <button className="btn" onClick={onCancel} data-testid="cancel">
+        <button className="btn" onClick={onCancel} data-testid="cancel" aria-keyshortcuts="Escape" title="Cancel (Esc)">
           Cancel
         </button>
       </div>
