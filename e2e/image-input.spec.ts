@@ -129,8 +129,25 @@ test.describe('image input and the stage stepper', () => {
       big[4 * i + 2] = x < W / 2 ? 40 : 190;
       big[4 * i + 3] = 255;
     }
-    await page.getByTestId('file-input').setInputFiles(writeFixture('huge.jpg', jpegBytes(W, H, big, 70)));
+    const huge = writeFixture('huge.jpg', jpegBytes(W, H, big, 70));
+    // Decoding 108 MP takes seconds: it says so and can be stopped (Escape), keeping the photo shown.
+    const shown = (await page.getByTestId('image-facts').textContent())!;
+    const input = page.getByTestId('file-input');
+    await input.setInputFiles(huge);
+    await expect(page.getByTestId('decoding')).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('decoding')).toHaveCount(0);
+    await expect(page.getByTestId('image-facts')).toHaveText(shown);
+    // A photo chosen while a big one decodes replaces it; the big one never shows up afterwards.
+    await input.setInputFiles(huge);
+    await expect(page.getByTestId('decoding')).toBeVisible();
+    await input.setInputFiles(writeFixture('after.png', pngBytes(120, 80, halves(120, 80), 4)));
+    await waitForImage(page, 'after.png');
+    await expect(page.getByTestId('decoding')).toHaveCount(0);
+    await page.waitForTimeout(3000);
+    await expect(page.getByTestId('image-facts')).toContainText('after.png');
     // Decoding 108 MP in pure JS takes a few seconds, more on a loaded machine.
+    await input.setInputFiles(huge);
     await expect(page.getByTestId('image-facts')).toContainText('huge.jpg', { timeout: 180_000 });
     await expect(page.getByTestId('original-size')).toHaveText('12000 × 9000 px');
     await expect(page.getByTestId('working-size')).toContainText('1600 × 1200 px');
@@ -138,6 +155,7 @@ test.describe('image input and the stage stepper', () => {
     await screenshot(page, 'huge-photo');
     expect(errors).toEqual([]);
   });
+
   test('a VOC annotation becomes the ground truth; a file with no usable boxes keeps the boxes you had', async ({ page }) => {
     const errors = collectConsoleErrors(page);
     await page.goto('/');

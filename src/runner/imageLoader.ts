@@ -36,6 +36,9 @@ export async function decodeInWorker(bytes: ArrayBuffer, name: string, source: L
   if (bytes.byteLength > MAX_FILE_BYTES) {
     throw new ImageLoadError(`${name} is ${(bytes.byteLength / 1048576).toFixed(0)} MB, too large to be a photo this app can use.`, 'Use a photo under 400 MB (R-CNN works at about 500 px wide).');
   }
+  // A decode still running belongs to a photo this one replaces: stop it instead of queueing
+  // behind it (a 100 MP JPEG takes seconds, and the worker decodes one photo at a time).
+  if (pending.size > 0) cancelDecoding();
   const id = nextId++;
   const res = await new Promise<DecodeResponse>((resolve) => {
     pending.set(id, { resolve });
@@ -45,6 +48,17 @@ export async function decodeInWorker(bytes: ArrayBuffer, name: string, source: L
   if (id !== nextId - 1) return null;
   if (!res.ok) throw new ImageLoadError(res.message, res.hint);
   return toLoadedImage(res.prepared, name, source, res.ms);
+}
+
+/** Stops the decode in progress (if any): its load resolves as superseded; the next decode starts a fresh worker. */
+export function cancelDecoding(): boolean {
+  if (pending.size === 0) return false;
+  worker?.terminate();
+  worker = null;
+  nextId++; // whatever was waiting is now older than the latest request, so it reports superseded
+  for (const [id, p] of pending) p.resolve({ id, ok: false, message: 'cancelled', hint: '' });
+  pending.clear();
+  return true;
 }
 
 export function toLoadedImage(p: PreparedImage, name: string, source: LoadedImage['source'], decodeMs: number): LoadedImage {

@@ -1,5 +1,5 @@
 import { useStore, type LoadedImage } from '../state/store';
-import { decodeInWorker, fetchSample, ImageLoadError } from './imageLoader';
+import { cancelDecoding, decodeInWorker, fetchSample, ImageLoadError } from './imageLoader';
 
 type Listener = (img: LoadedImage) => void;
 const listeners = new Set<Listener>();
@@ -52,4 +52,9 @@ export async function loadSample(file: string): Promise<boolean> {
     useStore.getState().pushMessage({ kind: 'error', text: err.message, hint: err.hint });
     return false;
   }
+}
+
+/** The user stopped a slow decode: the photo shown before stays. */
+export function cancelImageLoad(): void {
+  if (cancelDecoding()) useStore.getState().setImageLoading(false);
 }

@@ -9,7 +9,7 @@ import { IncompleteNotice } from './IncompleteNotice';
 import { ImageCanvas, type StageOverlay, type ViewTransform } from './ImageCanvas';
 import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { ImageStage } from './stages/ImageStage';
-import { loadSample } from '../runner/loadImage';
+import { cancelImageLoad, loadSample } from '../runner/loadImage';
 import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
 import { WarpStage, useWarpOverlay } from './stages/WarpStage';
 import { FeaturesStage } from './stages/FeaturesStage';
@@ -29,6 +29,18 @@ function isTypingTarget(el: EventTarget | null): boolean {
   if (!t) return false;
   const tag = t.tagName;
   return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable;
+}
+
+/** Decoding a big photo can take seconds: say so, and let the user stop it (Escape too). */
+function DecodingNote({ text }: { text: string }) {
+  return (
+    <span role="status" data-testid="decoding">
+      {text}{' '}
+      <button className="btn btn-small" onClick={cancelImageLoad} data-testid="cancel-decode" aria-keyshortcuts="Escape">
+        Cancel
+      </button>
+    </span>
+  );
 }
 
 /** Runs every stage on the current photo (proposals, then the CNN with its heads; NMS is instant). */
@@ -67,8 +79,9 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       // Escape stops the running work, unless a dialog is open (Escape closes it instead).
-      if (e.key === 'Escape' && useStore.getState().progress && !document.querySelector('dialog[open], [role=dialog]')) {
-        cancelByUser();
+      if (e.key === 'Escape' && (useStore.getState().progress || useStore.getState().imageLoading) && !document.querySelector('dialog[open], [role=dialog]')) {
+        if (useStore.getState().imageLoading) cancelImageLoad();
+        else cancelByUser();
         e.preventDefault();
         return;
       }
@@ -165,9 +178,13 @@ export function App() {
               cursor={gtDraw.cursor}
             />
           ) : (
-            <div className="viewer-empty">{loading ? 'Decoding…' : 'Choose a sample or upload a photo.'}</div>
+            <div className="viewer-empty">{loading ? <DecodingNote text="Decoding…" /> : 'Choose a sample or upload a photo.'}</div>
           )}
-          {loading && image && <div className="viewer-busy">Decoding new image…</div>}
+          {loading && image && (
+            <div className="viewer-busy">
+              <DecodingNote text="Decoding new image…" />
+            </div>
+          )}
         </section>
         <section className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${stage}`} data-testid="stage-panel">
           <h2>
