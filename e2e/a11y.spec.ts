@@ -47,3 +47,27 @@ test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA 
   expect(violations, violations.join('\n')).toEqual([]);
   expect(errors).toEqual([]);
 });
+
+test('reflows without sideways scrolling at 1024 px and on a 375 px phone, every stage with results (WCAG 1.4.10)', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = collectConsoleErrors(page);
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.goto('/');
+  await waitForImage(page, 'apple.jpg');
+  await computeFewProposals(page, 40);
+  await page.getByTestId('run-all-header').click();
+  await expect(page.locator('[data-stage=detections]')).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+  const overflow: string[] = [];
+  for (const width of [375, 1024]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const id of STAGE_IDS) {
+      await page.locator(`[data-stage=${id}]`).click();
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      if (scroll > client) overflow.push(`${width} px, ${id}: the page is ${scroll} px wide`);
+    }
+  }
+  expect(overflow, overflow.join('\n')).toEqual([]);
+  // The photo and the panel are both on the page (stacked on the phone).
+  await expect(page.getByTestId('main-canvas')).toBeVisible();
+  expect(errors).toEqual([]);
+});

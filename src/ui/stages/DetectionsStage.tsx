@@ -117,7 +117,7 @@ function ThresholdCurve() {
   const path = (f: (p: CurvePoint) => number) => curve.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(f(p)).toFixed(1)}`).join('');
   return (
     <figure className="pr-curve">
-      <svg width={W} height={H} role="img" aria-label="Precision and recall against the score threshold">
+      <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} className="fluid-svg" role="img" aria-label="Precision and recall against the score threshold">
         <line x1={pad} x2={W - pad} y1={H - pad} y2={H - pad} stroke="#999" />
         <line x1={pad} x2={pad} y1={pad} y2={H - pad} stroke="#999" />
         <path d={path((p) => p.precision)} fill="none" stroke="#0072B2" strokeWidth={2} />

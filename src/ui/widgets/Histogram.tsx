@@ -37,7 +37,7 @@ export function Histogram({ values, bins = 40, marker, markerLabel, width = 360,
   const x = (v: number) => ((v - lo) / (hi - lo)) * width;
   const above = marker ?? Infinity;
   return (
-    <svg width={width} height={height} role="img" aria-label={label} className="histogram">
+    <svg width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} className="histogram fluid-svg">
       {Array.from(counts, (c, b) => {
         const h = (Math.log1p(c) / maxLog) * (height - padB - padT);
         const binStart = lo + (b / bins) * (hi - lo);
