@@ -4,13 +4,14 @@
  * through the same pure-JS decoders as the CLI, so both see identical pixels; other formats the
  * browser can read (WebP, GIF, BMP, AVIF) go through createImageBitmap.
  */
-import { decodeImageBytes, ImageInputError, prepareImage, sniffFormat, unsupported, type DecodedImage } from '../core/image/decode';
+import { checkPixelLimit, decodeImageBytes, ImageInputError, prepareImage, sniffFormat, unsupported, type DecodedImage } from '../core/image/decode';
 import { rgbaToRgb } from '../core/image/raster';
 import type { DecodeRequest, DecodeResponse } from './decodeProtocol';
 
 async function browserDecode(bytes: Uint8Array, name: string): Promise<DecodedImage> {
   const format = sniffFormat(bytes);
   if (format === 'unknown' || format === 'svg' || format === 'heic' || format === 'tiff') throw unsupported(name, format);
+  checkPixelLimit(bytes, format, name);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as BlobPart]), { imageOrientation: 'from-image' });
@@ -31,6 +32,7 @@ self.onmessage = async (ev: MessageEvent<DecodeRequest>) => {
   const t0 = performance.now();
   try {
     const b = new Uint8Array(bytes);
+    if (b.length === 0) throw new ImageInputError(`${name} is empty (0 bytes).`, 'Choose the photo again; the file may not have been saved or copied completely.');
     const format = sniffFormat(b);
     const decoded = format === 'jpeg' || format === 'png' ? decodeImageBytes(b, name) : await browserDecode(b, name);
     const prepared = prepareImage(decoded, name);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { encode as encodePng } from 'fast-png';
-import { decodeImageBytes, ImageInputError, prepareImage, sniffFormat, WORKING_MAX_SIDE, MIN_SIDE } from './decode';
+import { checkPixelLimit, decodeImageBytes, headerDimensions, ImageInputError, prepareImage, sniffFormat, WORKING_MAX_SIDE, MIN_SIDE } from './decode';
 import { applyOrientation, readJpegOrientation } from './exif';
 import { resizeRgb } from './resize';
 import type { RgbImage } from './raster';
@@ -177,6 +177,33 @@ describe('image decoding', () => {
     expect(big.scaleX).toBeCloseTo(2.5, 10);
     expect(big.originalWidth).toBe(4000);
     expect(big.warnings[0]).toMatch(/Downscaled/);
+    // A thin strip keeps its short side at the minimum instead of shrinking below it.
+    const strip = prepareImage({ image: pattern(4000, 20), format: 'png', orientation: 1, warnings: [] });
+    expect([strip.image.width, strip.image.height]).toEqual([3200, MIN_SIDE]);
+    expect(strip.scaleX).toBeCloseTo(1.25, 10);
+    expect(strip.scaleY).toBeCloseTo(1.25, 10);
+  });
+
+  it('reads GIF, BMP and WebP sizes from their headers and refuses over 150 MP before decoding', () => {
+    // The first 30 bytes of 1234 x 567 files written by Pillow 9.4.
+    const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16)));
+    const files: Record<string, string> = {
+      'lossy.webp': '524946463e050000574542505650382032050000509a009d012ad2043702',
+      'lossless.webp': '5249464642000000574542505650384c350000002fd1848d0007508a2ad4',
+      'alpha.webp': '524946468605000057454250565038580a00000010000000d10400360200',
+      'a.gif': '474946383761d20437028700000a141e0000000000000000000000000000',
+      'a.bmp': '424dfe0b2000000000003600000028000000d20400003702000001001800',
+    };
+    for (const [name, h] of Object.entries(files)) {
+      const b = hex(h);
+      expect(headerDimensions(b, sniffFormat(b)), name).toEqual({ width: 1234, height: 567 });
+      expect(() => checkPixelLimit(b, sniffFormat(b), name)).not.toThrow();
+    }
+    // A 16000 x 16000 WebP (VP8X: width-1 and height-1 as 24-bit little-endian at bytes 24 and 27).
+    const huge = hex(files['alpha.webp']);
+    huge.set([0x7f, 0x3e, 0x00, 0x7f, 0x3e, 0x00], 24);
+    expect(() => checkPixelLimit(huge, 'webp', 'huge.webp')).toThrow(/huge\.webp is 16000 x 16000 pixels \(256 MP\), more than the 150 MP/);
+    expect(headerDimensions(hex(files['a.gif']).subarray(0, 8), 'gif')).toBeNull();
   });
 
   it('decodes the committed sample photos', () => {

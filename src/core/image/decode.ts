@@ -146,7 +146,7 @@ export function unsupported(name: string, format: ImageFormat): ImageInputError 
   return new ImageInputError(`${name} is a ${format.toUpperCase()} image, which this decoder does not read.`, KIND_HINT);
 }
 
-function tooLarge(name: string, w: number, h: number): ImageInputError {
+export function tooLarge(name: string, w: number, h: number): ImageInputError {
   return new ImageInputError(
     `${name} is ${w} x ${h} pixels (${((w * h) / 1e6).toFixed(0)} MP), more than the ${MAX_DECODE_PIXELS / 1e6} MP this app decodes.`,
     'Downscale it below that size first; R-CNN works at about 500 px anyway.',
@@ -186,6 +186,34 @@ export function jpegDimensions(b: Uint8Array): { width: number; height: number }
     p += 2 + len;
   }
   return null;
+}
+
+/**
+ * Width and height of the formats the browser decodes (GIF, BMP, WebP) from their headers, so a
+ * 250 MP file is refused before createImageBitmap spends seconds and a gigabyte on it.
+ */
+export function headerDimensions(b: Uint8Array, format: ImageFormat): { width: number; height: number } | null {
+  const u16 = (o: number) => b[o] | (b[o + 1] << 8);
+  const u24 = (o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16);
+  const i32 = (o: number) => b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+  if (format === 'gif' && b.length >= 10) return { width: u16(6), height: u16(8) };
+  if (format === 'bmp' && b.length >= 26) return { width: Math.abs(i32(18)), height: Math.abs(i32(22)) };
+  if (format === 'webp' && b.length >= 30) {
+    const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
+    if (chunk === 'VP8X') return { width: u24(24) + 1, height: u24(27) + 1 };
+    if (chunk === 'VP8 ') return { width: u16(26) & 0x3fff, height: u16(28) & 0x3fff };
+    if (chunk === 'VP8L' && b[20] === 0x2f) {
+      const bits = i32(21) >>> 0;
+      return { width: (bits & 0x3fff) + 1, height: ((bits >>> 14) & 0x3fff) + 1 };
+    }
+  }
+  return null;
+}
+
+/** The pixel-count limit for any format whose size the header gives. */
+export function checkPixelLimit(b: Uint8Array, format: ImageFormat, name: string): void {
+  const d = format === 'jpeg' ? jpegDimensions(b) : format === 'png' ? pngDimensions(b) : headerDimensions(b, format);
+  if (d && d.width * d.height > MAX_DECODE_PIXELS) throw tooLarge(name, d.width, d.height);
 }
 
 function pngDimensions(b: Uint8Array): { width: number; height: number } | null {
@@ -269,6 +297,13 @@ export function prepareImage(decoded: DecodedImage, name = 'the image', maxSide 
     );
   }
   const fit = fitWithin(image.width, image.height, maxSide);
+  // A long thin strip (4000 x 20) would shrink below the minimum side: keep the short side at
+  // MIN_SIDE instead, letting the long side exceed maxSide (the pixel count stays small).
+  const shortSide = Math.min(image.width, image.height);
+  if (shortSide * fit.scale < MIN_SIDE) {
+    const s = MIN_SIDE / shortSide;
+    Object.assign(fit, { scale: s, width: Math.round(image.width * s), height: Math.round(image.height * s) });
+  }
   let working = image;
   if (fit.scale < 1) {
     working = resizeRgb(image, fit.width, fit.height);
