@@ -86,6 +86,12 @@ describe('PASCAL VOC annotation parsing', () => {
     expect(none.sizeValid).toBe(false);
     expect(none.objects).toEqual([]);
     expect(none.warnings).toEqual(['n.xml: <size> is missing; the decoded image size will be used']);
+    // A negative size is named as it is, once: fitting adds no second message about it.
+    const neg = parseVocXml(SAMPLE.replace('<width>640</width>', '<width>-650</width>'), 'neg.xml');
+    expect(neg.warnings).toEqual(['neg.xml: <size> is -650 x 480; the decoded image size will be used']);
+    const fitted = fitAnnotationToImage(neg, 640, 480);
+    expect(fitted.sizeCheck).toBe('missing');
+    expect(fitted.messages).toEqual([]);
   });
 
   it('skips unusable objects with a warning naming the file, object and line', () => {

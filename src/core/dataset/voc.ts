@@ -192,8 +192,7 @@ export function fitAnnotationToImage(
   const messages: string[] = [];
   let sizeCheck: SizeCheck = 'ok';
   if (!ann.sizeValid) {
-    sizeCheck = 'missing';
-    messages.push(`${source}: <size> missing or 0 x 0; using the decoded ${width} x ${height}`);
+    sizeCheck = 'missing'; // parseVocXml has already said so, with the values it found
   } else if (ann.size.width !== width || ann.size.height !== height) {
     sizeCheck = ann.size.width === height && ann.size.height === width ? 'swapped' : 'mismatch';
     messages.push(
