@@ -188,6 +188,18 @@ test.describe('image input and the stage stepper', () => {
     await xml.setInputFiles(writeFixture('one.xml', voc(obj('banana', [1, 1, 60, 40]))));
     await expect(list).toHaveCount(1);
     await expect(list.nth(0)).toContainText('banana: 60 × 40 px');
+
+    // Without a mouse: type the corners and press Enter; a box outside the photo is refused.
+    await page.getByText("Type a box's corners instead").click();
+    await page.getByLabel('Class of new boxes').fill('kangaroo');
+    for (const [k, val] of Object.entries({ xmin: '20', ymin: '30', xmax: '320', ymax: '90' })) await page.getByTestId(`gt-${k}`).fill(val);
+    await page.getByTestId('gt-ymax').press('Enter');
+    await expect(page.getByTestId('gt-numbers-error')).toContainText('inside the photo: 0-300 across');
+    await page.getByTestId('gt-xmax').fill('120');
+    await page.getByTestId('gt-xmax').press('Enter');
+    await expect(list).toHaveCount(2);
+    await expect(list.nth(1)).toContainText('kangaroo: 100 × 60 px');
+    await expect(page.getByTestId('gt-numbers-error')).toHaveCount(0);
     expect(errors).toEqual([]);
   });
 });

@@ -2,6 +2,8 @@ import { useCallback, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruth';
 import { SAMPLES, sampleUrl } from '../runner/imageLoader';
+import type { ViewTransform } from './ImageCanvas';
+import { drawLabels, type Label } from './labels';
 
 async function loadSampleAnnotation(path: string): Promise<void> {
   const res = await fetch(sampleUrl(path));
@@ -11,8 +13,6 @@ async function loadSampleAnnotation(path: string): Promise<void> {
   }
   await loadVocAnnotation(new File([await res.text()], path.split('/').pop()!, { type: 'application/xml' }));
 }
-import type { ViewTransform } from './ImageCanvas';
-import { drawLabels, type Label } from './labels';
 
 /** Known class names to offer when drawing (the fruit-animals classes; a loaded model adds its own). */
 export const DEFAULT_GT_CLASSES = ['apple', 'banana', 'orange', 'raccoon', 'kangaroo'];
@@ -125,6 +125,7 @@ export function GroundTruthEditor() {
           }}
         />
       </div>
+      {image && <BoxByNumbers />}
       {current && current.labels.length > 0 && (
         <>
           <label className="check">
@@ -149,5 +150,59 @@ export function GroundTruthEditor() {
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * The keyboard way to add a box (and the precise one): its corners in the photo's own pixels
+ * (left, top, right, bottom edges), with the class typed above.
+ */
+function BoxByNumbers() {
+  const image = useStore((s) => s.image)!;
+  const gtClass = useStore((s) => s.gtClass);
+  const [v, setV] = useState(['', '', '', '']);
+  const [error, setError] = useState<string | null>(null);
+  const W = image.originalWidth, H = image.originalHeight;
+  const add = (e: React.FormEvent) => {
+    e.preventDefault();
+    const [x1, y1, x2, y2] = v.map((t) => Number(t.trim()));
+    if (v.some((t) => t.trim() === '') || ![x1, y1, x2, y2].every(Number.isFinite)) return setError('Fill in all four numbers.');
+    if (x1 < 0 || y1 < 0 || x2 > W || y2 > H) return setError(`The box must lie inside the photo: 0-${W} across, 0-${H} down.`);
+    if (x2 - x1 < 4 || y2 - y1 < 4) return setError('xmax must exceed xmin and ymax exceed ymin by at least 4 px.');
+    setError(null);
+    addGroundTruthBox([x1 / image.scaleX, y1 / image.scaleY, x2 / image.scaleX, y2 / image.scaleY], gtClass.trim() || 'object');
+    setV(['', '', '', '']);
+  };
+  const names = ['xmin', 'ymin', 'xmax', 'ymax'];
+  return (
+    <details className="gt-numbers">
+      <summary>Type a box's corners instead</summary>
+      <form onSubmit={add} className="row" data-testid="gt-numbers" noValidate>
+        {names.map((n, i) => (
+          <label key={n} className="small">
+            {n}{' '}
+            <input
+              type="number"
+              inputMode="numeric"
+              min={0}
+              max={i % 2 === 0 ? W : H}
+              value={v[i]}
+              onChange={(e) => setV(v.map((x, k) => (k === i ? e.target.value : x)))}
+              style={{ width: 70 }}
+              data-testid={`gt-${n}`}
+            />
+          </label>
+        ))}
+        <button className="btn" type="submit" data-testid="gt-add">
+          Add {gtClass.trim() || 'object'} box
+        </button>
+      </form>
+      <p className="muted small">Edges in the photo's own pixels: 0 to {W} across, 0 to {H} down.</p>
+      {error && (
+        <p className="message message-error small" role="alert" data-testid="gt-numbers-error">
+          {error}
+        </p>
+      )}
+    </details>
   );
 }
