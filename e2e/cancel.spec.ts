@@ -61,4 +61,29 @@ test.describe('long work can be cancelled, and a new image cancels the old run',
     await expect(runAll).toHaveAttribute('aria-disabled', 'false');
     expect(errors).toEqual([]);
   });
+  test('a second and third run (another photo, then the first again) leave the CNN workers holding the same tensors', async ({ page }) => {
+    test.setTimeout(300_000);
+    const errors = collectConsoleErrors(page);
+    await page.goto('/');
+    await waitForImage(page, 'apple.jpg');
+    const held: number[] = [];
+    for (const sample of ['apple.jpg', 'orange.jpg', 'apple.jpg']) {
+      if (sample !== 'apple.jpg' || held.length > 0) {
+        await page.locator('[data-stage=image]').click();
+        await page.locator(`[data-sample="${sample}"]`).click();
+        await waitForImage(page, sample);
+      }
+      await computeFewProposals(page, 40);
+      await page.getByTestId('run-all-header').click();
+      await expect(page.locator('[data-stage=detections]')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+      await page.locator('[data-stage=features]').click();
+      const mem = page.getByTestId('tf-memory');
+      await expect(mem).toContainText('tensors');
+      held.push(Number(await mem.getAttribute('data-tensors')));
+    }
+    console.log(`tensors held by the CNN workers after each run: ${held.join(', ')}`);
+    expect(held[0]).toBeGreaterThan(0);
+    expect(held).toEqual([held[0], held[0], held[0]]);
+    expect(errors).toEqual([]);
+  });
 });

@@ -195,7 +195,7 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
       },
     );
     if (ctl.signal.aborted) return null;
-    result = { ...result, done: total, complete: true, ms: msBefore + summary.ms, cropsPerSecond: todo.length / Math.max(1e-3, summary.ms / 1000) };
+    result = { ...result, done: total, complete: true, ms: msBefore + summary.ms, cropsPerSecond: todo.length / Math.max(1e-3, summary.ms / 1000), tfMemory: summary.memory };
     useStore.getState().setFeatures(result);
     useStore.getState().setTiming('features', result.ms);
     return result;

@@ -12,7 +12,7 @@ import { rasterFingerprint } from '../core/image/raster';
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { WeightName } from '../model/caffenet';
 import type { FeatureBatch } from '../model/features';
-import type { CnnRequest, CnnResponse, ExtractOptions, ModelInfo, ModelSource, ProgressPhase } from '../workers/cnnProtocol';
+import type { CnnRequest, CnnResponse, ExtractOptions, ModelInfo, ModelSource, ProgressPhase, TfMemory } from '../workers/cnnProtocol';
 
 /** What the client needs of a Worker (a MessagePort works too, for tests). */
 export interface WorkerLike {
@@ -31,6 +31,8 @@ export interface ExtractSummary {
   total: number;
   ms: number;
   cropsPerSecond: number;
+  /** tf.memory() after the run, summed over the workers that ran it. */
+  memory: TfMemory & { workers: number };
 }
 
 export class CnnError extends Error {
@@ -144,7 +146,7 @@ export class CnnClient {
     const off = this.cancelOn(hooks.signal, r.id);
     try {
       const d = await r.done;
-      return { total: d.total, ms: d.ms, cropsPerSecond: d.cropsPerSecond };
+      return { total: d.total, ms: d.ms, cropsPerSecond: d.cropsPerSecond, memory: { ...d.memory, workers: 1 } };
     } catch (e) {
       if (send) this.cachedImage = null;
       throw e;

@@ -15,7 +15,7 @@ import type { RgbImage } from '../core/image/raster';
 import { rasterFingerprint } from '../core/image/raster';
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { FeatureBatch } from '../model/features';
-import type { ExtractOptions, ModelInfo, ModelSource } from '../workers/cnnProtocol';
+import type { ExtractOptions, ModelInfo, ModelSource, TfMemory } from '../workers/cnnProtocol';
 import { CnnClient, type ExtractSummary, type Progress } from './cnnClient';
 
 export class CnnPool {
@@ -97,12 +97,13 @@ export class CnnPool {
     const onAbort = () => inner.abort();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     if (hooks.signal?.aborted) inner.abort();
+    const memory = new Map<CnnClient, TfMemory>(); // each worker's state after its last chunk
     const work = async (c: CnnClient) => {
       while (next < total && !inner.signal.aborted) {
         const start = next;
         const count = Math.min(chunk, total - start);
         next += count;
-        await c.extract(image, boxes.subarray(4 * start, 4 * (start + count)), options, {
+        const s = await c.extract(image, boxes.subarray(4 * start, 4 * (start + count)), options, {
           imageKey: key,
           signal: inner.signal,
           onBatch: (b) => {
@@ -111,6 +112,7 @@ export class CnnPool {
             hooks.onProgress?.({ phase: 'extract', loaded: done, total });
           },
         });
+        memory.set(c, s.memory);
       }
     };
     try {
@@ -125,7 +127,13 @@ export class CnnPool {
       hooks.signal?.removeEventListener('abort', onAbort);
     }
     const ms = performance.now() - t0;
-    return { total, ms, cropsPerSecond: total / (ms / 1000) };
+    const mem = [...memory.values()];
+    return {
+      total,
+      ms,
+      cropsPerSecond: total / (ms / 1000),
+      memory: { numTensors: mem.reduce((s, m) => s + m.numTensors, 0), numBytes: mem.reduce((s, m) => s + m.numBytes, 0), workers: mem.length },
+    };
   }
 
   async dispose(): Promise<void> {

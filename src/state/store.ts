@@ -117,6 +117,8 @@ export interface FeaturesResult {
   cropsPerSecond: number;
   backend: string;
   complete: boolean;
+  /** tf.memory() of the CNN workers after the run (what they keep: the model, the photo). */
+  tfMemory?: { numTensors: number; numBytes: number; workers: number };
 }
 
 /** The NMS sliders (RCNN-SPEC section 7). */

@@ -94,7 +94,7 @@ export type CnnResponse =
   | { type: 'progress'; id: number; phase: ProgressPhase; loaded: number; total: number }
   | { type: 'model'; id: number; info: ModelInfo }
   | { type: 'batch'; id: number; batch: FeatureBatch }
-  | { type: 'done'; id: number; total: number; ms: number; cropsPerSecond: number }
+  | { type: 'done'; id: number; total: number; ms: number; cropsPerSecond: number; memory: TfMemory }
   | { type: 'weights'; id: number; tensors: Partial<Record<WeightName, { shape: number[]; data: Float32Array }>> }
   | { type: 'bundle'; id: number; bytes: ArrayBuffer; name: string }
   | { type: 'disposed'; id: number }
@@ -106,4 +106,10 @@ export function batchTransferables(b: FeatureBatch): ArrayBuffer[] {
   for (const a of [b.pool5, b.fc7, b.svmScores, b.bboxDeltas, b.crops]) if (a) out.push(a.buffer as ArrayBuffer);
   for (const l of Object.values(b.layers ?? {})) if (l) out.push(l.data.buffer as ArrayBuffer);
   return [...new Set(out)];
+}
+
+/** tf.memory() of one worker after a request: what it still holds (the model, the photo's raster). */
+export interface TfMemory {
+  numTensors: number;
+  numBytes: number;
 }

@@ -212,7 +212,8 @@ export class CnnWorkerHost {
       await new Promise((r) => setTimeout(r, 0));
     }
     const ms = performance.now() - t0;
-    this.post({ type: 'done', id: msg.id, total, ms, cropsPerSecond: total / (ms / 1000) });
+    const { numTensors, numBytes } = tf.memory();
+    this.post({ type: 'done', id: msg.id, total, ms, cropsPerSecond: total / (ms / 1000), memory: { numTensors, numBytes } });
   }
 
   private releaseModel(): void {

@@ -93,6 +93,12 @@ export function RunPanel() {
             {eta !== null && running && ` · about ${eta < 60 ? `${eta.toFixed(0)} s` : `${(eta / 60).toFixed(1)} min`} left`}
             {fresh.complete && ` · ${(fresh.ms / 1000).toFixed(1)} s in all`}
           </p>
+          {fresh.complete && fresh.tfMemory && (
+            <p className="small muted" data-testid="tf-memory" data-tensors={fresh.tfMemory.numTensors} data-bytes={fresh.tfMemory.numBytes}>
+              Afterwards tfjs holds {fresh.tfMemory.numTensors} tensors ({(fresh.tfMemory.numBytes / 2 ** 20).toFixed(1)} MB) in{' '}
+              {fresh.tfMemory.workers === 1 ? 'the worker' : `${fresh.tfMemory.workers} workers`}: the model's weights and this photo, nothing per proposal (a second run does not grow it).
+            </p>
+          )}
           <div className="scored" title="One column per proposal, in rank order">
             <PixelCanvas
               width={fresh.total}
