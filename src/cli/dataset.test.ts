@@ -44,9 +44,12 @@ describe('VOC folder reader (Node)', () => {
     put('noimage', null, xml('noimage.jpg', 20, 20, [['cat', 1, 1, 5, 5]]));
     // Image bytes that are not an image.
     put('notimage', new Uint8Array([1, 2, 3, 4, 5]), xml('notimage.jpg', 20, 20, [['cat', 1, 1, 5, 5]]));
+    // An annotation cut off after <size> (a truncated download): its image stays, without boxes, and the report says so.
+    const full = xml('cut.jpg', 32, 32, [['cat', 1, 1, 16, 16]]);
+    put('cut', jpegBytes(32, 32), full.slice(0, full.indexOf('</size>') + 7));
     // More plain images so a split has something to do.
     for (let i = 0; i < 6; i++) put(`more${i}`, jpegBytes(32, 32), xml(`more${i}.jpg`, 32, 32, [[i % 2 ? 'cat' : 'dog', 1, 1, 16, 16]]));
-    const ids = ['good', 'pngnamedjpg', 'brokenxml', 'noimage', 'notimage', ...Array.from({ length: 6 }, (_, i) => `more${i}`)];
+    const ids = ['good', 'pngnamedjpg', 'brokenxml', 'noimage', 'notimage', 'cut', ...Array.from({ length: 6 }, (_, i) => `more${i}`)];
     writeFileSync(join(root, 'ImageSets/Main/trainval.txt'), ids.join('\n') + '\n');
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -55,8 +58,8 @@ describe('VOC folder reader (Node)', () => {
     const ds = readVocDataset(root);
     const r = ds.report;
     expect(ds.classes).toEqual(['cat', 'dog']);
-    expect(r.listed).toBe(11);
-    expect(r.loaded).toBe(8);
+    expect(r.listed).toBe(12);
+    expect(r.loaded).toBe(9);
     expect(r.skipped.map((s) => [s.id, s.file.slice(root.length + 1)])).toEqual([
       ['brokenxml', 'Annotations/brokenxml.xml'],
       ['noimage', 'JPEGImages/noimage.jpg'],
@@ -78,9 +81,12 @@ describe('VOC folder reader (Node)', () => {
     expect(r.boxesClipped).toBe(1);
     expect(r.boxesPerClass).toEqual({ cat: 5, dog: 4 });
     expect(r.imagesPerClass).toEqual({ cat: 5, dog: 4 });
-    expect(r.formats).toEqual({ jpeg: 7, png: 1 });
+    expect(r.formats).toEqual({ jpeg: 8, png: 1 });
+    expect(r.annotationProblems).toEqual([`${join(root, 'Annotations', 'cut.xml')}: <annotation> (line 1) is never closed`]);
     const text = formatVocReport(r, root);
-    expect(text).toContain('8/11 images, 9 boxes, 2 classes');
+    expect(text).toContain('9/12 images, 9 boxes, 2 classes');
+    expect(text).toContain('1 problems in annotations (their images are kept, with the boxes that could be read):');
+    expect(text).toContain('cut.xml: <annotation> (line 1) is never closed');
     expect(text).toContain('skipped brokenxml');
   });
 
@@ -96,7 +102,7 @@ describe('VOC folder reader (Node)', () => {
     expect(img.originalWidth).toBe(ds.images[0].width);
     const s1 = splitVocDataset(ds, { valFraction: 0.25, seed: 3 });
     expect(s1).toEqual(splitVocDataset(ds, { valFraction: 0.25, seed: 3 }));
-    expect(s1.train.length + s1.val.length).toBe(8);
+    expect(s1.train.length + s1.val.length).toBe(9);
     expect(s1.val.length).toBe(2);
   });
 

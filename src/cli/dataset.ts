@@ -85,6 +85,11 @@ export interface VocDatasetReport {
   cornersSwapped: number;
   /** Objects whose class is not in the class list, by name. */
   unknownClasses: Record<string, number>;
+  /**
+   * What parsing an annotation found wrong beyond its <size> (summarised above): an XML element
+   * never closed (a truncated file), objects skipped for a missing name or box, ...
+   */
+  annotationProblems: string[];
   warnings: string[];
 }
 
@@ -261,6 +266,7 @@ export function readVocDataset(root: string, opts: ReadVocOptions = {}): VocData
     boxesDropped: 0,
     cornersSwapped: 0,
     unknownClasses,
+    annotationProblems: [],
     warnings,
   };
   for (const im of images) {
@@ -270,6 +276,7 @@ export function readVocDataset(root: string, opts: ReadVocOptions = {}): VocData
     if (im.sizeCheck === 'swapped') report.sizeSwapped.push(im.id);
     if (im.sizeCheck === 'mismatch') report.sizeMismatch.push(im.id);
     if (im.orientation > 1) report.exifOriented.push(im.id);
+    report.annotationProblems.push(...(im.annotation.warnings ?? []).filter((m) => !/: <size> /.test(m) && !/: no <filename>$/.test(m)));
     const present = new Set<string>();
     for (const o of im.annotation.objects) {
       if (!classIndex.has(o.name)) continue;
@@ -336,6 +343,12 @@ export function formatVocReport(r: VocDatasetReport, root = ''): string {
   }
   const unknown = Object.entries(r.unknownClasses);
   if (unknown.length) lines.push(`  objects of unlisted classes skipped: ${unknown.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  const problems = r.annotationProblems;
+  if (problems.length) {
+    lines.push(`  ${problems.length} problems in annotations (their images are kept, with the boxes that could be read):`);
+    for (const p of problems.slice(0, 10)) lines.push(`    ${p}`);
+    if (problems.length > 10) lines.push(`    ... and ${problems.length - 10} more`);
+  }
   for (const s of r.skipped) lines.push(`  skipped ${s.id}: ${s.file}: ${s.reason}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');

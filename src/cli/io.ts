@@ -2,6 +2,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CliError } from './command';
 import { decodeAndPrepare, type PreparedImage } from '../core/image/decode';
+import type { ModelPackage } from '../model/package';
+import { loadModelPath } from '../model/packageNode';
 
 /** Read and decode an image file (bytes sniffed, EXIF applied, working raster built). */
 export function loadImageFile(path: string, maxSide?: number): PreparedImage {
@@ -28,4 +30,13 @@ export function progressPrinter(stderr: (t: string) => void, isTTY = Boolean(pro
     const line = `${label}: ${done}/${total} (${pct}%)`;
     stderr(isTTY ? `\r${line}${done >= total ? '\n' : ''}` : `${line}\n`);
   };
+}
+
+/** A model for a command (--model, --init): a package folder, its model.json, a .rcnn bundle or an .onnx file. */
+export async function loadModelForCli(path: string, option = '--model'): Promise<ModelPackage> {
+  try {
+    return await loadModelPath(path);
+  } catch (e) {
+    throw new CliError(`cannot load the model ${path} (${option}): ${(e as Error).message}`, 1, 'Give a model package folder (model.json with its .bin files), a .rcnn bundle or an AlexNet-family .onnx file.');
+  }
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CliError, type Command } from './command';
+import { CliError, fileSystemProblem, type Command } from './command';
 import { commands } from './registry';
 import { runBench } from './commands/bench';
 import { ImageInputError } from '../core/image/decode';
@@ -28,6 +28,10 @@ export async function main(argv: string[], io = { stdout: (t: string) => process
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    if (name === 'help' && rest[0] && !target) {
+      io.stderr(`rcnn: unknown command "${rest[0]}"\n\n${usage()}\n`);
+      return 2;
+    }
     io.stdout((target ? commandHelp(target) : usage()) + '\n');
     return 0;
   }
@@ -93,7 +97,13 @@ async function guard(cmd: Command, io: { stderr: (t: string) => void }, fn: () =
       io.stderr(`rcnn ${cmd.name}: ${e.message}\n${e.hint}\n`);
       return 1;
     }
+    const fs = fileSystemProblem(e);
+    if (fs) {
+      io.stderr(`rcnn ${cmd.name}: ${fs}\n`);
+      return 1;
+    }
     io.stderr(`rcnn ${cmd.name}: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
   }
 }
+

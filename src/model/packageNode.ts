@@ -77,7 +77,8 @@ export async function loadModelPath(path: string): Promise<ModelPackage> {
   if (s.isDirectory()) return loadPackageDir(path);
   const bytes = new Uint8Array(await readFile(path));
   if (isBundle(bytes)) return decodeBundle(bytes, path);
-  if (path.endsWith('.json')) return loadPackageDir(join(path, '..'));
+  if (basename(path) === 'model.json') return loadPackageDir(join(path, '..'));
+  if (/\.json$/i.test(path)) throw new PackageError(`${path} is not a package manifest: a package's manifest is named model.json and sits beside its .bin files`, path);
   const { importOnnx } = await import('./onnx/import');
   return importOnnx(bytes, { source: basename(path) }).pkg;
 }

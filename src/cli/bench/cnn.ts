@@ -19,7 +19,7 @@ import { type CaffeNetArch, caffeNetArch, totalMacs } from '../../model/architec
 import { type NamedWeights, randomWeights } from '../../model/caffenet';
 import { exportOnnx } from '../../model/onnx/export';
 import type { RunnerRequest, RunnerResponse } from './cnnRunner';
-import { type BenchTarget, formatTable, median } from './types';
+import { type BenchTarget, benchNumber, benchNumbers, formatTable, median } from './types';
 
 class Runner {
   private readonly w: Worker;
@@ -67,11 +67,11 @@ export const cnnBench: BenchTarget = {
     '--train (instead: forward and SGD training-step crops/s of tfjs-wasm per width, batch 32, for sizing a model to train on this CPU)',
   async run({ options, stdout, stderr }) {
     if (options.train) return trainTable(options, stdout, stderr);
-    const widths = String(options.widths ?? '1,0.25').split(',').map(Number);
-    const batches = String(options.batches ?? '1,8').split(',').map(Number);
-    const seconds = Number(options.seconds ?? 2);
-    const rounds = Number(options.rounds ?? 3);
-    const workers = Number(options.workers ?? Math.max(1, availableParallelism()));
+    const widths = benchNumbers(options, 'widths', '1,0.25', { min: 0.05, max: 2 });
+    const batches = benchNumbers(options, 'batches', '1,8', { min: 1, max: 1024, integer: true });
+    const seconds = benchNumber(options, 'seconds', 2, { min: 0.01 });
+    const rounds = benchNumber(options, 'rounds', 3, { min: 1, integer: true });
+    const workers = benchNumber(options, 'workers', Math.max(1, availableParallelism()), { min: 1, max: 64, integer: true });
     const withCpu = Boolean(options.cpu);
     const rows: Array<Array<string | number>> = [['model', 'runtime', 'threads', 'batch', 'crops/s', 'GFLOP/s', '% peak', 'vs onnxruntime-web']];
     const notes: string[] = [];
@@ -159,9 +159,9 @@ async function trainTable(options: Record<string, string | boolean>, stdout: (t:
   const { useNodeBackend } = await import('../../model/node');
   const { createCaffeNet } = await import('../../model/caffenet');
   const { trainStep } = await import('../../model/training');
-  const widths = String(options.widths ?? '1,0.5,0.375,0.25').split(',').map(Number);
-  const batch = Number(options.batch ?? 32);
-  const reps = Number(options.rounds ?? 2);
+  const widths = benchNumbers(options, 'widths', '1,0.5,0.375,0.25', { min: 0.05, max: 2 });
+  const batch = benchNumber(options, 'batch', 32, { min: 1, max: 1024, integer: true });
+  const reps = benchNumber(options, 'rounds', 2, { min: 1, integer: true });
   await useNodeBackend('wasm');
   const rows: Array<Array<string | number>> = [['width', 'conv1..conv5', 'fc6/fc7', 'GMAC/crop', 'forward crops/s', 'train crops/s', 's per 128-window iteration']];
   for (const width of widths) {

@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { type CaffeNetArch, caffeNetArch, totalMacs } from '../../model/architecture';
 import type { BenchBackend, BenchPage, RunnerRequest, RunnerResponse } from '../../../scripts/cnn-browser-bench/protocol';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../../../e2e/chromium';
-import { type BenchTarget, formatTable, median } from './types';
+import { type BenchTarget, benchNumber, benchNumbers, formatTable, median } from './types';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BUNDLED = join(ROOT, 'public/models/fruit-animals/model.json');
@@ -116,11 +116,11 @@ export const cnnBrowserBench: BenchTarget = {
     '--profile (instead: per-op ms of ours and per-node ms of onnxruntime-web, wasm, 1 thread)  --headed',
   async run({ options, stdout, stderr }) {
     const models = String(options.widths ?? '1,bundled').split(',').map((w) => modelSpec(w.trim()));
-    const batches = String(options.batches ?? '1,8').split(',').map(Number);
+    const batches = benchNumbers(options, 'batches', '1,8', { min: 1, max: 1024, integer: true });
     const backends = String(options.backends ?? 'wasm,webgpu,webgl').split(',').map((b) => b.trim() as BenchBackend);
-    const seconds = Number(options.seconds ?? 1.5);
-    const rounds = Number(options.rounds ?? 3);
-    const gpuCap = Number(options['gpu-cap'] ?? 20);
+    const seconds = benchNumber(options, 'seconds', 1.5, { min: 0.01 });
+    const rounds = benchNumber(options, 'rounds', 3, { min: 1, integer: true });
+    const gpuCap = benchNumber(options, 'gpu-cap', 20, { min: 0.1 });
     for (const b of backends) if (!['wasm', 'webgpu', 'webgl'].includes(b)) throw new Error(`--backends: unknown backend "${b}"`);
 
     const out = join(tmpdir(), 'rcnn-cnn-browser-bench');
@@ -141,7 +141,7 @@ export const cnnBrowserBench: BenchTarget = {
       await page.goto(url);
       await page.waitForFunction(() => 'bench' in window, null, { timeout: 60_000 });
       const env = await page.evaluate(() => (window as unknown as { bench: BenchPage }).bench.env());
-      const workers = Number(options.workers ?? Math.max(1, Math.min(4, env.hardwareConcurrency)));
+      const workers = benchNumber(options, 'workers', Math.max(1, Math.min(4, env.hardwareConcurrency)), { min: 1, max: 64, integer: true });
       notes.push(`Chromium ${browser.version()}, ${env.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}, hardwareConcurrency ${env.hardwareConcurrency}; pool = ${workers} tfjs workers, ort wasm threads = ${workers}`);
 
       const spawn = (label: string) => page.evaluate((l) => (window as unknown as { bench: BenchPage }).bench.spawn(l), label);

@@ -4,19 +4,12 @@
  * does), so solver changes can be measured. The data are synthetic because only the arithmetic
  * is timed; the solvers' correctness is covered by the unit tests.
  */
-import { type BenchTarget, formatTable } from './types';
+import { type BenchTarget, benchNumber, formatTable } from './types';
 import { mulberry32 } from '../../core/learn/random';
 import { featureScaleFactor, meanFeatureNorm, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, trainLinearSvm } from '../../core/learn/svm';
 import { type RidgeMethod, ridgeObjective, ridgeRegression } from '../../core/learn/ridge';
 
-function num(options: Record<string, string | boolean>, key: string, fallback: number): number {
-  const v = options[key];
-  if (v === undefined || v === true) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`--${key} expects a number, got "${String(v)}"`);
-  return x;
-}
 
 /** n rows of d post-ReLU features; rows flagged `shifted` get +shift on a fixed 10 % of dims. */
 function reluFeatures(n: number, d: number, seed: number, shifted: (i: number) => number): Float32Array {
@@ -48,10 +41,10 @@ export const svmBench: BenchTarget = {
   summary: 'liblinear-type-3 dual coordinate descent (C 0.001, B 10, w+ 2) on fc7-sized rows, and the hard-negative miner.',
   optionsHelp: '--pos 500 --neg 19500 --dim 4096 --seed 1',
   async run({ options, stdout, stderr }) {
-    const np = num(options, 'pos', 500);
-    const nn = num(options, 'neg', 19500);
-    const d = num(options, 'dim', 4096);
-    const seed = num(options, 'seed', 1);
+    const np = benchNumber(options, 'pos', 500, { min: 1, integer: true });
+    const nn = benchNumber(options, 'neg', 19500, { min: 1, integer: true });
+    const d = benchNumber(options, 'dim', 4096, { min: 1, integer: true });
+    const seed = benchNumber(options, 'seed', 1, { integer: true });
     stderr(`generating ${np} + ${nn} rows x ${d}\n`);
     const P = reluFeatures(np, d, seed, () => 0.6);
     // One negative in five is "hard": partly shifted towards the positives.
@@ -96,9 +89,9 @@ export const ridgeBench: BenchTarget = {
   summary: 'ridge regression (lambda 1000, 4 targets) on pool5-sized rows: dual Cholesky, primal Cholesky, CG.',
   optionsHelp: '--n 5000 --dim 9216 --methods dual,cg --seed 1',
   async run({ options, stdout, stderr }) {
-    const n = num(options, 'n', 5000);
-    const d = num(options, 'dim', 9216);
-    const seed = num(options, 'seed', 1);
+    const n = benchNumber(options, 'n', 5000, { min: 1, integer: true });
+    const d = benchNumber(options, 'dim', 9216, { min: 1, integer: true });
+    const seed = benchNumber(options, 'seed', 1, { integer: true });
     const methods = String(options.methods ?? 'dual,cg').split(',') as RidgeMethod[];
     stderr(`generating ${n} rows x ${d}\n`);
     const X = reluFeatures(n, d, seed, (i) => (i % 3) * 0.2);

@@ -1,14 +1,14 @@
 import { InteractiveNms, nmsPerClass } from '../../core/nms';
 import { mulberry32 as rng } from '../../core/learn/random';
 import { proposalLikeBoxes } from './shared';
-import { type BenchTarget, formatTable, median } from './types';
+import { type BenchTarget, benchNumber, formatTable, median } from './types';
 
 export const nmsBench: BenchTarget = {
   name: 'nms',
   summary: 'Per-class greedy NMS time for N boxes x C classes (the NMS sliders re-run this on every move).',
   optionsHelp: '--reps R (default 30)',
   async run({ options, stdout }) {
-    const reps = Number(options.reps ?? 30);
+    const reps = benchNumber(options, 'reps', 30, { min: 1, max: 10000, integer: true });
     const rand = rng(1);
     const rows: Array<Array<string | number>> = [['boxes x classes', 'score threshold', 'kept/class', 'median ms', 'p95 ms', 'frames (16.7 ms)']];
     for (const [n, c] of [[2000, 20], [2000, 200]] as const) {

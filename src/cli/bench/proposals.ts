@@ -21,7 +21,7 @@ import { makeGroundTruth, type GroundTruth } from '../../core/dataset/groundTrut
 import { proposalRecall } from '../../core/eval/recall';
 import { DEFAULT_MAX_BOXES, DEFAULT_SEED, prepareSearchImage, selectiveSearch, type SearchMode } from '../../core/selectiveSearch/index';
 import { PYTHON, REPO_ROOT, defaultDataset, writePpm } from './shared';
-import { type BenchTarget, formatTable, median } from './types';
+import { type BenchTarget, benchNumber, formatTable, median } from './types';
 
 const OPENCV_SCRIPT = join(REPO_ROOT, 'scripts/bench/opencv_selective_search.py');
 
@@ -114,12 +114,12 @@ export const proposalsBench: BenchTarget = {
   summary: 'Selective search vs OpenCV ximgproc on VOC images: time per image (1 thread, worker pool), proposals, recall@0.5/0.7, MABO.',
   optionsHelp: `--images N (default 50) --mode fast|quality (default fast) --threads N (pool size, default ${availableParallelism()}) --max ${DEFAULT_MAX_BOXES} --seed ${DEFAULT_SEED} --dataset DIR (VOC layout; default ../shared/datasets/fruit-animals) --no-opencv`,
   async run({ options, stdout, stderr }) {
-    const nImages = Number(options.images ?? 50);
+    const nImages = benchNumber(options, 'images', 50, { min: 1, integer: true });
     const mode = String(options.mode ?? 'fast') as SearchMode;
     if (mode !== 'fast' && mode !== 'quality') throw new CliError(`--mode must be fast or quality, got "${mode}"`, 2);
-    const threads = Number(options.threads ?? availableParallelism());
-    const maxBoxes = Number(options.max ?? DEFAULT_MAX_BOXES);
-    const seed = Number(options.seed ?? DEFAULT_SEED);
+    const threads = benchNumber(options, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
+    const maxBoxes = benchNumber(options, 'max', DEFAULT_MAX_BOXES, { min: 1, integer: true });
+    const seed = benchNumber(options, 'seed', DEFAULT_SEED, { integer: true });
     if (![nImages, threads, maxBoxes, seed].every(Number.isInteger) || nImages < 1 || threads < 1) throw new CliError('--images, --threads, --max and --seed take integers (images, threads >= 1)', 2);
     const root = String(options.dataset ?? defaultDataset());
     const setFile = join(root, 'ImageSets/Main/trainval.txt');

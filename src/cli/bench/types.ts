@@ -1,3 +1,5 @@
+import { CliError, numberOption } from '../command';
+
 /** One `rcnn bench <target>`: measures, prints a table to stdout, returns an exit code. */
 export interface BenchTarget {
   name: string;
@@ -35,4 +37,23 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+type Range = { min?: number; max?: number; integer?: boolean };
+
+/** A numeric bench option, checked like every other command's (usage error, exit 2). */
+export function benchNumber(options: BenchArgs['options'], key: string, fallback: number, range: Range = {}): number {
+  if (options[key] === true) throw new CliError(`--${key} expects a value`, 2);
+  return numberOption(options, key, fallback, range);
+}
+
+/** A comma-separated list of numbers ("1,0.25"), each checked. */
+export function benchNumbers(options: BenchArgs['options'], key: string, fallback: string, range: Range = {}): number[] {
+  if (options[key] === true) throw new CliError(`--${key} expects a value`, 2);
+  return String(options[key] ?? fallback).split(',').map((t) => numberOption({ [key]: t.trim() }, key, 0, range));
+}
+
+/** The option names a target documents in its help ("--reps R" gives "reps"). */
+export function documentedOptions(t: BenchTarget): Set<string> {
+  return new Set([...(t.optionsHelp ?? '').matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
 }

@@ -18,7 +18,7 @@ import { useNodeBackend } from '../../model/node';
 import { RCNN_WARP, type WarpMethod, createWarpSource, warpProposals } from '../../model/warp';
 import { loadImageFile } from '../io';
 import { PYTHON, REPO_ROOT, defaultDataset, proposalLikeBoxes, writePpm } from './shared';
-import { type BenchTarget, formatTable, median } from './types';
+import { type BenchTarget, benchNumber, formatTable, median } from './types';
 
 const SCRIPT = join(REPO_ROOT, 'scripts/bench/opencv_warp.py');
 const BATCH = 16;
@@ -52,9 +52,9 @@ export const warpBench: BenchTarget = {
   summary: "R-CNN's warp of proposals to 227 x 227 crops/s, 1 thread: tfjs-wasm ops (cropAndResize + mask) and JavaScript into the batch vs OpenCV warpAffine (Python), on the same images and boxes.",
   optionsHelp: '--images N (default 8) --boxes N per image (default 256) --rounds 3 --dataset DIR (default ../shared/datasets/fruit-animals) --no-opencv',
   async run({ options, stdout, stderr }) {
-    const nImages = Number(options.images ?? 8);
-    const nBoxes = Number(options.boxes ?? 256);
-    const rounds = Number(options.rounds ?? 3);
+    const nImages = benchNumber(options, 'images', 8, { min: 1, integer: true });
+    const nBoxes = benchNumber(options, 'boxes', 256, { min: 1, integer: true });
+    const rounds = benchNumber(options, 'rounds', 3, { min: 1, integer: true });
     const dataset = String(options.dataset ?? defaultDataset());
     await useNodeBackend('wasm');
     const files = readdirSync(join(dataset, 'JPEGImages')).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().slice(0, nImages);

@@ -1,5 +1,5 @@
 import { CliError, type Command } from '../command';
-import type { BenchTarget } from '../bench/types';
+import { documentedOptions, type BenchTarget } from '../bench/types';
 import { nmsBench } from '../bench/nms';
 import { proposalsBench } from '../bench/proposals';
 import { cnnBench } from '../bench/cnn';
@@ -39,5 +39,8 @@ export async function runBench(argv: string[], stdout: (t: string) => void, stde
     else if (i + 1 < rest.length && !rest[i + 1].startsWith('--')) options[key] = rest[++i];
     else options[key] = true;
   }
+  const known = documentedOptions(target);
+  const unknown = Object.keys(options).filter((k) => !known.has(k));
+  if (unknown.length) throw new CliError(`bench ${target.name} has no option ${unknown.map((k) => `--${k}`).join(', ')}; it takes: ${[...known].map((k) => `--${k}`).join(' ') || 'none'}`, 2);
   return target.run({ options, stdout, stderr });
 }

@@ -56,9 +56,13 @@ export const cacheCommand: Command = {
     const dry = values['dry-run'] === true;
     if (dry && !pruning) throw new CliError('--dry-run needs --max-size or --unused-for: without them nothing is removed anyway', 2);
     const now = Date.now();
+    // Every folder is checked before anything is removed from any of them.
     for (const raw of positionals) {
       const dir = resolve(raw);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${raw} is not a folder`, 1, 'Give the folder you passed to --cache or --feature-cache.');
+    }
+    for (const raw of positionals) {
+      const dir = resolve(raw);
       const survey = surveyCache(dir);
       stdout(`${dir}: ${survey.entries.length} entries, ${formatBytes(survey.bytes)}${survey.temps.length ? ` (${survey.temps.length} temporary files of interrupted runs)` : ''}\n`);
       if (survey.entries.length) stdout(ageTable(survey.entries, now).join('\n') + '\n');

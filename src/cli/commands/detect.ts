@@ -1,18 +1,18 @@
 import { CliError, numberOption, stringOption, type Command } from '../command';
-import { loadImageFile } from '../io';
+import { loadImageFile, loadModelForCli } from '../io';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import { selectiveSearch, DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
 import { regressAllClasses, collectDetections, scaleDetection, detectionsToJson } from '../../core/detect';
 import { defaultNmsThreshold, nmsPerClass } from '../../core/nms';
-import { loadModelPath } from '../../model/packageNode';
 
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'Run the whole R-CNN pipeline on one image and print the detections as JSON.',
-  usage: 'detect <image> [--model DIR] [--proposals N] [--score-threshold T] [--nms T] [--no-regression]',
+  usage: 'detect <image> [--model DIR] [--proposals N] [--mode fast|quality] [--seed S] [--score-threshold T] [--nms T] [--inclusive] [--no-regression]',
   details: [
-    'Prints {"detections":[{"class","score","box":[x1,y1,x2,y2],"proposal":[...]}],"timings":{...}} with boxes in',
-    'the original image\'s pixels (continuous convention), classes in model order, best score first within a class.',
+    'Prints {"image":{"width","height"},"model","proposals","regression",',
+    '"detections":[{"class","score","box":[x1,y1,x2,y2],"proposal":[...]}],"timings":{decode,proposals,cnn,nms,total in ms}}',
+    'with boxes in the original image\'s pixels (continuous convention), classes in model order, best score first within a class.',
     `  --model DIR          model package folder, .rcnn bundle or .onnx (default: the bundled model, ${BUNDLED_MODEL_DIR})`,
     '  --proposals N        selective-search proposals kept (default 2000, as R-CNN)',
     '  --mode fast|quality  selective-search mode (default fast)',
@@ -45,7 +45,7 @@ export const detectCommand: Command = {
     for (const w of img.warnings) stderr(`rcnn detect: ${w}\n`);
     const tDecode = performance.now();
     const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
-    const pkg = await loadModelPath(modelPath);
+    const pkg = await loadModelForCli(modelPath);
     const iouThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head: it can extract features but not detect`, 1, 'Use a model trained by `rcnn train` or an imported rcnn-ilsvrc13.');
     const { useNodeBackend } = await import('../../model/node');

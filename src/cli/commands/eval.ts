@@ -1,4 +1,5 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { loadModelForCli } from '../io';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { CliError, numberOption, stringOption, type Command } from '../command';
@@ -10,7 +11,6 @@ import { defaultNmsThreshold } from '../../core/nms';
 import { startFeaturePool } from '../train/cnnPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { BUNDLED_MODEL_DIR } from '../defaults';
-import { loadModelPath } from '../../model/packageNode';
 import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';
 
 function apLines(e: DetectionEvaluation): string {
@@ -21,7 +21,7 @@ function apLines(e: DetectionEvaluation): string {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'PASCAL VOC detection AP (IoU 0.5) of a model on a VOC folder: one "AP <class> <value>" line per class, then "mAP <value>".',
-  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--metric voc2010|voc2007] [--scorer svm|softmax] [--no-regression]',
+  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--nms T] [--metric voc2010|voc2007] [--scorer svm|softmax] [--no-regression] [--count-at T] [--threads N] [--cache DIR] [--feature-cache DIR]',
   details: [
     '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/)',
     '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt,\n                    else every annotation in Annotations/)',
@@ -63,8 +63,9 @@ export const evalCommand: Command = {
     const metric = stringOption<ApMetric>(values, 'metric', 'voc2010', ['voc2010', 'voc2007']);
     const proposals = numberOption(values, 'proposals', EVAL_DEFAULTS.proposals, { min: 1, integer: true });
     const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
+    const countAt = values['count-at'] !== undefined ? numberOption(values, 'count-at', 0, { min: -100, max: 100 }) : null;
     const modelPath = String(values.model ?? BUNDLED_MODEL_DIR);
-    const pkg = await loadModelPath(modelPath);
+    const pkg = await loadModelForCli(modelPath);
     const nmsThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     const scorer = stringOption<'svm' | 'softmax'>(values, 'scorer', 'svm', ['svm', 'softmax']);
     let head: SvmHead | SoftmaxHead;
@@ -91,6 +92,7 @@ export const evalCommand: Command = {
     if (values.split) {
       const f = resolve(String(values.split));
       if (!existsSync(f)) throw new CliError(`--split ${f}: no such file`);
+      if (statSync(f).isDirectory()) throw new CliError(`--split ${f} is a folder; give a text file of image ids, one per line (e.g. ImageSets/Main/val.txt)`, 2);
       ids = new Set(readFileSync(f, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean));
       imageSet = setFile('trainval') ? 'trainval' : undefined;
     }
@@ -114,8 +116,8 @@ export const evalCommand: Command = {
       const primary = useReg && e.withRegression ? e.withRegression : e.withoutRegression;
       const other = useReg && e.withRegression ? e.withoutRegression : e.withRegression;
       if (other) say(`${useReg ? 'without' : 'with'} box regression:\n${apLines(other).trimEnd()}`);
-      if (values['count-at'] !== undefined) {
-        const t = numberOption(values, 'count-at', 0, { min: -100, max: 100 });
+      if (countAt !== null) {
+        const t = countAt;
         const lists = e.detections.map((d) => (useReg && e.withRegression ? d.withRegression[0] : d.withoutRegression));
         say(formatThresholdCount(countAtThreshold(lists, images.map((im) => im.gt), classes, t)));
       }

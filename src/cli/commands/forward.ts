@@ -1,13 +1,13 @@
+import { loadModelForCli } from '../io';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command } from '../command';
-import { CliError, numberOption, stringOption } from '../command';
+import { CliError, fileSystemProblem, numberOption, stringOption } from '../command';
 import { encodeNpy, parseNpy } from '../npy';
 import { type LayerName, layerNames } from '../../model/architecture';
 import { useNodeBackend } from '../../model/node';
 import { RcnnModel } from '../../model/features';
 import { toNchw } from '../../model/caffenet';
-import { loadModelPath } from '../../model/packageNode';
 import { importOnnx } from '../../model/onnx/import';
 
 export const forwardCommand: Command = {
@@ -38,9 +38,7 @@ export const forwardCommand: Command = {
     const backend = stringOption(values, 'backend', 'wasm', ['wasm', 'cpu'] as const);
     const batch = numberOption(values, 'batch', 16, { min: 1, integer: true });
     const modelPath = values.model as string;
-    const pkg = await loadModelPath(modelPath).catch((e: Error) => {
-      throw new CliError(`cannot load model ${modelPath}: ${e.message}`);
-    });
+    const pkg = await loadModelForCli(modelPath);
     const a = pkg.architecture;
     const names: string[] = [...layerNames(a), ...(pkg.svm ? ['svm'] : [])];
     let layer = (values.layer as string | undefined) ?? (pkg.svm && a.fc8 === 0 ? 'svm' : names[layerNames(a).length - 1]);
@@ -54,12 +52,13 @@ export const forwardCommand: Command = {
     try {
       input = parseNpy(new Uint8Array(await readFile(values.input as string)), values.input as string);
     } catch (e) {
-      throw new CliError((e as Error).message);
+      throw new CliError(fileSystemProblem(e) ?? (e as Error).message);
     }
     const [n, c, h, w] = input.shape;
     if (input.shape.length !== 4 || c !== a.inputChannels || h !== a.inputHeight || w !== a.inputWidth) {
       throw new CliError(`input has shape (${input.shape.join(', ')}); this network takes (N, ${a.inputChannels}, ${a.inputHeight}, ${a.inputWidth}) NCHW`);
     }
+    if (n === 0) throw new CliError(`${values.input as string} holds no crops (shape ${input.shape.join(' x ')}): nothing to run`);
     await useNodeBackend(backend);
     const model = new RcnnModel(pkg);
     const t0 = performance.now();

@@ -1,3 +1,4 @@
+import { loadModelForCli } from '../io';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -13,7 +14,7 @@ import { FeatureCache, modelKey } from '../train/featureCache';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
 import { COLOUR_AUGMENT } from '../../model/finetune/cpuWarp';
-import { loadModelPath, savePackageDir } from '../../model/packageNode';
+import { savePackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
 import { SVM_DEFAULTS } from '../../core/learn/svm';
 import { SVM_NEGATIVE_IOU } from '../../core/learn/sampling';
@@ -138,6 +139,22 @@ export const trainCommand: Command = {
     if (refit && !stages.has('svm') && !stages.has('bbox')) throw new CliError('--refit refits the svm / bbox stages: add them to --stages', 2);
     if (svmC.length > 1 && valFraction === 0) throw new CliError('several --svm-c values are chosen between on the validation split: --val-fraction must be above 0', 2);
     if (bboxLambda.length > 1 && valFraction === 0) throw new CliError('several --bbox-lambda values are chosen between on the validation split: --val-fraction must be above 0', 2);
+    // Options the later stages read, checked now: a typo must not cost the dataset read, the
+    // proposals and the CNN features first.
+    const late: Array<[string, { min?: number; max?: number; integer?: boolean }]> = [
+      ['iterations', { min: 1, integer: true }], ['epochs', { min: 0.01 }], ['lr', { min: 0 }], ['weight-decay', { min: 0, max: 0.1 }],
+      ['checkpoint-every', { min: 1, integer: true }], ['svm-proposals', { min: 1, integer: true }], ['bbox-samples', { min: 0, integer: true }],
+      ['eval-proposals', { min: 1, integer: true }], ['max-images', { min: 2, integer: true }],
+    ];
+    for (const [key, range] of late) numberOption(values, key, 0, range);
+    // The CNN to start from.
+    let initPkg: ModelPackage | null = null;
+    if (values.init) initPkg = await loadModelForCli(String(values.init), '--init');
+    const existing = !stages.has('cnn') && !initPkg && existsSync(join(outDir, 'model.json')) ? await loadModelForCli(outDir, '--out') : null;
+    const base = initPkg ?? existing;
+    if ((refit || bboxLambda.length > 1) && !stages.has('svm') && !existing?.svm) {
+      throw new CliError(`${refit ? '--refit' : 'several --bbox-lambda values'} need${refit ? 's' : ''} the validation pass, which scores with SVMs: add svm to --stages, or train into an --out folder whose model has them`, 2);
+    }
     mkdirSync(outDir, { recursive: true });
     const tStart = performance.now();
     const timings: Record<string, number> = {};
@@ -149,10 +166,7 @@ export const trainCommand: Command = {
     let trainIds = new Set(split.train);
     let valIds = new Set(split.val);
     const maxImages = values['max-images'] ? numberOption(values, 'max-images', 0, { min: 2, integer: true }) : 0;
-    if (maxImages) {
-      trainIds = new Set(split.train.slice(0, Math.max(1, Math.round(maxImages * (1 - valFraction)))));
-      valIds = new Set(split.val.slice(0, Math.max(1, maxImages - trainIds.size)));
-    }
+    if (maxImages) ({ trainIds, valIds } = limitSplit(split, maxImages, valFraction));
     writeFileSync(join(outDir, 'train.txt'), [...trainIds].join('\n') + '\n');
     writeFileSync(join(outDir, 'val.txt'), [...valIds].join('\n') + '\n');
     say(`split (seed ${seed}): ${trainIds.size} train, ${valIds.size} val images (ids in ${outDir}/train.txt, val.txt)`);
@@ -167,14 +181,6 @@ export const trainCommand: Command = {
     const val = await load(valIds, 'val');
     timings.proposalsSeconds = (performance.now() - t1) / 1000;
 
-    // The CNN to start from.
-    let initPkg: ModelPackage | null = null;
-    if (values.init) initPkg = await loadModelPath(String(values.init));
-    const existing = !stages.has('cnn') && !initPkg && existsSync(join(outDir, 'model.json')) ? await loadModelPath(outDir) : null;
-    const base = initPkg ?? existing;
-    if ((refit || bboxLambda.length > 1) && !stages.has('svm') && !existing?.svm) {
-      throw new CliError(`${refit ? '--refit' : 'several --bbox-lambda values'} need${refit ? 's' : ''} the validation pass, which scores with SVMs: add svm to --stages, or train into an --out folder whose model has them`, 2);
-    }
     const numOut = classes.length + 1;
     const arch = base ? { ...base.architecture, fc8: numOut } : caffeNetArch({ width, numClasses: numOut });
     let weights: NamedWeights | null = null;
@@ -375,4 +381,13 @@ export function parseNumberList(raw: unknown, flag: string, defaults: number[]):
   if (!values.length || values.some((v) => !(Number.isFinite(v) && v > 0))) throw new CliError(`${flag} expects positive numbers separated by commas, got "${String(raw)}"`, 2);
   if (new Set(values).size !== values.length) throw new CliError(`${flag} lists a value twice: "${String(raw)}"`, 2);
   return values;
+}
+
+/**
+ * --max-images N: N images in all, split as --val-fraction says (at least one validation image
+ * when it is above 0), taken from the front of the full split so small runs are subsets of big ones.
+ */
+export function limitSplit(split: { train: string[]; val: string[] }, maxImages: number, valFraction: number): { trainIds: Set<string>; valIds: Set<string> } {
+  const nVal = valFraction > 0 ? Math.min(split.val.length, Math.max(1, Math.round(maxImages * valFraction))) : 0;
+  return { trainIds: new Set(split.train.slice(0, maxImages - nVal)), valIds: new Set(split.val.slice(0, nVal)) };
 }

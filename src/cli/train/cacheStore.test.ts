@@ -126,7 +126,8 @@ describe('cache housekeeping (rcnn cache)', () => {
     expect((await cli(['cache', dir, '--unused-for', '3'])).err).toContain('--unused-for expects an age');
     expect((await cli(['cache', dir, '--dry-run'])).code).toBe(2);
     expect((await cli(['cache'])).code).toBe(2);
-    const missing = await cli(['cache', join(dir, 'nope')]);
+    const missing = await cli(['cache', dir, join(dir, 'nope'), '--max-size', '0']);
     expect([missing.code, missing.err.includes('is not a folder')]).toEqual([1, true]);
+    expect(readdirSync(dir)).toEqual(['a.f32']); // nothing removed from the good folder either
   });
 });
