@@ -1,8 +1,9 @@
 /**
  * True/false positives of one image's detections against its ground truth, PASCAL VOC style:
- * per class, detections in descending score order each take the not-yet-matched ground truth
- * they overlap most if that IoU is >= the threshold (0.5), otherwise they are false positives
- * (a second detection of an already-found object is a false positive too).
+ * per class, detections in descending score order each find the ground truth they overlap most
+ * (matched or not, as the devkit's VOCevaldet); at IoU >= the threshold (0.5) they take it if it is
+ * still free and are a false positive if it was already found; below the threshold they are false
+ * positives too.
  */
 import { iou } from '../geometry';
 

@@ -176,7 +176,7 @@ export function NmsStage() {
         step={0.05}
         onChange={(v) => setParams({ scoreThreshold: v })}
         format={(v) => v.toFixed(2)}
-        help="Boxes whose SVM score is below this are dropped before NMS (the R-CNN demo shows boxes above 0; −1 is the margin)."
+        help="Boxes whose SVM score is below this are dropped before NMS. The R-CNN demo drops boxes below −1 before NMS, then shows those scoring 0 or more; greedy NMS lets a box suppress only lower-scoring ones, so both give the same boxes at 0 and above."
         testId="score-threshold"
       />
       <Slider

@@ -53,7 +53,7 @@ function ThresholdControls({ info }: { info: ScoreInfo }) {
         step={0.05}
         onChange={(v) => setNms({ scoreThreshold: Math.round(v * 100) / 100 })}
         format={fmtScore}
-        help="The same threshold as the NMS stage: proposals scoring below it are dropped before NMS (the reference demo uses −1)."
+        help="The same threshold as the NMS stage: proposals scoring below it are dropped before NMS. The reference demo drops below −1 before NMS and shows 0 and above, which leaves the same boxes at 0 and above."
         testId="svm-threshold"
       />
       <div className="radio-row" role="radiogroup" aria-label="Centre the colour scales at">
