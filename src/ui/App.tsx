@@ -79,8 +79,9 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       // Escape stops the running work, unless a dialog is open (Escape closes it instead).
-      if (e.key === 'Escape' && (useStore.getState().progress || useStore.getState().imageLoading) && !document.querySelector('dialog[open], [role=dialog]')) {
-        if (useStore.getState().imageLoading) cancelImageLoad();
+      const { progress, imageLoading } = useStore.getState();
+      if (e.key === 'Escape' && (progress || imageLoading) && !document.querySelector('dialog[open]')) {
+        if (imageLoading) cancelImageLoad();
         else cancelByUser();
         e.preventDefault();
         return;

@@ -139,19 +139,22 @@ export const trainCommand: Command = {
     if (refit && !stages.has('svm') && !stages.has('bbox')) throw new CliError('--refit refits the svm / bbox stages: add them to --stages', 2);
     if (svmC.length > 1 && valFraction === 0) throw new CliError('several --svm-c values are chosen between on the validation split: --val-fraction must be above 0', 2);
     if (bboxLambda.length > 1 && valFraction === 0) throw new CliError('several --bbox-lambda values are chosen between on the validation split: --val-fraction must be above 0', 2);
-    // Options the later stages read, checked now: a typo must not cost the dataset read, the
+    // Every option the later stages use is read here: a typo must not cost the dataset read, the
     // proposals and the CNN features first.
-    const late: Array<[string, { min?: number; max?: number; integer?: boolean }]> = [
-      ['iterations', { min: 1, integer: true }], ['epochs', { min: 0.01 }], ['lr', { min: 0 }], ['weight-decay', { min: 0, max: 0.1 }],
-      ['checkpoint-every', { min: 1, integer: true }], ['svm-proposals', { min: 1, integer: true }], ['bbox-samples', { min: 0, integer: true }],
-      ['eval-proposals', { min: 1, integer: true }], ['max-images', { min: 2, integer: true }],
-    ];
-    for (const [key, range] of late) numberOption(values, key, 0, range);
+    const maxImages = numberOption(values, 'max-images', 0, { min: 2, integer: true });
+    const iterationsOption = values.iterations !== undefined ? numberOption(values, 'iterations', 0, { min: 1, integer: true }) : null;
+    const epochs = numberOption(values, 'epochs', 6, { min: 0.01 });
+    const weightDecay = numberOption(values, 'weight-decay', FINE_TUNE_DEFAULTS.weightDecay, { min: 0, max: 0.1 });
+    const checkpointEvery = numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true });
+    const svmProposals = numberOption(values, 'svm-proposals', 2000, { min: 1, integer: true });
+    const bboxSamples = numberOption(values, 'bbox-samples', 32, { min: 0, integer: true });
+    const evalProposals = numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true });
     // The CNN to start from.
     let initPkg: ModelPackage | null = null;
     if (values.init) initPkg = await loadModelForCli(String(values.init), '--init');
     const existing = !stages.has('cnn') && !initPkg && existsSync(join(outDir, 'model.json')) ? await loadModelForCli(outDir, '--out') : null;
     const base = initPkg ?? existing;
+    const baseLr = numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 });
     if ((refit || bboxLambda.length > 1) && !stages.has('svm') && !existing?.svm) {
       throw new CliError(`${refit ? '--refit' : 'several --bbox-lambda values'} need${refit ? 's' : ''} the validation pass, which scores with SVMs: add svm to --stages, or train into an --out folder whose model has them`, 2);
     }
@@ -165,7 +168,6 @@ export const trainCommand: Command = {
     const split = splitVocDataset(dataset, { valFraction, seed });
     let trainIds = new Set(split.train);
     let valIds = new Set(split.val);
-    const maxImages = values['max-images'] ? numberOption(values, 'max-images', 0, { min: 2, integer: true }) : 0;
     if (maxImages) ({ trainIds, valIds } = limitSplit(split, maxImages, valFraction));
     writeFileSync(join(outDir, 'train.txt'), [...trainIds].join('\n') + '\n');
     writeFileSync(join(outDir, 'val.txt'), [...valIds].join('\n') + '\n');
@@ -205,21 +207,19 @@ export const trainCommand: Command = {
     if (stages.has('cnn')) {
       const windows = buildWindows(train, classes.length);
       const itersPerEpoch = Math.ceil(windows.fg.length / FINE_TUNE_DEFAULTS.positivesPerBatch);
-      const iterations = values.iterations
-        ? numberOption(values, 'iterations', 0, { min: 1, integer: true })
-        : Math.round(numberOption(values, 'epochs', 6, { min: 0.01 }) * itersPerEpoch);
+      const iterations = iterationsOption ?? Math.round(epochs * itersPerEpoch);
       const o: FineTuneOptions = {
         ...FINE_TUNE_DEFAULTS,
         iterations,
-        baseLr: numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 }),
-        weightDecay: numberOption(values, 'weight-decay', FINE_TUNE_DEFAULTS.weightDecay, { min: 0, max: 0.1 }),
+        baseLr,
+        weightDecay,
         warmup: base ? 0 : Math.min(FINE_TUNE_DEFAULTS.warmup, Math.floor(iterations / 10)),
         strategy,
         ...augmentation,
         seed,
         threads,
-        checkpointEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.checkpointEvery, { min: 1, integer: true }),
-        evalEvery: numberOption(values, 'checkpoint-every', FINE_TUNE_DEFAULTS.evalEvery, { min: 1, integer: true }),
+        checkpointEvery,
+        evalEvery: values['checkpoint-every'] !== undefined ? checkpointEvery : FINE_TUNE_DEFAULTS.evalEvery,
       };
       say(`fine-tuning ${base ? 'from ' + (values.init ?? 'the existing model') : 'from scratch'}: ${arch.conv.conv1.filters}/${arch.conv.conv2.filters}/${arch.conv.conv3.filters}/${arch.conv.conv4.filters}/${arch.conv.conv5.filters} filters, fc ${arch.fc6}, ${iterations} iterations (${(iterations / itersPerEpoch).toFixed(1)} epochs of ${itersPerEpoch}), lr ${o.baseLr}, weight decay ${o.weightDecay}, layers ${STRATEGY_LAYERS[strategy].join(',')}`);
       const ft = await fineTune(arch, classes, train, val, weights, o, outDir, say);
@@ -260,11 +260,11 @@ export const trainCommand: Command = {
       log.bbox = chosen.stats;
     };
     const headOptions: HeadOptions = {
-      proposalsPerImage: numberOption(values, 'svm-proposals', 2000, { min: 1, integer: true }),
+      proposalsPerImage: svmProposals,
       seed,
       svm: stages.has('svm'),
       bbox: stages.has('bbox'),
-      bboxSamplesPerImage: numberOption(values, 'bbox-samples', 32, { min: 0, integer: true }),
+      bboxSamplesPerImage: bboxSamples,
       svmC,
       bboxLambda,
       positiveCopies: svmAug,
@@ -289,7 +289,7 @@ export const trainCommand: Command = {
       }
       if (val.length > 0 && pkg.svm && pool) {
         // Validation images sit after the training images in the workers' shared raster list.
-        const evalOptions = { ...EVAL_DEFAULTS, proposals: numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true }) };
+        const evalOptions = { ...EVAL_DEFAULTS, proposals: evalProposals };
         const scorers = svmCandidates.length > 1 ? svmCandidates.map((c) => c.head) : [pkg.svm];
         const regressors = bboxCandidates.length ? bboxCandidates.map((c) => c.head) : pkg.boxRegressor ? [pkg.boxRegressor] : [];
         const all = await evaluateModels(pool, val, classes, scorers, regressors, evalOptions, say, train.length);

@@ -63,12 +63,11 @@ const KIND_HINT = 'Use a JPEG or PNG photo (or WebP/GIF/BMP in the browser).';
 export function decodeImageBytes(bytes: Uint8Array, name = 'the file'): DecodedImage {
   if (bytes.length === 0) throw new ImageInputError(`${name} is empty (0 bytes).`, KIND_HINT);
   const format = sniffFormat(bytes);
+  checkPixelLimit(bytes, format, name);
   const warnings: string[] = [];
   let image: RgbImage;
   let orientation = 1;
   if (format === 'jpeg') {
-    const dims = jpegDimensions(bytes);
-    if (dims && dims.width * dims.height > MAX_DECODE_PIXELS) throw tooLarge(name, dims.width, dims.height);
     const truncated = !hasJpegEnd(bytes);
     const decodeJpeg = (b: Uint8Array) =>
       jpeg.decode(b, {
@@ -119,8 +118,6 @@ export function decodeImageBytes(bytes: Uint8Array, name = 'the file'): DecodedI
   } else if (format === 'png') {
     let png: ReturnType<typeof decodePngRaw>;
     try {
-      const dims = pngDimensions(bytes);
-      if (dims && dims.width * dims.height > MAX_DECODE_PIXELS) throw tooLarge(name, dims.width, dims.height);
       png = decodePngRaw(bytes);
     } catch (e) {
       if (e instanceof ImageInputError) throw e;
@@ -146,7 +143,7 @@ export function unsupported(name: string, format: ImageFormat): ImageInputError 
   return new ImageInputError(`${name} is a ${format.toUpperCase()} image, which this decoder does not read.`, KIND_HINT);
 }
 
-export function tooLarge(name: string, w: number, h: number): ImageInputError {
+function tooLarge(name: string, w: number, h: number): ImageInputError {
   return new ImageInputError(
     `${name} is ${w} x ${h} pixels (${((w * h) / 1e6).toFixed(0)} MP), more than the ${MAX_DECODE_PIXELS / 1e6} MP this app decodes.`,
     'Downscale it below that size first; R-CNN works at about 500 px anyway.',
@@ -210,7 +207,7 @@ export function headerDimensions(b: Uint8Array, format: ImageFormat): { width: n
   return null;
 }
 
-/** The pixel-count limit for any format whose size the header gives. */
+/** The pixel-count limit, from the header, for every format whose header gives the size (JPEG, PNG, GIF, BMP, WebP). */
 export function checkPixelLimit(b: Uint8Array, format: ImageFormat, name: string): void {
   const d = format === 'jpeg' ? jpegDimensions(b) : format === 'png' ? pngDimensions(b) : headerDimensions(b, format);
   if (d && d.width * d.height > MAX_DECODE_PIXELS) throw tooLarge(name, d.width, d.height);
@@ -296,14 +293,10 @@ export function prepareImage(decoded: DecodedImage, name = 'the image', maxSide 
       'Use a larger photo.',
     );
   }
-  const fit = fitWithin(image.width, image.height, maxSide);
   // A long thin strip (4000 x 20) would shrink below the minimum side: keep the short side at
   // MIN_SIDE instead, letting the long side exceed maxSide (the pixel count stays small).
   const shortSide = Math.min(image.width, image.height);
-  if (shortSide * fit.scale < MIN_SIDE) {
-    const s = MIN_SIDE / shortSide;
-    Object.assign(fit, { scale: s, width: Math.round(image.width * s), height: Math.round(image.height * s) });
-  }
+  const fit = fitWithin(image.width, image.height, Math.max(maxSide, Math.ceil((MIN_SIDE * Math.max(image.width, image.height)) / shortSide)));
   let working = image;
   if (fit.scale < 1) {
     working = resizeRgb(image, fit.width, fit.height);
