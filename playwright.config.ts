@@ -19,6 +19,12 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
+  projects: [
+    // `npm test`: Node, npm and Chromium only.
+    { name: 'app', testIgnore: 'tools/**' },
+    // `npm run test:tools`: checks that need Python and PyTorch (tools/gpu-finetune).
+    { name: 'tools', testMatch: 'tools/**/*.spec.ts' },
+  ],
   // Tests run against the production build (vite preview), as users get it.
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,

@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { CaffeNetArch } from '../src/model/architecture';
 
 export const ARTIFACTS = 'e2e-artifacts';
 
@@ -73,4 +74,20 @@ export async function openModelDialog(page: Page) {
   const dialog = page.getByRole('dialog', { name: 'Model & backend' });
   await expect(dialog).toBeVisible();
   return dialog;
+}
+
+/** The bundled model's manifest, read from the repository (it is retrained from time to time). */
+export function bundledArch(): { arch: CaffeNetArch; name: string } {
+  const m = JSON.parse(readFileSync('public/models/fruit-animals/model.json', 'utf8')) as { architecture: CaffeNetArch; name: string };
+  return { arch: m.architecture, name: m.name };
+}
+
+/** max |a - b| / max |a|: how far two fc7 vectors of the same crop are apart. */
+export function relativeDifference(a: number[], b: number[]): number {
+  expect(b.length).toBe(a.length);
+  const scale = Math.max(...a.map(Math.abs));
+  expect(scale).toBeGreaterThan(0);
+  let d = 0;
+  for (let j = 0; j < a.length; j++) d = Math.max(d, Math.abs(a[j] - b[j]));
+  return d / scale;
 }
