@@ -7,8 +7,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { STAGE_IDS } from '../src/state/stages';
-import { collectConsoleErrors, computeFewProposals, waitForImage } from './helpers';
+import { collectConsoleErrors, computeFewProposals, stageIds, waitForImage } from './helpers';
 
 async function audit(page: Page, where: string): Promise<string[]> {
   const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
@@ -29,7 +28,7 @@ test('every stage and the Model & backend dialog pass axe-core\'s WCAG 2.1 A/AA 
   await expect(page.getByTestId('timings')).toBeVisible({ timeout: 240_000 });
 
   const violations: string[] = [];
-  for (const id of STAGE_IDS) {
+  for (const id of await stageIds(page)) {
     await page.locator(`[data-stage=${id}]`).click();
     await expect(page.locator(`[data-stage=${id}]`)).toHaveAttribute('aria-selected', 'true');
     violations.push(...(await audit(page, id)));
@@ -60,7 +59,7 @@ test('reflows without sideways scrolling at 1024 px and on a 375 px phone, every
   const overflow: string[] = [];
   for (const width of [375, 1024]) {
     await page.setViewportSize({ width, height: 800 });
-    for (const id of STAGE_IDS) {
+    for (const id of await stageIds(page)) {
       await page.locator(`[data-stage=${id}]`).click();
       const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       if (scroll > client) overflow.push(`${width} px, ${id}: the page is ${scroll} px wide`);

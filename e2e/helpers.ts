@@ -91,3 +91,10 @@ export function relativeDifference(a: number[], b: number[]): number {
   for (let j = 0; j < a.length; j++) d = Math.max(d, Math.abs(a[j] - b[j]));
   return d / scale;
 }
+
+/** The stage ids in the order the stepper shows them (read from the page: the app's stage registry). */
+export async function stageIds(page: Page): Promise<string[]> {
+  const ids = await page.getByRole('tab').evaluateAll((tabs) => tabs.map((t) => t.getAttribute('data-stage') ?? ''));
+  expect(ids.length).toBeGreaterThanOrEqual(8);
+  return ids;
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The CNN worker in real Chromium: builds a small page around src/runner/cnnClient.ts, loads a
+ * The CNN worker in real Chromium: builds a small page around src/runner/cnnWorkerClient.ts, loads a
  * random-weight CaffeNet-shaped model into a worker per backend (wasm, webgpu, webgl, cpu),
  * extracts features of the same proposals and prints, per backend, what actually ran (adapter,
  * software fallback, limits, fc layers split for the binding cap), crops/s and the largest fc7

@@ -18,7 +18,7 @@ import type * as Ort from 'onnxruntime-web';
 import type { CaffeNetArch } from '../../src/model/architecture';
 import { type BackendInfo, activateBackend } from '../../src/model/backend';
 import { CaffeNet, randomWeights } from '../../src/model/caffenet';
-import { RcnnModel } from '../../src/model/features';
+import { RcnnModel } from '../../src/model/rcnnModel';
 import { matmulPeakGflops } from '../../src/model/matmulPeak';
 import { exportOnnx } from '../../src/model/onnx/export';
 import { encodeOnnxModel } from '../../src/model/onnx/proto';

@@ -1,4 +1,4 @@
-import { CnnClient } from '../../src/runner/cnnClient';
+import { CnnWorkerClient } from '../../src/runner/cnnWorkerClient';
 import { caffeNetArch } from '../../src/model/architecture';
 import { randomWeights } from '../../src/model/caffenet';
 import { encodeBundle } from '../../src/model/package';
@@ -13,7 +13,7 @@ w.runCheck = async (opts: { width: number; backends: string[]; cap?: number; n: 
   for (let i = 0; i < opts.n; i++) boxes.set([10 * i, 5 * i, 100 + 12 * i, 80 + 9 * i], 4 * i);
   const results: Record<string, unknown> = {};
   for (const b of opts.backends) {
-    const c = CnnClient.create();
+    const c = CnnWorkerClient.create();
     const t0 = performance.now();
     const info = await c.init(b as 'wasm', false, opts.cap);
     const m = await c.loadModel({ kind: 'bytes', name: 'check.rcnn', bytes: bundle.slice().buffer });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createNodeProposalPool } from './ssPool';
 import { selectiveSearch } from '../core/selectiveSearch/index';
 import { syntheticScene } from '../core/selectiveSearch/syntheticImages';
-import type { ProposalProgress } from '../runner/proposalPool';
+import type { ProposalProgress } from '../runner/proposalWorkerPool';
 
 // Real worker_threads (started through ssWorker.mjs, which registers tsx), two of them.
 const pool = createNodeProposalPool(2);

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ProposalPool, type PoolWorker } from '../runner/proposalPool';
+import { ProposalPool, type PoolWorker } from '../runner/proposalWorkerPool';
 import type { SsWorkerResponse } from '../workers/selectiveSearchProtocol';
 
 /** One worker per logical core (os.availableParallelism()), as --threads defaults to. */

@@ -1,10 +1,11 @@
 /**
- * The last steps of R-CNN detection, shared by the app and `rcnn detect`: apply each class's
- * box-regression deltas once to every proposal (RCNN-SPEC section 6), then per-class greedy NMS
- * (section 7), giving the final detections. Pure data in, pure data out.
+ * The last steps of R-CNN detection, the same for the app, `rcnn detect`, `rcnn eval` and the
+ * trainer's validation: apply each class's box-regression deltas once to every proposal
+ * (docs/algorithm.md section 6), then per-class greedy NMS (section 7), giving the final
+ * detections (`finishDetections`). Pure data in, pure data out.
  */
-import { clipBoxesInPlace, decodeBoxes } from './geometry';
-import type { ClassNmsResult } from './nms';
+import { clipBoxesInPlace, decodeBoxes, type AreaConvention } from './geometry';
+import { nmsPerClass, RCNN_NMS_THRESHOLD, type ClassNmsResult, type NmsOptions } from './nms';
 
 /**
  * Regressed boxes for every class, class-major (C x N x 4): class c's box for proposal i at
@@ -67,6 +68,58 @@ export function collectDetections(
     }
   }
   return out;
+}
+
+/** What the CNN stage produced for one image's proposals (working-image pixels). */
+export interface ScoredProposals {
+  /** N x 4 proposals. */
+  proposals: Float32Array;
+  /** N x C class scores (SVM margins). NaN marks a proposal not scored yet (the app, mid-run). */
+  scores: Float32Array;
+  /** N x C x 4 box-regression deltas, or null without a box regressor. */
+  deltas: Float32Array | null;
+  classes: readonly string[];
+  /** The image the boxes are clipped to. */
+  width: number;
+  height: number;
+}
+
+export interface FinishOptions {
+  /** Boxes scoring below are dropped before NMS (default: none dropped). */
+  scoreThreshold?: number;
+  /** Default R-CNN's 0.3. */
+  iouThreshold?: number;
+  convention?: AreaConvention;
+  /** Apply the regressor's deltas (default: when there are deltas). */
+  useRegression?: boolean;
+  /** Keep at most this many boxes per class, best first (eval: 100). */
+  maxPerClass?: number;
+}
+
+export interface FinishedDetections {
+  /** The boxes NMS ran on: class-major C x N x 4 regressed boxes, or the shared proposals. */
+  boxes: Float32Array;
+  regressed: boolean;
+  results: ClassNmsResult[];
+  detections: Detection[];
+}
+
+/**
+ * Box regression, per-class NMS and the detection list. `regressedBoxes` may pass boxes already
+ * decoded from `s.deltas` (the app caches them); `runNms` may replace plain per-class NMS with an
+ * equivalent (the app's InteractiveNms, which reuses work while a slider moves).
+ */
+export function finishDetections(
+  s: ScoredProposals,
+  o: FinishOptions = {},
+  reuse: { regressedBoxes?: Float32Array | null; runNms?: (boxes: Float32Array, options: NmsOptions) => ClassNmsResult[] } = {},
+): FinishedDetections {
+  const C = s.classes.length;
+  const regressed = (o.useRegression ?? true) && !!s.deltas;
+  const boxes = regressed ? (reuse.regressedBoxes ?? regressAllClasses(s.proposals, s.deltas!, C, s.width, s.height)) : s.proposals;
+  const options: NmsOptions = { scoreThreshold: o.scoreThreshold ?? -Infinity, iouThreshold: o.iouThreshold ?? RCNN_NMS_THRESHOLD, convention: o.convention ?? 'continuous' };
+  const results = reuse.runNms ? reuse.runNms(boxes, options) : nmsPerClass(boxes, s.scores, C, options);
+  return { boxes, regressed, results, detections: collectDetections(results, boxes, s.proposals, s.scores, s.classes, o.maxPerClass) };
 }
 
 /** Scale a detection's boxes (e.g. working-image pixels to original pixels). */

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedWeights } from './caffenet';
-import { RcnnModel } from './features';
+import { RcnnModel } from './rcnnModel';
 import { type ModelPackage, floatsToHalf, halfsToFloats } from './package';
 
 export interface Float16Effect {
@@ -34,7 +34,7 @@ export async function measureFloat16Effect(pkg: ModelPackage, crops: tf.Tensor4D
       tf.tidy(() => {
         const last = m.arch.fc8 > 0 ? 'fc8' : 'fc7';
         const o = m.net.forward(crops, { outputs: ['fc7', last] });
-        const scores = m.hasSvm ? m.svmScores(o.fc7 as tf.Tensor2D) : (o[last] as tf.Tensor2D);
+        const scores = m.heads.hasScorer ? m.heads.scores(o.fc7 as tf.Tensor2D) : (o[last] as tf.Tensor2D);
         return { fc7: o.fc7!, scores };
       });
     const ra = run(a);

@@ -3,8 +3,9 @@
  * boxes, NMS and detections. Memoised on their inputs so moving an NMS slider re-runs NMS only.
  */
 import { useMemo } from 'react';
-import { useStore, type FeaturesResult, type NmsParams } from './store';
-import { regressAllClasses, collectDetections, type Detection } from '../core/detect';
+import { useStore, type NmsParams } from './store';
+import type { FeaturesResult } from '../runner/cnnActions';
+import { finishDetections, regressAllClasses, type Detection } from '../core/detect';
 import { InteractiveNms, type ClassNmsResult } from '../core/nms';
 
 const regressedCache = new WeakMap<FeaturesResult['deltas'] & object, { done: number; boxes: Float32Array }>();
@@ -53,12 +54,15 @@ export function computeNms(f: FeaturesResult, regressed: Float32Array | null, p:
   if (!f.scores || !f.classes) return null;
   const C = f.classes.length;
   const useReg = useRegression && !!regressed;
-  const boxes = useReg ? regressed! : f.proposals.boxes;
   const t0 = performance.now();
-  const inst = interactiveNms(boxes, f.scores, C, useReg ? 'reg' : 'prop', f.done);
-  const results = inst.run({ scoreThreshold: p.scoreThreshold, iouThreshold: p.iouThreshold, convention: p.convention });
-  const detections = collectDetections(results, boxes, f.proposals.boxes, f.scores, f.classes);
-  return { results, boxes, regressed: useReg, detections, ms: performance.now() - t0 };
+  const image = { width: 0, height: 0 }; // unused: the regressed boxes come decoded and clipped
+  const fin = finishDetections(
+    { proposals: f.proposals.boxes, scores: f.scores, deltas: useReg ? f.deltas : null, classes: f.classes, ...image },
+    { scoreThreshold: p.scoreThreshold, iouThreshold: p.iouThreshold, convention: p.convention, useRegression: useReg },
+    // Box regression decoded once per run, NMS reused while the sliders move: the same results as plain NMS.
+    { regressedBoxes: regressed, runNms: (boxes, o) => interactiveNms(boxes, f.scores!, C, useReg ? 'reg' : 'prop', f.done).run(o) },
+  );
+  return { ...fin, ms: performance.now() - t0 };
 }
 
 export function useNms(useRegression?: boolean): NmsView | null {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useStore } from './store';
-import type { ModelInfo } from '../workers/cnnProtocol';
+import type { ModelInfo } from '../model/modelInfo';
 
 const info = (name: string, nms?: number) => ({ name, detection: nms === undefined ? null : { nmsThreshold: nms } }) as unknown as ModelInfo;
 

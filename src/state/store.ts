@@ -1,33 +1,23 @@
+/**
+ * The app's one zustand store: what the user chose and what each stage produced (data and plain
+ * setters; the async actions that compute stage results are src/runner's), plus the view slice
+ * the panels share (views.ts). Result types live with the code that produces them (runner/*):
+ * this file imports them as types only.
+ */
 import { create } from 'zustand';
-import type { StageId } from './stages';
-import { STAGE_IDS } from './stages';
-import type { RgbImage } from '../core/image/raster';
-import type { ImageFormat } from '../core/image/decode';
-import type { ColorSpace, RunResult, RunSpec } from '../core/selectiveSearch/types';
+import type { ColorSpace } from '../core/selectiveSearch/types';
 import type { BackendInfo, BackendName } from '../model/backend';
-import type { ModelInfo } from '../workers/cnnProtocol';
+import type { ModelInfo } from '../model/modelInfo';
 import type { AreaConvention } from '../core/geometry';
 import { RCNN_NMS_THRESHOLD, defaultNmsThreshold } from '../core/nms';
+import type { LoadedImage } from '../runner/decodeClient';
+import type { ProposalsResult } from '../runner/proposalActions';
+import type { FeaturesResult } from '../runner/cnnActions';
+import { createViewSlice, type ViewSlice } from './views';
 
-/** The photo every stage works on. */
-export interface LoadedImage {
-  /** Display name (file name or sample name). */
-  name: string;
-  source: 'sample' | 'file' | 'paste' | 'drop' | 'url';
-  format: ImageFormat | string;
-  orientation: number;
-  originalWidth: number;
-  originalHeight: number;
-  /** Working raster all stages use; boxes are mapped to original pixels with scaleX/scaleY. */
-  image: RgbImage;
-  scaleX: number;
-  scaleY: number;
-  /** Content fingerprint: cache key for stage results. */
-  key: string;
-  warnings: string[];
-  /** Milliseconds spent decoding. */
-  decodeMs: number;
-}
+/** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
+export type StageId = string;
+
 
 export interface Progress {
   /** What is running, in words ("Selective search", "CNN features"). */
@@ -49,7 +39,7 @@ export interface UserMessage {
   group?: string;
 }
 
-/** What the user chose for selective search (RCNN-SPEC section 1). */
+/** What the user chose for selective search (docs/algorithm.md section 1). */
 export interface ProposalParams {
   mode: 'fast' | 'quality' | 'custom';
   custom: { colorSpaces: ColorSpace[]; ks: number[]; similarities: string[] };
@@ -64,64 +54,10 @@ export const DEFAULT_PROPOSAL_PARAMS: ProposalParams = {
   maxBoxes: 2000,
 };
 
-/** Selective search's output for one image and one set of parameters. */
-export interface ProposalsResult {
-  imageKey: string;
-  params: ProposalParams;
-  /** Flat boxes in working-image pixels, best-ranked first. */
-  boxes: Float32Array;
-  runIndex: Int32Array;
-  regionId: Int32Array;
-  specs: Required<RunSpec>[];
-  runs: RunResult[];
-  counts: { pooled: number; afterMinSide: number; unique: number };
-  ms: number;
-  workers: number;
-}
 
-export interface ProposalsView {
-  /** How many of the best-ranked proposals are drawn. */
-  topN: number;
-  colorBy: 'rank' | 'strategy';
-  /** Index of the proposal under the pointer or keyboard focus. */
-  hovered: number | null;
-  /** The run whose segmentation and merges are shown. */
-  selectedRun: number;
-  showSegmentation: boolean;
-  /** Merges replayed so far for the selected run. */
-  mergeStep: number;
-  /** A training rule whose labelling is shown on the image instead of the boxes, and its SVM class. */
-  rule: 'fineTune' | 'svm' | 'bbox' | null;
-  ruleClass: number;
-}
 
-/** CNN features, SVM scores and box-regression deltas of the current proposals, filled batch by batch. */
-export interface FeaturesResult {
-  imageKey: string;
-  /** The proposals these features belong to (same object as the store's proposals). */
-  proposals: ProposalsResult;
-  modelName: string;
-  total: number;
-  /** Proposals computed so far (batches arrive out of order with several workers). */
-  done: number;
-  computed: Uint8Array;
-  fc7Dim: number;
-  /** total x fc7Dim. */
-  fc7: Float32Array;
-  /** SVM classes and scores (total x C), null when the model has no SVM head. */
-  classes: string[] | null;
-  scores: Float32Array | null;
-  /** total x C x 4 box-regression deltas, null without a box-regression head. */
-  deltas: Float32Array | null;
-  ms: number;
-  cropsPerSecond: number;
-  backend: string;
-  complete: boolean;
-  /** tf.memory() of the CNN workers after the run (what they keep: the model, the photo). */
-  tfMemory?: { numTensors: number; numBytes: number; workers: number };
-}
 
-/** The NMS sliders (RCNN-SPEC section 7). */
+/** The NMS sliders (docs/algorithm.md section 7). */
 export interface NmsParams {
   scoreThreshold: number;
   iouThreshold: number;
@@ -139,7 +75,7 @@ export interface GroundTruthBoxes {
   name?: string;
 }
 
-export interface AppState {
+export interface PipelineState {
   image: LoadedImage | null;
   /** True while a new image is being decoded (the previous one stays usable). */
   imageLoading: boolean;
@@ -148,7 +84,6 @@ export interface AppState {
   messages: UserMessage[];
   proposalParams: ProposalParams;
   proposals: ProposalsResult | null;
-  proposalsView: ProposalsView;
   groundTruth: GroundTruthBoxes | null;
   backendPref: BackendName | 'auto';
   backend: BackendInfo | null;
@@ -179,12 +114,9 @@ export interface AppState {
   setShowGroundTruth: (on: boolean) => void;
   setProposalParams: (p: Partial<ProposalParams>) => void;
   setProposals: (r: ProposalsResult | null) => void;
-  setProposalsView: (v: Partial<ProposalsView>) => void;
   /** Drop every stage result (a new image). */
   resetResults: () => void;
   setStage: (stage: StageId) => void;
-  nextStage: () => void;
-  prevStage: () => void;
   setImage: (image: LoadedImage) => void;
   setImageLoading: (loading: boolean) => void;
   setProgress: (p: Progress | null) => void;
@@ -194,7 +126,10 @@ export interface AppState {
   clearMessages: () => void;
 }
 
-export const useStore = create<AppState>()((set, get) => ({
+export type AppState = PipelineState & ViewSlice;
+
+export const useStore = create<AppState>()((set, get, store) => ({
+  ...createViewSlice(set, get, store),
   image: null,
   imageLoading: false,
   stage: 'image',
@@ -202,7 +137,6 @@ export const useStore = create<AppState>()((set, get) => ({
   messages: [],
   proposalParams: DEFAULT_PROPOSAL_PARAMS,
   proposals: null,
-  proposalsView: { topN: 200, colorBy: 'rank', hovered: null, selectedRun: 0, showSegmentation: false, mergeStep: 0, rule: null, ruleClass: 0 },
   groundTruth: null,
   backendPref: 'auto',
   backend: null,
@@ -237,17 +171,11 @@ export const useStore = create<AppState>()((set, get) => ({
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
   setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null }),
-  setProposalsView: (v) => set((s) => ({ proposalsView: { ...s.proposalsView, ...v } })),
-  resetResults: () => set((s) => ({ proposals: null, features: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false, proposalsView: { ...s.proposalsView, hovered: null, selectedRun: 0, mergeStep: 0, rule: null } })),
+  resetResults: () => {
+    set({ proposals: null, features: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false });
+    get().resetViews();
+  },
   setStage: (stage) => set({ stage }),
-  nextStage: () => {
-    const i = STAGE_IDS.indexOf(get().stage);
-    if (i < STAGE_IDS.length - 1) set({ stage: STAGE_IDS[i + 1] });
-  },
-  prevStage: () => {
-    const i = STAGE_IDS.indexOf(get().stage);
-    if (i > 0) set({ stage: STAGE_IDS[i - 1] });
-  },
   setImage: (image) => set({ image, imageLoading: false }),
   setImageLoading: (imageLoading) => set({ imageLoading }),
   setProgress: (progress) => set({ progress }),
@@ -256,6 +184,3 @@ export const useStore = create<AppState>()((set, get) => ({
   clearMessageGroup: (group) => set((s) => ({ messages: s.messages.filter((x) => x.group !== group) })),
   clearMessages: () => set({ messages: [] }),
 }));
-
-// A read-only handle for the end-to-end tests, which compare the numbers panels show with the data behind them.
-if (typeof window !== 'undefined') (window as unknown as { __rcnnStore?: typeof useStore }).__rcnnStore = useStore;

@@ -1,26 +1,17 @@
 import { useCallback, useEffect } from 'react';
-import { useStore } from '../state/store';
-import { STAGES, type StageId } from '../state/stages';
-import { Stepper, type StageStatus } from './Stepper';
+import { useStore, type AppState } from '../state/store';
+import { STAGES, neighbourStage, stageById } from './stages/registry';
+import type { StageDefinition, StageStatus } from './stages/types';
+import { Stepper } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
 import { ProgressAnnouncer, ProgressBar, cancelByUser } from './ProgressBar';
 import { IncompleteNotice } from './IncompleteNotice';
 import { ImageCanvas, type StageOverlay, type ViewTransform } from './ImageCanvas';
 import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
-import { ImageStage } from './stages/ImageStage';
-import { cancelImageLoad, loadSample } from '../runner/loadImage';
-import { ProposalsStage, useProposalsOverlay } from './stages/ProposalsStage';
-import { WarpStage, useWarpOverlay } from './stages/WarpStage';
-import { FeaturesStage } from './stages/FeaturesStage';
-import { useFeaturesOverlay } from './features/overlay';
+import { cancelImageLoad, loadSample } from '../runner/imageActions';
 import { ModelButton } from './model/ModelDialog';
-import { DetectionsStage, useDetectionsOverlay } from './stages/DetectionsStage';
-import { NmsStage, useNmsOverlay } from './stages/NmsStage';
-import { SvmStage, useSvmOverlay } from './stages/SvmStage';
-import { RegressionStage, useRegressionOverlay } from './stages/RegressionStage';
-import { computeProposals } from '../runner/pipeline';
-import { computeFeatures } from '../runner/cnn';
+import { computeFeatures } from '../runner/cnnActions';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -66,10 +57,68 @@ function RunAllButton() {
   );
 }
 
+const NO_OVERLAY = (): StageOverlay | null => null;
+
+/** Each stage's status in the stepper, from what it needs and what is computed for this photo. */
+function stageStatus(def: StageDefinition, s: AppState): StageStatus {
+  if (s.progress?.stage === def.id) return 'running';
+  const image = s.image;
+  if (def.unavailable?.(s)) return 'unavailable';
+  if (!image) return 'pending';
+  if (def.needs === 'image') return 'done';
+  if (def.needs === 'proposals') return s.proposals && s.proposals.imageKey === image.key ? 'done' : 'pending';
+  return s.features && s.features.imageKey === image.key && s.features.complete ? 'done' : 'pending';
+}
+
+function useStageStatuses(): Record<string, StageStatus> {
+  // One string per render keeps the selector stable (zustand compares by value).
+  const joined = useStore((s) => STAGES.map((d) => stageStatus(d, s)).join(','));
+  const list = joined.split(',') as StageStatus[];
+  return Object.fromEntries(STAGES.map((d, k) => [d.id, list[k]]));
+}
+
+/**
+ * The photo with the current stage's overlay and the ground truth. Keyed by stage in App, so the
+ * overlay hook of a stage runs only while that stage is shown.
+ */
+function StageViewer({ useOverlay }: { useOverlay: () => StageOverlay | null }) {
+  const image = useStore((s) => s.image)!;
+  const stageOverlay = useOverlay();
+  const gt = useStore((s) => s.groundTruth);
+  const showGt = useStore((s) => s.showGroundTruth);
+  const gtDraw = useGroundTruthDrawing();
+  const gtCurrent = gt && gt.imageKey === image.key ? gt : null;
+  const stageDraw = stageOverlay?.draw;
+  const draft = gtDraw.draft;
+  const draw = useCallback(
+    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
+      // ImageCanvas places every label (the stage's first, then the ground truth's) on top of all boxes.
+      const drawn = stageDraw?.(ctx, vt);
+      if ((showGt && gtCurrent) || draft) drawGroundTruth(ctx, vt, showGt && gtCurrent ? gtCurrent.boxes : new Float32Array(0), showGt && gtCurrent ? gtCurrent.labels : [], draft);
+      return drawn;
+    },
+    [stageDraw, showGt, gtCurrent, draft],
+  );
+  return (
+    <ImageCanvas
+      image={image.image}
+      label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`}
+      drawOverlay={draw}
+      overlayKey={stageOverlay?.key}
+      onHover={stageOverlay?.onHover}
+      onDragStart={gtDraw.onDragStart}
+      onDragMove={gtDraw.onDragMove}
+      onDragEnd={gtDraw.onDragEnd}
+      cursor={gtDraw.cursor}
+    />
+  );
+}
+
 export function App() {
   const image = useStore((s) => s.image);
   const stage = useStore((s) => s.stage);
   const loading = useStore((s) => s.imageLoading);
+  const def = stageById(stage);
 
   useEffect(() => {
     if (!useStore.getState().image) void loadSample(DEFAULT_SAMPLE);
@@ -87,11 +136,9 @@ export function App() {
         return;
       }
       if (e.altKey || e.ctrlKey || e.metaKey || isTypingTarget(e.target)) return;
-      if (e.key === 'ArrowRight') {
-        useStore.getState().nextStage();
-        e.preventDefault();
-      } else if (e.key === 'ArrowLeft') {
-        useStore.getState().prevStage();
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        const next = neighbourStage(useStore.getState().stage, e.key === 'ArrowRight' ? 1 : -1);
+        if (next) useStore.getState().setStage(next);
         e.preventDefault();
       }
     };
@@ -99,12 +146,10 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  // A new stage starts at the top of its panel. Proposals take about a second: entering their
-  // stage computes them; the CNN (longer) waits for the user.
+  // A new stage starts at the top of its panel, and starts the work it starts by itself.
   useEffect(() => {
     document.getElementById('stage-panel')?.scrollTo({ top: 0 });
-    const st = useStore.getState();
-    if (stage === 'proposals' && st.image && !st.progress && (!st.proposals || st.proposals.imageKey !== st.image.key)) void computeProposals();
+    stageById(stage).onEnter?.(useStore.getState());
   }, [stage]);
 
   // Keep keyboard focus on the current tab when the stage changes through the keyboard.
@@ -113,43 +158,8 @@ export function App() {
     if (active?.getAttribute('role') === 'tab') document.getElementById(`tab-${stage}`)?.focus();
   }, [stage]);
 
-  const proposals = useStore((s) => s.proposals);
-  const progress = useStore((s) => s.progress);
-  const proposalsOverlay = useProposalsOverlay();
-  const warpOverlay = useWarpOverlay();
-  const featuresOverlay = useFeaturesOverlay();
-  const detectionsOverlay = useDetectionsOverlay();
-  const nmsOverlay = useNmsOverlay();
-  const svmOverlay = useSvmOverlay();
-  const regressionOverlay = useRegressionOverlay();
-  const status = {} as Record<StageId, StageStatus>;
-  for (const s of STAGES) status[s.id] = 'pending';
-  status.image = image ? 'done' : 'pending';
-  status.proposals = proposals && image && proposals.imageKey === image.key ? 'done' : 'pending';
-  status.warp = status.proposals;
-  const features = useStore((s) => s.features);
-  const featuresDone = features && image && features.imageKey === image.key && features.complete ? 'done' : 'pending';
-  for (const id of ['features', 'svm', 'regression', 'nms', 'detections'] as const) status[id] = featuresDone;
-  const model = useStore((s) => s.model);
-  if (model && !model.bboxClasses) status.regression = 'unavailable';
-  if (progress) status[progress.stage] = 'running';
-  const info = STAGES.find((s) => s.id === stage)!;
-  const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' ? warpOverlay : stage === 'features' ? featuresOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : stage === 'svm' ? svmOverlay : stage === 'regression' ? regressionOverlay : null;
-  const gt = useStore((s) => s.groundTruth);
-  const showGt = useStore((s) => s.showGroundTruth);
-  const gtDraw = useGroundTruthDrawing();
-  const gtCurrent = gt && image && gt.imageKey === image.key ? gt : null;
-  const stageDraw = stageOverlay?.draw;
-  const draft = gtDraw.draft;
-  const draw = useCallback(
-    (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
-      // ImageCanvas places every label (the stage's first, then the ground truth's) on top of all boxes.
-      const drawn = stageDraw?.(ctx, vt);
-      if ((showGt && gtCurrent) || draft) drawGroundTruth(ctx, vt, showGt && gtCurrent ? gtCurrent.boxes : new Float32Array(0), showGt && gtCurrent ? gtCurrent.labels : [], draft);
-      return drawn;
-    },
-    [stageDraw, showGt, gtCurrent, draft],
-  );
+  const status = useStageStatuses();
+  const Panel = def.Panel;
 
   return (
     <div className="app">
@@ -167,17 +177,7 @@ export function App() {
       <main className="workspace">
         <section className="viewer" aria-label="Image view">
           {image ? (
-            <ImageCanvas
-              image={image.image}
-              label={`${image.name}, ${image.originalWidth} by ${image.originalHeight} pixels`}
-              drawOverlay={draw}
-              overlayKey={stageOverlay?.key}
-              onHover={stageOverlay?.onHover}
-              onDragStart={gtDraw.onDragStart}
-              onDragMove={gtDraw.onDragMove}
-              onDragEnd={gtDraw.onDragEnd}
-              cursor={gtDraw.cursor}
-            />
+            <StageViewer key={def.id} useOverlay={def.useOverlay ?? NO_OVERLAY} />
           ) : (
             <div className="viewer-empty">{loading ? <DecodingNote text="Decoding…" /> : 'Choose a sample or upload a photo.'}</div>
           )}
@@ -187,35 +187,13 @@ export function App() {
             </div>
           )}
         </section>
-        <section className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${stage}`} data-testid="stage-panel">
+        <section className="panel" id="stage-panel" role="tabpanel" aria-labelledby={`tab-${def.id}`} data-testid="stage-panel">
           <h2>
-            {STAGES.indexOf(info) + 1}. {info.title}
+            {STAGES.indexOf(def) + 1}. {def.title}
           </h2>
-          <p className="summary">{info.summary}</p>
-          {(stage === 'svm' || stage === 'regression' || stage === 'nms' || stage === 'detections') && <IncompleteNotice />}
-          {stage === 'image' ? (
-            <ImageStage />
-          ) : stage === 'proposals' ? (
-            <ProposalsStage />
-          ) : stage === 'warp' ? (
-            <WarpStage />
-          ) : stage === 'features' ? (
-            <FeaturesStage />
-          ) : stage === 'svm' ? (
-            <SvmStage />
-          ) : stage === 'regression' ? (
-            <RegressionStage />
-          ) : stage === 'nms' ? (
-            <NmsStage />
-          ) : stage === 'detections' ? (
-            <DetectionsStage />
-          ) : (
-            <div className="pending" data-testid="stage-pending">
-              <p>
-                <strong>Not computed yet.</strong> {info.computedBy}
-              </p>
-            </div>
-          )}
+          <p className="summary">{def.summary}</p>
+          {def.streamsFromCnn && <IncompleteNotice />}
+          <Panel />
         </section>
       </main>
       <footer className="app-footer">

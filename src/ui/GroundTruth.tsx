@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from 'react';
 import { useStore } from '../state/store';
-import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruth';
-import { SAMPLES, sampleUrl } from '../runner/imageLoader';
+import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruthActions';
+import { SAMPLES, sampleUrl } from '../runner/decodeClient';
 import type { ViewTransform } from './ImageCanvas';
 import { drawLabels, type Label } from './labels';
 

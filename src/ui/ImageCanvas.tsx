@@ -39,6 +39,9 @@ interface Props {
 
 const bitmapCache = new WeakMap<RgbImage, HTMLCanvasElement>();
 
+/** The viewer's last measured size: a canvas mounted for the next stage starts at it, not at a guess. */
+let lastBox = { w: 640, h: 480 };
+
 /** The photo as an offscreen canvas, built once per raster. */
 function photoCanvas(image: RgbImage): HTMLCanvasElement {
   let c = bitmapCache.get(image);
@@ -58,14 +61,15 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart,
   const dragging = useRef(false);
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [box, setBox] = useState({ w: 640, h: 480 });
+  const [box, setBox] = useState(lastBox);
 
   useEffect(() => {
     const el = wrapRef.current;
     if (!el) return;
     const ro = new ResizeObserver(([entry]) => {
       const r = entry.contentRect;
-      setBox({ w: Math.max(50, r.width), h: Math.max(50, r.height) });
+      lastBox = { w: Math.max(50, r.width), h: Math.max(50, r.height) };
+      setBox(lastBox);
     });
     ro.observe(el);
     return () => ro.disconnect();

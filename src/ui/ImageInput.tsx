@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
-import { loadFile, loadSample } from '../runner/loadImage';
-import { SAMPLES, sampleUrl } from '../runner/imageLoader';
+import { loadFile, loadSample } from '../runner/imageActions';
+import { SAMPLES, sampleUrl } from '../runner/decodeClient';
 import { useStore } from '../state/store';
-import { loadVocAnnotation } from '../runner/groundTruth';
+import { loadVocAnnotation } from '../runner/groundTruthActions';
 
 /** A VOC annotation: .xml, or an XML type. Not SVG (image/svg+xml), which goes to the image decoder and its message. */
 function isXml(f: File): boolean {

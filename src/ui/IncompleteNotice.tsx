@@ -1,5 +1,5 @@
 import { useStore } from '../state/store';
-import { computeFeatures } from '../runner/cnn';
+import { computeFeatures } from '../runner/cnnActions';
 
 /**
  * Shown above the score, regression, NMS and detection panels when the CNN run was stopped

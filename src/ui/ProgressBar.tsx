@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
-import { cancelRunning } from '../runner/pipeline';
+import { cancelRunning } from '../runner/tasks';
 
 let cancelledByUser = false;
 

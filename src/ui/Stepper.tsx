@@ -1,10 +1,9 @@
 import { useStore } from '../state/store';
-import { STAGES, stageIndex, type StageId } from '../state/stages';
-
-export type StageStatus = 'done' | 'running' | 'pending' | 'unavailable';
+import { STAGES, neighbourStage } from './stages/registry';
+import type { StageStatus } from './stages/types';
 
 interface Props {
-  status: Record<StageId, StageStatus>;
+  status: Record<string, StageStatus>;
 }
 
 const STATUS_TEXT: Record<StageStatus, string> = {
@@ -18,12 +17,11 @@ const STATUS_TEXT: Record<StageStatus, string> = {
 export function Stepper({ status }: Props) {
   const stage = useStore((s) => s.stage);
   const setStage = useStore((s) => s.setStage);
-  const prev = useStore((s) => s.prevStage);
-  const next = useStore((s) => s.nextStage);
-  const i = stageIndex(stage);
+  const prev = neighbourStage(stage, -1);
+  const next = neighbourStage(stage, 1);
   return (
     <nav className="stepper" aria-label="R-CNN stages">
-      <button className="step-arrow" onClick={prev} disabled={i === 0} aria-label="Previous stage" title="Previous stage (Left arrow)">
+      <button className="step-arrow" onClick={() => prev && setStage(prev)} disabled={!prev} aria-label="Previous stage" title="Previous stage (Left arrow)">
         ‹
       </button>
       <ol role="tablist" aria-orientation="horizontal">
@@ -48,7 +46,7 @@ export function Stepper({ status }: Props) {
           </li>
         ))}
       </ol>
-      <button className="step-arrow" onClick={next} disabled={i === STAGES.length - 1} aria-label="Next stage" title="Next stage (Right arrow)">
+      <button className="step-arrow" onClick={() => next && setStage(next)} disabled={!next} aria-label="Next stage" title="Next stage (Right arrow)">
         ›
       </button>
     </nav>

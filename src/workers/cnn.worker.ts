@@ -2,7 +2,7 @@
 /**
  * The CNN worker: tfjs (WebGPU / WebGL / wasm / cpu) off the main thread, so the page stays
  * responsive while CaffeNet runs (the cpu and wasm backends block the thread they run on).
- * Protocol: cnnProtocol.ts. Client: src/runner/cnnClient.ts.
+ * Protocol: cnnProtocol.ts. Client: src/runner/cnnWorkerClient.ts.
  */
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';

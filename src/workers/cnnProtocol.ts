@@ -1,5 +1,5 @@
 /**
- * Message protocol between the main thread (src/runner/cnnClient.ts) and the CNN worker
+ * Message protocol between the main thread (src/runner/cnnWorkerClient.ts) and the CNN worker
  * (src/workers/cnn.worker.ts, logic in cnnWorkerHost.ts). Plain data only; big arrays travel
  * as transferables.
  *
@@ -14,11 +14,11 @@
  * Any request can end in 'error' instead ({ name, message, file? }).
  * Requests run one at a time in arrival order, except cancel, which acts immediately.
  */
-import type { CaffeNetArch, LayerInfo, LayerName } from '../model/architecture';
+import type { LayerName } from '../model/architecture';
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { WeightName } from '../model/caffenet';
-import type { FeatureBatch } from '../model/features';
-import type { DetectionSettings, Provenance } from '../model/package';
+import type { FeatureBatch } from '../model/extract';
+import type { ModelInfo } from '../model/modelInfo';
 
 export type ModelSource =
   /** A package folder URL (…/model.json optional), a .rcnn bundle URL, or an .onnx URL. */
@@ -27,32 +27,6 @@ export type ModelSource =
   | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
   /** Several files dropped together: model.json + its .bin files (or one bundle / .onnx among them). */
   | { kind: 'files'; files: Array<{ name: string; bytes: ArrayBuffer }> };
-
-export interface ModelInfo {
-  name: string;
-  architecture: CaffeNetArch;
-  /** Architecture view: output shape, parameters and multiply-adds per layer. */
-  layers: LayerInfo[];
-  totalParams: number;
-  totalMacs: number;
-  /** fc8 class names (null when unknown or no fc8). */
-  classes: string[] | null;
-  svmClasses: string[] | null;
-  bboxClasses: string[] | null;
-  provenance: Provenance;
-  /** Bytes downloaded or read. */
-  bytes: number;
-  /** Where the model came from and, for ONNX, what the importer noted (e.g. derived input size). */
-  importNotes: string[];
-  /** fc layers split into column blocks for the device's binding limit. */
-  splitFcLayers: string[];
-  /** The binding limit in effect (device limit or the init override); null when unlimited. */
-  maxBindingBytes: number | null;
-  /** Default batch size on the active backend. */
-  batchSize: number;
-  /** Test-time settings the model was tuned with (its NMS threshold), or null. */
-  detection: DetectionSettings | null;
-}
 
 export interface ImageMessage {
   width: number;

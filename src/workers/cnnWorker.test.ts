@@ -3,12 +3,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useNodeBackend } from '../model/node';
 import { caffeNetArch } from '../model/architecture';
 import { gaussian, randomWeights } from '../model/caffenet';
-import { RcnnModel, extractAll } from '../model/features';
+import { extractAll } from '../model/extract';
+import { RcnnModel } from '../model/rcnnModel';
 import { type ModelPackage, decodeBundle, encodeBundle, encodePackage } from '../model/package';
 import { exportOnnx } from '../model/onnx/export';
-import { CnnClient, type WorkerLike } from '../runner/cnnClient';
+import { CnnWorkerClient, type WorkerLike } from '../runner/cnnWorkerClient';
 import type { BackendInfo } from '../model/backend';
-import type { FeatureBatch } from '../model/features';
+import type { FeatureBatch } from '../model/extract';
 import { CnnWorkerHost } from './cnnWorkerHost';
 import type { CnnRequest, CnnResponse } from './cnnProtocol';
 
@@ -28,7 +29,7 @@ const image = { width: 80, height: 60, data: Uint8Array.from({ length: 80 * 60 *
 const boxes = new Float32Array([0, 0, 40, 30, 10, 10, 70, 50, 5, 20, 30, 58, 50, 0, 80, 60, 20, 20, 25, 25]);
 
 let hostPort: MessagePort;
-let client: CnnClient;
+let client: CnnWorkerClient;
 let clientPort: MessagePort;
 
 beforeAll(async () => {
@@ -45,7 +46,7 @@ beforeAll(async () => {
   });
   hostPort.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
   const port = clientPort as unknown as WorkerLike & { start(): void };
-  client = new CnnClient(port);
+  client = new CnnWorkerClient(port);
   port.start();
 });
 
@@ -146,9 +147,9 @@ describe('CNN worker protocol (host + client over a MessageChannel)', () => {
   });
 });
 
-describe('CnnPool', () => {
+describe('CnnWorkerPool', () => {
   it('spreads proposals over workers and returns the same features with global indices', async () => {
-    const { CnnPool } = await import('../runner/cnnPool');
+    const { CnnWorkerPool } = await import('../runner/cnnWorkerPool');
     const ports: MessagePort[] = [];
     const clients = [0, 1].map(() => {
       const ch = new MessageChannel();
@@ -160,12 +161,12 @@ describe('CnnPool', () => {
       });
       ch.port1.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
       const port = ch.port2 as unknown as WorkerLike & { start(): void };
-      const c = new CnnClient(port);
+      const c = new CnnWorkerClient(port);
       port.start();
       ports.push(ch.port1, ch.port2);
       return c;
     });
-    const pool = new CnnPool(clients);
+    const pool = new CnnWorkerPool(clients);
     expect((await pool.init()).name).toBe('wasm');
     expect(pool.size).toBe(2);
     const p = pkg();

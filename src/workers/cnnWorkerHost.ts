@@ -3,13 +3,14 @@
  * MessagePort stands in for the worker boundary). See cnnProtocol.ts for the messages.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describeArch, totalMacs, totalParams } from '../model/architecture';
+import { type ModelInfo, describeModel } from '../model/modelInfo';
 import { type BackendInfo, type BackendName, type ChooseOptions, chooseBackend } from '../model/backend';
-import { type FeatureBatch, RcnnModel, chooseBatchSize, extractFeatures } from '../model/features';
+import { type FeatureBatch, extractFeatures } from '../model/extract';
+import { RcnnModel } from '../model/rcnnModel';
 import { importOnnx } from '../model/onnx/import';
 import { type ModelPackage, PackageError, decodeBundle, encodeBundle, fetchBytes, fetchPackage, isBundle, packageFromFiles } from '../model/package';
 import { type WarpSource, createWarpSource } from '../model/warp';
-import { type CnnRequest, type CnnResponse, type ModelInfo, type ModelSource, type ProgressPhase, batchTransferables } from './cnnProtocol';
+import { type CnnRequest, type CnnResponse, type ModelSource, type ProgressPhase, batchTransferables } from './cnnProtocol';
 
 export type Post = (msg: CnnResponse, transfer?: ArrayBuffer[]) => void;
 
@@ -168,25 +169,7 @@ export class CnnWorkerHost {
   }
 
   private modelInfo(): ModelInfo {
-    const p = this.pkg!;
-    const a = p.architecture;
-    return {
-      name: p.name,
-      architecture: a,
-      layers: describeArch(a),
-      totalParams: totalParams(a),
-      totalMacs: totalMacs(a),
-      classes: p.classes,
-      svmClasses: p.svm?.classes ?? null,
-      bboxClasses: p.boxRegressor?.classes ?? null,
-      provenance: p.provenance,
-      bytes: this.bytes,
-      importNotes: this.importNotes,
-      splitFcLayers: this.model?.net.splitFcLayers ?? [],
-      maxBindingBytes: this.model && Number.isFinite(this.model.maxBindingBytes) ? this.model.maxBindingBytes : null,
-      batchSize: chooseBatchSize(a, tf.getBackend(), this.model?.maxBindingBytes),
-      detection: p.detection ?? null,
-    };
+    return describeModel(this.pkg!, this.model, { bytes: this.bytes, importNotes: this.importNotes, backend: tf.getBackend() });
   }
 
   private async extract(msg: Extract<CnnRequest, { type: 'extract' }>): Promise<void> {

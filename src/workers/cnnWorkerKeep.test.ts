@@ -7,9 +7,9 @@ import { useNodeBackend } from '../model/node';
 import { caffeNetArch } from '../model/architecture';
 import { randomWeights } from '../model/caffenet';
 import { type ModelPackage, encodeBundle } from '../model/package';
-import { CnnClient, type WorkerLike } from '../runner/cnnClient';
+import { CnnWorkerClient, type WorkerLike } from '../runner/cnnWorkerClient';
 import type { BackendInfo } from '../model/backend';
-import type { FeatureBatch } from '../model/features';
+import type { FeatureBatch } from '../model/extract';
 import { CnnWorkerHost } from './cnnWorkerHost';
 import type { CnnRequest, CnnResponse } from './cnnProtocol';
 
@@ -19,7 +19,7 @@ const image = { width: 64, height: 48, data: Uint8Array.from({ length: 64 * 48 *
 const boxes = new Float32Array([0, 0, 40, 30, 10, 8, 60, 44]);
 
 let host: CnnWorkerHost;
-let client: CnnClient;
+let client: CnnWorkerClient;
 let ports: MessagePort[] = [];
 
 beforeAll(async () => {
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   ch.port1.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
   const port = ch.port2 as unknown as WorkerLike & { start(): void };
-  client = new CnnClient(port);
+  client = new CnnWorkerClient(port);
   port.start();
 });
 afterAll(() => ports.forEach((p) => p.close()));

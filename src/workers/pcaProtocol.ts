@@ -1,4 +1,4 @@
-/** Messages of the PCA worker (pca.worker.ts), used by src/runner/pca.ts. */
+/** Messages of the PCA worker (pca.worker.ts), used by src/runner/pcaClient.ts. */
 export interface PcaRequest {
   id: number;
   /** n x d row-major. */

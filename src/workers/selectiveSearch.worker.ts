@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /**
  * Browser Web Worker for selective search: executes the diversification runs the proposal pool
- * (src/runner/proposalPool.ts) sends it, and streams each run's result back with its typed arrays
+ * (src/runner/proposalWorkerPool.ts) sends it, and streams each run's result back with its typed arrays
  * transferred. A run is a tight synchronous loop, so cancellation is the pool terminating this
  * worker, not a message.
  */

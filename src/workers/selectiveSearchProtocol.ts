@@ -1,5 +1,5 @@
 /**
- * Messages between the proposal pool (src/runner/proposalPool.ts) and a selective-search worker
+ * Messages between the proposal pool (src/runner/proposalWorkerPool.ts) and a selective-search worker
  * (the browser's src/workers/selectiveSearch.worker.ts or the CLI's worker_threads worker), and
  * the worker-side handler both entry points share. Plain data only; run results travel with their
  * typed arrays' buffers as transferables (no copy).

@@ -1,9 +1,9 @@
 import { CliError, numberOption, stringOption, type Command } from '../command';
 import { loadImageFile, loadModelForCli } from '../io';
 import { BUNDLED_MODEL_DIR } from '../defaults';
-import { selectiveSearch, DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
-import { regressAllClasses, collectDetections, scaleDetection, detectionsToJson } from '../../core/detect';
-import { defaultNmsThreshold, nmsPerClass } from '../../core/nms';
+import { DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
+import { scaleDetection, detectionsToJson } from '../../core/detect';
+import { defaultNmsThreshold } from '../../core/nms';
 
 export const detectCommand: Command = {
   name: 'detect',
@@ -49,36 +49,29 @@ export const detectCommand: Command = {
     const pkg = await loadModelForCli(modelPath);
     const iouThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head: it can extract features but not detect`, 1, 'Use a model trained by `rcnn train` or an imported rcnn-ilsvrc13.');
-    const { useNodeBackend } = await import('../../model/node');
-    const { RcnnModel, extractAll } = await import('../../model/features');
-    await useNodeBackend('wasm');
-    const tModel = performance.now();
-    const ss = selectiveSearch(img.image, { mode, maxBoxes, seed });
-    const tProposals = performance.now();
-    stderr(`rcnn detect: ${ss.boxes.length / 4} proposals in ${(tProposals - tModel).toFixed(0)} ms\n`);
-    const model = new RcnnModel(pkg);
-    const useRegression = !values['no-regression'] && model.hasBoxRegressor;
-    let feats;
+    const { loadDetector } = await import('../../pipeline/node');
+    const detector = await loadDetector(pkg);
+    let run;
     try {
-      feats = await extractAll(model, img.image, { boxes: ss.boxes, pool5: false, fc7: false, svmScores: true, bboxDeltas: useRegression });
+      run = await detector.detect(img.image, {
+        proposals: { mode, maxBoxes, seed },
+        scoreThreshold,
+        iouThreshold,
+        convention: values.inclusive ? 'inclusive' : 'continuous',
+        useRegression: !values['no-regression'],
+      });
     } finally {
-      model.dispose();
+      await detector.dispose();
     }
-    const tCnn = performance.now();
-    const classes = pkg.svm.classes;
-    const C = classes.length;
-    const scores = feats.svmScores!;
-    const W = img.image.width, H = img.image.height;
-    const boxes = useRegression ? regressAllClasses(ss.boxes, feats.bboxDeltas!, C, W, H) : ss.boxes;
-    const results = nmsPerClass(boxes, scores, C, { scoreThreshold, iouThreshold, convention: values.inclusive ? 'inclusive' : 'continuous' });
-    const dets = collectDetections(results, boxes, ss.boxes, scores, classes).map((d) => scaleDetection(d, img.scaleX, img.scaleY));
+    stderr(`rcnn detect: ${run.scored.proposals.length / 4} proposals in ${run.timings.proposals.toFixed(0)} ms\n`);
+    const dets = run.detections.map((d) => scaleDetection(d, img.scaleX, img.scaleY));
     const tEnd = performance.now();
     stdout(
       JSON.stringify(
         detectionsToJson(
           dets,
-          { decode: tDecode - t0, proposals: tProposals - tModel, cnn: tCnn - tProposals, nms: tEnd - tCnn, total: tEnd - t0 },
-          { image: { width: img.originalWidth, height: img.originalHeight }, model: pkg.name, proposals: ss.boxes.length / 4, regression: useRegression },
+          { decode: tDecode - t0, proposals: run.timings.proposals, cnn: run.timings.cnn, nms: run.timings.nms, total: tEnd - t0 },
+          { image: { width: img.originalWidth, height: img.originalHeight }, model: pkg.name, proposals: run.scored.proposals.length / 4, regression: run.regressed },
         ),
       ) + '\n',
     );

@@ -6,7 +6,7 @@ import { CliError, fileSystemProblem, numberOption, stringOption } from '../comm
 import { encodeNpy, parseNpy } from '../npy';
 import { type LayerName, layerNames } from '../../model/architecture';
 import { useNodeBackend } from '../../model/node';
-import { RcnnModel } from '../../model/features';
+import { RcnnModel } from '../../model/rcnnModel';
 import { toNchw } from '../../model/caffenet';
 import { importOnnx } from '../../model/onnx/import';
 
@@ -69,7 +69,7 @@ export const forwardCommand: Command = {
       const m = Math.min(batch, n - s);
       const res = tf.tidy(() => {
         const x = tf.transpose(tf.tensor4d(input.data.subarray(s * per, (s + m) * per), [m, c, h, w]), [0, 2, 3, 1]) as tf.Tensor4D;
-        if (layer === 'svm') return model.svmScores(model.net.forward(x, { outputs: ['fc7'] }).fc7 as tf.Tensor2D);
+        if (layer === 'svm') return model.heads.scores(model.net.forward(x, { outputs: ['fc7'] }).fc7 as tf.Tensor2D);
         return toNchw(model.net.forward(x, { outputs: [layer as LayerName] })[layer as LayerName]!);
       });
       outShape = res.shape.slice();

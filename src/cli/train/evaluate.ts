@@ -1,10 +1,14 @@
 /**
  * Detection on a set of images with a trained model and PASCAL VOC evaluation (AP at IoU 0.5),
  * with and without box regression as the paper reports. Runs the same steps as the app:
- * proposals -> warp -> CNN -> SVM scores (fc7) -> box regression (pool5) -> per-class NMS.
+ * proposals -> warp -> CNN (training workers) -> the heads (model/heads.ts RcnnHeads, on this
+ * thread's tfjs backend) -> box regression and per-class NMS (core/detect.ts finishDetections),
+ * the two pieces src/pipeline's Detector.score/finish are made of.
  */
-import { RCNN_NMS_THRESHOLD, nms } from '../../core/nms';
-import { clipBoxesInPlace, decodeBoxes } from '../../core/geometry';
+import { RCNN_NMS_THRESHOLD } from '../../core/nms';
+import { finishDetections, type FinishedDetections } from '../../core/detect';
+import { RcnnHeads, type SoftmaxHead } from '../../model/heads';
+import { useNodeBackend } from '../../model/node';
 import { evaluateDetections, groupDetectionsByClass, type ApMetric, type DetectionEvaluation, type ImageDetections } from '../../core/eval/ap';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
 import type { DatasetImage } from './data';
@@ -24,105 +28,25 @@ export interface EvalOptions {
 
 export const EVAL_DEFAULTS: EvalOptions = { proposals: 2000, nmsThreshold: RCNN_NMS_THRESHOLD, maxPerClass: 100, metric: 'voc2010' };
 
-/** SVM scores N x C from fc7 (N x D): (fc7 * scale) . w_c + b_c. */
-export function svmScoreMatrix(fc7: Float32Array, n: number, head: SvmHead): Float32Array {
-  const C = head.classes.length;
-  const D = head.weights.length / C;
-  const out = new Float32Array(n * C);
-  for (let i = 0; i < n; i++) {
-    const x = fc7.subarray(i * D, (i + 1) * D);
-    for (let c = 0; c < C; c++) {
-      const w = head.weights.subarray(c * D, (c + 1) * D);
-      let s = 0;
-      for (let k = 0; k < D; k++) s += x[k] * w[k];
-      out[i * C + c] = s * head.featureScale + head.bias[c];
-    }
-  }
-  return out;
-}
-
-/**
- * The fine-tuned CNN's own classifier as a scorer (the paper's appendix B compares it with the
- * SVMs): fc8 on fc7 (weight D x K in tfjs layout, bias K; output 0 is background), softmax over
- * the K outputs, and the probabilities of outputs 1..K-1 as the N x (K-1) class scores.
- */
-export interface SoftmaxHead {
-  kind: 'softmax';
-  classes: string[];
-  weight: Float32Array;
-  bias: Float32Array;
-}
-
-export function softmaxScoreMatrix(fc7: Float32Array, n: number, head: SoftmaxHead): Float32Array {
-  const K = head.bias.length;
-  const D = head.weight.length / K;
-  const C = K - 1;
-  const out = new Float32Array(n * C);
-  const z = new Float64Array(K);
-  for (let i = 0; i < n; i++) {
-    z.set(head.bias);
-    for (let k = 0; k < D; k++) {
-      const v = fc7[i * D + k];
-      if (v === 0) continue;
-      const row = k * K;
-      for (let j = 0; j < K; j++) z[j] += v * head.weight[row + j];
-    }
-    let max = -Infinity;
-    for (let j = 0; j < K; j++) max = Math.max(max, z[j]);
-    let sum = 0;
-    for (let j = 0; j < K; j++) sum += Math.exp(z[j] - max);
-    for (let c = 0; c < C; c++) out[i * C + c] = Math.exp(z[c + 1] - max) / sum;
-  }
-  return out;
-}
-
-/** Regressed boxes, class-major C x N x 4, clipped to the image. */
-export function regressedBoxes(pool5: Float32Array, proposals: Float32Array, head: BoxRegressorHead, width: number, height: number): Float32Array {
-  const n = proposals.length >> 2;
-  const C = head.classes.length;
-  const D = pool5.length / Math.max(1, n);
-  const out = new Float32Array(C * n * 4);
-  const deltas = new Float64Array(4 * n);
-  for (let c = 0; c < C; c++) {
-    const W = head.weights.subarray(c * D * 4, (c + 1) * D * 4);
-    const T = head.targetTransform.subarray(c * 16, c * 16 + 16);
-    for (let i = 0; i < n; i++) {
-      const x = pool5.subarray(i * D, (i + 1) * D);
-      let r0 = 0, r1 = 0, r2 = 0, r3 = 0;
-      for (let k = 0; k < D; k++) {
-        const v = x[k];
-        if (v === 0) continue;
-        r0 += v * W[4 * k];
-        r1 += v * W[4 * k + 1];
-        r2 += v * W[4 * k + 2];
-        r3 += v * W[4 * k + 3];
-      }
-      const s = head.featureScale;
-      const raw = [r0 * s + head.bias[4 * c], r1 * s + head.bias[4 * c + 1], r2 * s + head.bias[4 * c + 2], r3 * s + head.bias[4 * c + 3]];
-      for (let j = 0; j < 4; j++) deltas[4 * i + j] = raw[0] * T[j] + raw[1] * T[4 + j] + raw[2] * T[8 + j] + raw[3] * T[12 + j] + head.targetMean[4 * c + j];
-    }
-    out.set(clipBoxesInPlace(decodeBoxes(proposals, deltas), width, height), c * n * 4);
-  }
-  return out;
-}
-
 export interface ImageDetectionsRaw {
   /** Per box regressor, per class: flat boxes and scores after NMS, best first. */
   withRegression: Array<Array<{ boxes: Float32Array; scores: Float32Array }>>;
   withoutRegression: Array<{ boxes: Float32Array; scores: Float32Array }>;
 }
 
-function detectionsFor(boxes: Float32Array, scores: Float32Array, C: number, c: number, classBoxOffset: number, o: EvalOptions) {
-  const n = scores.length / C;
-  const r = nms(boxes, scores, { iouThreshold: o.nmsThreshold }, n, C, c, classBoxOffset);
-  const keep = r.keep.subarray(0, Math.min(r.keep.length, o.maxPerClass));
-  const b = new Float32Array(keep.length * 4);
-  const s = new Float32Array(keep.length);
-  keep.forEach((i, k) => {
-    b.set(boxes.subarray(classBoxOffset + 4 * i, classBoxOffset + 4 * i + 4), 4 * k);
-    s[k] = scores[i * C + c];
+/** One class's kept boxes and scores, best first, from finishDetections' per-class results. */
+function perClassLists(fin: FinishedDetections, scores: Float32Array, C: number, n: number): Array<{ boxes: Float32Array; scores: Float32Array }> {
+  return fin.results.map((r) => {
+    const c = r.classIndex;
+    const off = fin.boxes.length === 4 * n * C && C > 1 ? 4 * n * c : 0;
+    const b = new Float32Array(r.keep.length * 4);
+    const s = new Float32Array(r.keep.length);
+    r.keep.forEach((i, k) => {
+      b.set(fin.boxes.subarray(off + 4 * i, off + 4 * i + 4), 4 * k);
+      s[k] = scores[i * C + c];
+    });
+    return { boxes: b, scores: s };
   });
-  return { boxes: b, scores: s };
 }
 
 export interface EvalResult {
@@ -178,34 +102,46 @@ export async function evaluateModels(
   const C = classes.length;
   const perSvm: ImageDetectionsRaw[][] = scorers.map(() => new Array(images.length));
   let done = 0;
-  await forEachOnWorkers(
-    images.length,
-    pool.workers.length,
-    async (i, w) => {
-      const im = images[i];
-      const props = im.proposals.subarray(0, 4 * Math.min(o.proposals, im.proposals.length >> 2));
-      const n = props.length >> 2;
-      const f = await pool.features(w, i + rasterOffset, toRaster(im, props), regressors.length ? Int32Array.from({ length: n }, (_, k) => k) : new Int32Array(0));
-      return { props, f };
-    },
-    (i, { props, f }) => {
-      const im = images[i];
-      const n = props.length >> 2;
-      const reg = regressors.map((head) => regressedBoxes(f.pool5, props, head, im.width, im.height));
-      scorers.forEach((head, k) => {
-        const scores = 'kind' in head ? softmaxScoreMatrix(f.fc7, n, head) : svmScoreMatrix(f.fc7, n, head);
-        perSvm[k][i] = {
-          withoutRegression: classes.map((_, c) => detectionsFor(props, scores, C, c, 0, o)),
-          withRegression: reg.map((boxes) => classes.map((_, c) => detectionsFor(boxes, scores, C, c, c * n * 4, o))),
-        };
-      });
-      done++;
-      if (done % 10 === 0 || done === images.length) {
-        const el = (performance.now() - t0) / 1000;
-        say(`eval: ${done}/${images.length} images, ETA ${formatEta((el / done) * (images.length - done))}`);
-      }
-    },
-  );
+  await useNodeBackend('wasm');
+  // Uploaded once the first image tells the feature widths; freed at the end.
+  let scorerHeads: RcnnHeads[] | null = null;
+  let regressorHeads: RcnnHeads[] = [];
+  try {
+    await forEachOnWorkers(
+      images.length,
+      pool.workers.length,
+      async (i, w) => {
+        const im = images[i];
+        const props = im.proposals.subarray(0, 4 * Math.min(o.proposals, im.proposals.length >> 2));
+        const n = props.length >> 2;
+        const f = await pool.features(w, i + rasterOffset, toRaster(im, props), regressors.length ? Int32Array.from({ length: n }, (_, k) => k) : new Int32Array(0));
+        return { props, f };
+      },
+      async (i, { props, f }) => {
+        const im = images[i];
+        const n = props.length >> 2;
+        if (!scorerHeads && n > 0) {
+          const dims = { fc7: f.fc7.length / n, pool5: regressors.length ? f.pool5.length / n : 0 };
+          scorerHeads = scorers.map((svm) => new RcnnHeads({ svm }, dims));
+          regressorHeads = regressors.map((boxRegressor) => new RcnnHeads({ boxRegressor }, dims));
+        }
+        const deltas = await Promise.all(regressorHeads.map(async (h) => (await h.applyToArrays(null, f.pool5, n)).deltas));
+        for (let k = 0; k < scorers.length; k++) {
+          const scores = scorerHeads ? (await scorerHeads[k].applyToArrays(f.fc7, null, n)).scores! : new Float32Array(0);
+          const scored = { proposals: props, scores, deltas: null as Float32Array | null, classes, width: im.width, height: im.height };
+          const finish = (d: Float32Array | null) => perClassLists(finishDetections({ ...scored, deltas: d }, { iouThreshold: o.nmsThreshold, maxPerClass: o.maxPerClass }), scores, C, n);
+          perSvm[k][i] = { withoutRegression: finish(null), withRegression: deltas.map((d) => finish(d)) };
+        }
+        done++;
+        if (done % 10 === 0 || done === images.length) {
+          const el = (performance.now() - t0) / 1000;
+          say(`eval: ${done}/${images.length} images, ETA ${formatEta((el / done) * (images.length - done))}`);
+        }
+      },
+    );
+  } finally {
+    for (const h of [...((scorerHeads as RcnnHeads[] | null) ?? []), ...regressorHeads]) h.dispose();
+  }
   const evaluate = (lists: ReadonlyArray<ReadonlyArray<{ boxes: Float32Array; scores: Float32Array }>>) => {
     const perImage: ImageDetections[] = lists.map((perClass) => {
       const total = perClass.reduce((a, l) => a + l.scores.length, 0);

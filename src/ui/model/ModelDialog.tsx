@@ -1,10 +1,9 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useStore } from '../../state/store';
-import { ensureCnn, loadUserModel, switchBackend } from '../../runner/cnn';
-import { downloadModelBundle } from '../../runner/modelIo';
-import { describeModelFiles, labelForUrl, MODEL_FILE_ACCEPT, modelSourceFromFiles, validateModelUrl } from '../../runner/modelFiles';
+import { downloadModelBundle, ensureCnn, loadUserModel, switchBackend } from '../../runner/cnnActions';
+import { describeModelFiles, labelForUrl, MODEL_FILE_ACCEPT, modelSourceFromFiles, validateModelUrl } from '../../runner/modelSources';
 import { BACKEND_ORDER, type BackendName } from '../../model/backend';
-import { formatCount } from '../features/ArchitectureView';
+import { formatCount } from '../stages/features/ArchitectureView';
 import './model.css';
 
 /** The ONNX model zoo's R-CNN (ILSVRC13, opset 9): only typed into the field when the user asks. */

@@ -1,0 +1,287 @@
+/**
+ * The CNN side of the app: one pool of CNN workers (one per core on CPU backends, one on a GPU),
+ * the loaded model, and feature extraction for the current proposals, streamed into the store
+ * batch by batch so the SVM-score and regression panels fill in as the network runs.
+ */
+import { CnnWorkerPool } from './cnnWorkerPool';
+import { useStore } from '../state/store';
+import type { ProposalsResult } from './proposalActions';
+import type { BackendName } from '../model/backend';
+import type { ModelSource } from '../workers/cnnProtocol';
+import type { WeightName } from '../model/caffenet';
+import type { LayerName } from '../model/architecture';
+import type { FeatureBatch } from '../model/extract';
+import { fetchModelBytes } from './modelSources';
+import { computeProposals, proposalEngine } from './proposalActions';
+import { Detector } from '../pipeline/detector';
+import type { ModelInfo } from '../model/modelInfo';
+import { beginTask, endTask, isAbort } from './tasks';
+
+/** CNN features, SVM scores and box-regression deltas of the current proposals, filled batch by batch. */
+export interface FeaturesResult {
+  imageKey: string;
+  /** The proposals these features belong to (same object as the store's proposals). */
+  proposals: ProposalsResult;
+  modelName: string;
+  total: number;
+  /** Proposals computed so far (batches arrive out of order with several workers). */
+  done: number;
+  computed: Uint8Array;
+  fc7Dim: number;
+  /** total x fc7Dim. */
+  fc7: Float32Array;
+  /** SVM classes and scores (total x C), null when the model has no SVM head. */
+  classes: string[] | null;
+  scores: Float32Array | null;
+  /** total x C x 4 box-regression deltas, null without a box-regression head. */
+  deltas: Float32Array | null;
+  ms: number;
+  cropsPerSecond: number;
+  backend: string;
+  complete: boolean;
+  /** tf.memory() of the CNN workers after the run (what they keep: the model, the photo). */
+  tfMemory?: { numTensors: number; numBytes: number; workers: number };
+}
+
+/**
+ * The app's R-CNN: the one pipeline API (src/pipeline) over the app's engines, the CNN worker pool
+ * for features and heads and the selective-search worker pool for proposals.
+ */
+export function appDetector(p: CnnWorkerPool, model: ModelInfo): Detector {
+  const C = model.svmClasses?.length ?? 0;
+  return new Detector(
+    { name: model.name, svmClasses: model.svmClasses, hasBoxRegressor: C > 0 && model.bboxClasses?.length === C, detection: model.detection },
+    { proposals: proposalEngine, features: { extract: (image, boxes, options, hooks) => p.extract(image, boxes, options, hooks) } },
+  );
+}
+
+/** The model the app opens with (trained by `rcnn train`, see public/models/fruit-animals/MODEL_CARD.md). */
+export function bundledModelUrl(): string {
+  // Absolute: the worker resolves relative URLs against its own script, not the page.
+  return new URL(`${import.meta.env.BASE_URL}models/fruit-animals/`, document.baseURI).href;
+}
+export const BUNDLED_MODEL_LABEL = 'bundled fruit-animals model';
+
+let pool: CnnWorkerPool | null = null;
+let ready: Promise<CnnWorkerPool> | null = null;
+
+function describeBackendWarnings(): void {
+  const st = useStore.getState();
+  const b = st.backend;
+  if (!b) return;
+  if (b.fellBack) st.pushMessage({ kind: 'warning', text: `The ${b.requested} backend is not available here; the CNN runs on ${b.name} instead.`, hint: b.notes.join('; ') });
+  else if (b.software && (b.name === 'webgpu' || b.name === 'webgl')) {
+    st.pushMessage({ kind: 'warning', text: `${b.name} runs on a software rasteriser here (${b.adapter?.architecture || b.glRenderer || 'no GPU'}), which is much slower than wasm.`, hint: 'Choose "auto" or "wasm" in Model & backend.' });
+  }
+}
+
+/** The worker pool with a backend chosen and a model loaded (the bundled one unless the user picked another). */
+export function ensureCnn(): Promise<CnnWorkerPool> {
+  if (ready) return ready;
+  ready = (async () => {
+    const st = useStore.getState();
+    const p = pool ?? (pool = CnnWorkerPool.create());
+    const info = await p.init(st.backendPref);
+    useStore.getState().setBackendState(info);
+    describeBackendWarnings();
+    if (!useStore.getState().model) await loadModelInto(p, { kind: 'url', url: bundledModelUrl() }, BUNDLED_MODEL_LABEL);
+    return p;
+  })();
+  ready.catch(() => {
+    ready = null;
+  });
+  return ready;
+}
+
+async function loadModelInto(p: CnnWorkerPool, source: ModelSource, label: string, signal?: AbortSignal): Promise<void> {
+  const startedAt = performance.now();
+  const st = useStore.getState();
+  st.setProgress({ label: 'Loading the model', stage: 'features', done: 0, total: 1, startedAt, detail: label });
+  try {
+    if (source.kind === 'url' && /\.(onnx|rcnn)(\?|#|$)/i.test(source.url)) {
+      // One download on the page instead of one per worker (a pool fetches a URL in every worker).
+      const bytes = await fetchModelBytes(source.url, {
+        signal,
+        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t), startedAt, detail: `${label}: download` }),
+      });
+      source = { kind: 'bytes', name: label, bytes };
+    }
+    const info = await p.loadModel(source, (pr) => {
+      useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: pr.loaded, total: Math.max(1, pr.total), startedAt, detail: `${label}: ${pr.phase}` });
+    }, signal);
+    useStore.getState().setModel(info, label);
+    useStore.getState().clearMessageGroup('model-load');
+  } finally {
+    useStore.getState().setProgress(null);
+  }
+}
+
+/** Load a model the user chose (file(s) or a URL they typed); the old one stays if this fails. */
+export async function loadUserModel(source: ModelSource, label: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const p = await ensureCnn();
+    await loadModelInto(p, source, label, signal);
+    return true;
+  } catch (e) {
+    if (isAbort(e)) return false;
+    const err = e as Error & { file?: string };
+    useStore.getState().pushMessage({
+      kind: 'error',
+      group: 'model-load',
+      text: `Could not load the model ${label}: ${err.message}`,
+      hint: source.kind === 'url' ? 'Check the URL (the server must allow cross-origin requests) or download the file and drop it here.' : 'Use a model package (model.json with its .bin files, or one .rcnn file) or an AlexNet-family .onnx file.',
+    });
+    // The workers keep the previous model: they replace it only once the new one is parsed,
+    // checked and uploaded (cnnWorkerHost.loadModel), so there is nothing to restart here.
+    return false;
+  }
+}
+
+/** Switch the tfjs backend (re-uploads the model in the workers). */
+export async function switchBackend(b: BackendName | 'auto'): Promise<void> {
+  const st = useStore.getState();
+  st.setBackendPref(b);
+  if (!pool) return;
+  try {
+    const info = await pool.setBackend(b);
+    useStore.getState().setBackendState(info);
+    describeBackendWarnings();
+    useStore.getState().setFeatures(null);
+  } catch (e) {
+    useStore.getState().pushMessage({ kind: 'error', text: `Could not switch to ${b}: ${(e as Error).message}`, hint: 'Try "auto".' });
+  }
+}
+
+export function featuresUpToDate(): boolean {
+  const s = useStore.getState();
+  return !!s.features && s.features.complete && s.features.proposals === s.proposals && s.features.imageKey === s.image?.key;
+}
+
+/**
+ * Runs every proposal through the CNN: fc7, SVM scores and box-regression deltas (whatever heads
+ * the model has), streamed into the store.
+ */
+export async function computeFeatures(): Promise<FeaturesResult | null> {
+  if (featuresUpToDate()) return useStore.getState().features;
+  const proposals = await computeProposals();
+  if (!proposals) return null;
+  const ctl = beginTask();
+  const st = useStore.getState();
+  const image = st.image!;
+  const startedAt = performance.now();
+  try {
+    const p = await ensureCnn();
+    if (ctl.signal.aborted) return null;
+    const model = useStore.getState().model!;
+    const total = proposals.boxes.length / 4;
+    const fc7Dim = model.architecture.fc7;
+    const C = model.svmClasses?.length ?? 0;
+    const hasBbox = !!model.bboxClasses && model.bboxClasses.length === C && C > 0;
+    // A run that was cancelled part-way resumes: only the proposals not computed yet go through
+    // the network again (same proposals, model and backend).
+    const prev = useStore.getState().features;
+    const resume = prev && !prev.complete && prev.proposals === proposals && prev.imageKey === image.key && prev.modelName === model.name && prev.backend === (useStore.getState().backend?.name ?? '?');
+    let result: FeaturesResult = resume
+      ? { ...prev }
+      : {
+          imageKey: image.key,
+          proposals,
+          modelName: model.name,
+          total,
+          done: 0,
+          computed: new Uint8Array(total),
+          fc7Dim,
+          fc7: new Float32Array(total * fc7Dim),
+          classes: model.svmClasses,
+          // NaN until scored: NMS and the score views skip proposals the CNN has not reached yet.
+          scores: C ? new Float32Array(total * C).fill(NaN) : null,
+          deltas: hasBbox ? new Float32Array(total * C * 4) : null,
+          ms: 0,
+          cropsPerSecond: 0,
+          backend: useStore.getState().backend?.name ?? '?',
+          complete: false,
+        };
+    const todo = Int32Array.from(Array.from({ length: total }, (_, i) => i).filter((i) => !result.computed[i]));
+    const todoBoxes = new Float32Array(todo.length * 4);
+    todo.forEach((i, k) => todoBoxes.set(proposals.boxes.subarray(4 * i, 4 * i + 4), 4 * k));
+    useStore.getState().setFeatures(result);
+    let lastPush = 0;
+    const label = `CNN features (${result.backend})`;
+    useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: resume ? `resuming: ${todo.length} left` : undefined });
+    const msBefore = result.ms;
+    const summary = await appDetector(p, model).extract(image.image, todoBoxes, {
+      fc7: true,
+      signal: ctl.signal,
+      onBatch: (b) => {
+          // Batches already in flight when the run was cancelled are dropped.
+          if (ctl.signal.aborted) return;
+          for (let k = 0; k < b.count; k++) {
+            const i = todo[b.start + k];
+            if (b.fc7) result.fc7.set(b.fc7.subarray(k * fc7Dim, (k + 1) * fc7Dim), i * fc7Dim);
+            if (b.svmScores && result.scores) result.scores.set(b.svmScores.subarray(k * C, (k + 1) * C), i * C);
+            if (b.bboxDeltas && result.deltas) result.deltas.set(b.bboxDeltas.subarray(k * C * 4, (k + 1) * C * 4), i * C * 4);
+            result.computed[i] = 1;
+          }
+          result = { ...result, done: result.done + b.count, ms: msBefore + (performance.now() - startedAt) };
+          const now = performance.now();
+          if (now - lastPush > 150 || result.done === total) {
+            lastPush = now;
+            const el = (now - startedAt) / 1000;
+            useStore.getState().setFeatures(result);
+            useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: `${((result.done - (total - todo.length)) / el).toFixed(1)} crops/s, batch ${b.batchSize}` });
+          }
+      },
+    });
+    if (ctl.signal.aborted) return null;
+    result = { ...result, done: total, complete: true, ms: msBefore + summary.ms, cropsPerSecond: todo.length / Math.max(1e-3, summary.ms / 1000), tfMemory: summary.memory };
+    useStore.getState().setFeatures(result);
+    useStore.getState().setTiming('features', result.ms);
+    return result;
+  } catch (e) {
+    if (isAbort(e)) return null;
+    const err = e as Error;
+    const oom = /memory|OOM|allocation/i.test(err.message);
+    useStore.getState().pushMessage({
+      kind: 'error',
+      text: `The CNN failed: ${err.message}`,
+      hint: oom ? 'The device ran out of memory: switch to the wasm backend (Model & backend) or use fewer proposals.' : 'Try again, or switch the backend in Model & backend.',
+    });
+    return null;
+  } finally {
+    endTask(ctl);
+  }
+}
+
+/** One proposal's warped crop and intermediate activations, for the CNN-features panel. */
+export async function inspectProposal(index: number, layers: LayerName[]): Promise<{ layers: NonNullable<FeatureBatch['layers']>; crops: Uint8Array | undefined } | null> {
+  const st = useStore.getState();
+  if (!st.proposals || !st.image) return null;
+  const p = await ensureCnn();
+  let out: { layers: NonNullable<FeatureBatch['layers']>; crops: Uint8Array | undefined } | null = null;
+  await p.clients[0].extract(st.image.image, st.proposals.boxes.subarray(4 * index, 4 * index + 4), { layers, crops: true, batchSize: 1 }, {
+    onBatch: (b) => {
+      out = { layers: b.layers ?? {}, crops: b.crops };
+    },
+  });
+  return out;
+}
+
+export async function modelWeights(names: WeightName[]) {
+  const p = await ensureCnn();
+  return p.clients[0].getWeights(names);
+}
+
+/** The loaded model out of the app: one .rcnn bundle, written by the worker that holds the weights, saved as a download. */
+export async function downloadModelBundle(): Promise<{ name: string; bytes: number }> {
+  const pool = await ensureCnn();
+  const { bytes, name } = await pool.clients[0].exportBundle();
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return { name, bytes: bytes.byteLength };
+}

@@ -1,0 +1,13 @@
+import type { StageDefinition } from '../types';
+import { DetectionsStage, useDetectionsOverlay } from './DetectionsStage';
+
+export const detectionsStage: StageDefinition = {
+  id: 'detections',
+  title: 'Detections',
+  summary: 'The final boxes with class and score.',
+  computedBy: 'Everything above.',
+  Panel: DetectionsStage,
+  useOverlay: useDetectionsOverlay,
+  needs: 'features',
+  streamsFromCnn: true,
+};
