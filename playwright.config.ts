@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { chromiumExecutable, CHROMIUM_ARGS } from './e2e/chromium';
+import { chromiumExecutable, CHROMIUM_ARGS } from './src/cli/chromium';
 
 const PORT = Number(process.env.E2E_PORT ?? 4179);
 

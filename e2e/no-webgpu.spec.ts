@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { CHROMIUM_ARGS, chromiumExecutable } from './chromium';
+import { CHROMIUM_ARGS, chromiumExecutable } from '../src/cli/chromium';
 import { collectConsoleErrors, computeFewProposals, openModelDialog, screenshot, waitForImage } from './helpers';
 
 // A browser with WebGPU off: navigator.gpu.requestAdapter() resolves null, as on machines without

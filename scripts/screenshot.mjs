@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { chromium } from '@playwright/test';
-import { chromiumExecutable, CHROMIUM_ARGS } from '../e2e/chromium.ts';
+import { chromiumExecutable, CHROMIUM_ARGS } from '../src/cli/chromium.ts';
 
 const sample = process.argv[2] ?? 'fruits.jpg';
 const stage = process.argv[3] ?? 'proposals';

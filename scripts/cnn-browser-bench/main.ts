@@ -3,7 +3,7 @@
  * (src/cli/bench/cnnBrowser.ts, through Playwright) to them. No logic of its own, so the
  * timing happens inside the workers, off this thread.
  */
-import type { BenchPage, RunnerRequest, RunnerResponse } from './protocol';
+import type { BenchPage, RunnerRequest, RunnerResponse } from '../../src/cli/bench/cnnBrowserProtocol';
 
 const workers = new Map<number, { w: Worker; waiting: ((r: RunnerResponse) => void) | null }>();
 let nextId = 1;

@@ -22,7 +22,7 @@ import { RcnnModel } from '../../src/model/rcnnModel';
 import { matmulPeakGflops } from '../../src/model/matmulPeak';
 import { exportOnnx } from '../../src/model/onnx/export';
 import { encodeOnnxModel } from '../../src/model/onnx/proto';
-import type { RunnerRequest, RunnerResponse } from './protocol';
+import type { RunnerRequest, RunnerResponse } from '../../src/cli/bench/cnnBrowserProtocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 

@@ -35,7 +35,8 @@ describe('selective-search worker pool (Node worker_threads)', () => {
     const t0 = performance.now();
     ac.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
-    expect(performance.now() - t0).toBeLessThan(100);
+    // At once: the workers are terminated, not waited for (a quality search takes seconds; 1 s allows a busy machine).
+    expect(performance.now() - t0).toBeLessThan(1000);
     const after = await pool.run(img, { seed: 9, maxBoxes: 10 });
     expect(after.boxes.length).toBe(40);
     // An already aborted signal never starts.

@@ -447,11 +447,6 @@ export function checkPackage(pkg: ModelPackage): void {
   }
 }
 
-/** Total bytes of a package's binaries when stored (for the UI's download size). */
-export function packageBytes(m: PackageManifest): number {
-  return m.files.reduce((s, f) => s + f.byteLength, 0);
-}
-
 function align4(n: number): number {
   return (n + 3) & ~3;
 }

@@ -20,7 +20,7 @@ import { computeNms, regressedBoxes } from '../state/derived';
 import { loadImageFile } from '../cli/io';
 import { selectiveSearch } from '../core/selectiveSearch/index';
 import { makeGroundTruth } from '../core/dataset/groundTruth';
-import { startFeaturePool } from '../cli/train/cnnPool';
+import { startFeaturePool } from '../cli/train/trainerPool';
 import { evaluateModel, EVAL_DEFAULTS } from '../cli/train/evaluate';
 import type { DatasetImage } from '../cli/train/data';
 import { createInProcessDetector } from './inProcess';

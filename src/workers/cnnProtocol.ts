@@ -14,10 +14,9 @@
  * Any request can end in 'error' instead ({ name, message, file? }).
  * Requests run one at a time in arrival order, except cancel, which acts immediately.
  */
-import type { LayerName } from '../model/architecture';
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { WeightName } from '../model/caffenet';
-import type { FeatureBatch } from '../model/extract';
+import type { FeatureBatch, FeatureRequest } from '../model/extract';
 import type { ModelInfo } from '../model/modelInfo';
 
 export type ModelSource =
@@ -37,15 +36,8 @@ export interface ImageMessage {
   key: string;
 }
 
-export interface ExtractOptions {
-  pool5?: boolean;
-  fc7?: boolean;
-  svmScores?: boolean;
-  bboxDeltas?: boolean;
-  crops?: boolean;
-  layers?: LayerName[];
-  batchSize?: number;
-}
+/** A feature request as model/extract.ts takes it, less what travels separately (boxes) or cannot travel (signal). */
+export type ExtractOptions = Omit<FeatureRequest, 'boxes' | 'signal' | 'warp'>;
 
 export type CnnRequest =
   /**

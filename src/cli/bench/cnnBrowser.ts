@@ -4,7 +4,7 @@
  * RcnnModel) against onnxruntime-web running the very same weights exported to ONNX, in the
  * same browser, per backend:
  *   wasm:   tfjs 1 worker vs ort 1 thread; a pool of N single-threaded tfjs workers (what the
- *           app's CnnPool does) vs ort with N threads (needs cross-origin isolation: the server
+ *           app's CnnWorkerPool does) vs ort with N threads (needs cross-origin isolation: the server
  *           sends COOP/COEP);
  *   webgpu: tfjs-webgpu vs ort's WebGPU EP;
  *   webgl:  tfjs-webgl vs ort's WebGL EP.
@@ -30,8 +30,8 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CaffeNetArch, caffeNetArch, totalMacs } from '../../model/architecture';
-import type { BenchBackend, BenchPage, RunnerRequest, RunnerResponse } from '../../../scripts/cnn-browser-bench/protocol';
-import { CHROMIUM_ARGS, chromiumExecutable } from '../../../e2e/chromium';
+import type { BenchBackend, BenchPage, RunnerRequest, RunnerResponse } from './cnnBrowserProtocol';
+import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium';
 import { type BenchTarget, benchNumber, benchNumbers, formatTable, median } from './types';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -111,7 +111,7 @@ export const cnnBrowserBench: BenchTarget = {
     'CaffeNet features (conv1..fc7) in crops/s in Chromium: tfjs (wasm 1 worker and a pool, webgpu, webgl) vs onnxruntime-web (wasm 1 and N threads, webgpu, webgl) on the same weights, with GFLOP/s and the share of a peak measured in the same browser.',
   optionsHelp:
     '--widths 1,bundled (numbers or "bundled")  --batches 1,8  --backends wasm,webgpu,webgl  --seconds 1.5 (per timed run)  --rounds 3  ' +
-    '--workers N (default: the browser\'s hardwareConcurrency, at most 4, as CnnPool)  --gpu-cap 20 (s per pass on a software adapter)  ' +
+    '--workers N (default: the browser\'s hardwareConcurrency, at most 4, as the app\'s CnnWorkerPool)  --gpu-cap 20 (s per pass on a software adapter)  ' +
     '--ab (also time tfjs-wasm 1 worker with CaffeNet.wasmSwappedFc and convOutputBlocks off: before/after)  ' +
     '--profile (instead: per-op ms of ours and per-node ms of onnxruntime-web, wasm, 1 thread)  --headed',
   async run({ options, stdout, stderr }) {

@@ -9,7 +9,7 @@ import { countAtThreshold, formatThresholdCount, evaluateModel, EVAL_DEFAULTS } 
 import type { SoftmaxHead } from '../../model/heads';
 import type { SvmHead } from '../../model/package';
 import { defaultNmsThreshold } from '../../core/nms';
-import { startFeaturePool } from '../train/cnnPool';
+import { startFeaturePool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';

@@ -9,7 +9,7 @@ import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from
 import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../train/heads';
 import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
-import { startFeaturePool } from '../train/cnnPool';
+import { startFeaturePool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';

@@ -13,7 +13,7 @@ import { evaluateDetections, groupDetectionsByClass, type ApMetric, type Detecti
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
 import type { DatasetImage } from './data';
 import { toRaster } from './data';
-import { forEachOnWorkers, type CnnPool } from './cnnPool';
+import { forEachOnWorkers, type TrainerPool } from './trainerPool';
 import { formatEta } from './finetune';
 import { matchDetections } from '../../core/eval/matchDetections';
 import type { GroundTruth } from '../../core/dataset/groundTruth';
@@ -69,7 +69,7 @@ export interface EvalResults {
 }
 
 export async function evaluateModel(
-  pool: CnnPool,
+  pool: TrainerPool,
   images: readonly DatasetImage[],
   classes: string[],
   scorer: SvmHead | SoftmaxHead,
@@ -89,7 +89,7 @@ export async function evaluateModel(
  * every scorer is evaluated without box regression and with each set of regressors.
  */
 export async function evaluateModels(
-  pool: CnnPool,
+  pool: TrainerPool,
   images: readonly DatasetImage[],
   classes: string[],
   scorers: ReadonlyArray<SvmHead | SoftmaxHead>,

@@ -11,7 +11,7 @@ import { labelProposals } from '../../core/learn/sampling';
 import { mulberry32 } from '../../core/learn/random';
 import type { DatasetImage } from './data';
 import { toRaster } from './data';
-import { CnnPool, packRasters, packWindows, type WindowSet } from './cnnPool';
+import { TrainerPool, packRasters, packWindows, type WindowSet } from './trainerPool';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from './protocol';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
@@ -184,7 +184,7 @@ export async function fineTune(
     }
   }
 
-  const pool = new CnnPool(o.threads);
+  const pool = new TrainerPool(o.threads);
   await pool.start({
     arch,
     weights,
@@ -255,7 +255,7 @@ export async function fineTune(
   }
 }
 
-async function saveCheckpoint(pool: CnnPool, arch: CaffeNetArch, classes: string[], ckDir: string, ck: Checkpoint): Promise<void> {
+async function saveCheckpoint(pool: TrainerPool, arch: CaffeNetArch, classes: string[], ckDir: string, ck: Checkpoint): Promise<void> {
   const state = await pool.state();
   const tmp = `${ckDir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { mulberry32, shuffleInPlace } from '../../core/learn/random';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
 import type { DatasetImage } from './data';
 import { toRaster } from './data';
-import { forEachOnWorkers, type CnnPool } from './cnnPool';
+import { forEachOnWorkers, type TrainerPool } from './trainerPool';
 import { formatEta } from './finetune';
 import type { FeatureAugment } from './protocol';
 
@@ -94,7 +94,7 @@ function candidates(im: DatasetImage, maxProposals: number): Float32Array {
 }
 
 export async function trainHeads(
-  pool: CnnPool,
+  pool: TrainerPool,
   classes: string[],
   train: readonly DatasetImage[],
   fc7Dim: number,

@@ -25,6 +25,3 @@ export function makeGroundTruth(
   return { boxes: Float32Array.from(boxes), labels: Int32Array.from(labels), difficult: d };
 }
 
-export function emptyGroundTruth(): GroundTruth {
-  return { boxes: new Float32Array(0), labels: new Int32Array(0), difficult: new Uint8Array(0) };
-}

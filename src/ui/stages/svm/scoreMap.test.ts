@@ -1,6 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { paintScoreMap, scoreMapOverwrite, scoreMapReference, scoreGridRgba } from './scoreMap';
+import { paintScoreMap, scoreGridRgba } from './scoreMap';
 import { bestClass, classColumn, classRanges, divergingLut, lutIndex, maxAbsDeviation, rowOrder, topKByClass } from './scores';
+
+/** Brute-force reference: every cell tests every box. The painter's reference. */
+function scoreMapReference(
+  boxes: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  C: number,
+  classIndex: number,
+  computed: ArrayLike<number> | null,
+  imageWidth: number,
+  imageHeight: number,
+  factor = 4,
+): Float32Array {
+  const W = Math.max(1, Math.ceil(imageWidth / factor));
+  const H = Math.max(1, Math.ceil(imageHeight / factor));
+  const out = new Float32Array(W * H).fill(-Infinity);
+  const n = boxes.length >> 2;
+  for (let gy = 0; gy < H; gy++) {
+    const cy = (gy + 0.5) * factor;
+    for (let gx = 0; gx < W; gx++) {
+      const cx = (gx + 0.5) * factor;
+      let best = -Infinity;
+      for (let i = 0; i < n; i++) {
+        if (computed && !computed[i]) continue;
+        if (boxes[4 * i] <= cx && cx < boxes[4 * i + 2] && boxes[4 * i + 1] <= cy && cy < boxes[4 * i + 3]) {
+          const s = scores[i * C + classIndex];
+          if (s > best) best = s;
+        }
+      }
+      out[gy * W + gx] = best;
+    }
+  }
+  return out;
+}
+
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {
@@ -54,7 +88,6 @@ describe('score map painter', () => {
           if (got.values[k] === -Infinity) expect(i).toBe(-1);
           else expect(scores[i * C + c]).toBe(got.values[k]);
         }
-        expect(Array.from(scoreMapOverwrite(boxes, scores, C, c, null, W, H, f))).toEqual(Array.from(ref));
       }
     }
   });
@@ -86,26 +119,6 @@ describe('score map painter', () => {
     expect(Array.from(px.subarray(8, 12))).toEqual([230, 97, 1, 200]);
     expect(lutIndex(0, 0, 1, 256)).toBe(128);
     expect(lutIndex(-5, 0, 1, 256)).toBe(0);
-  });
-
-  it('paints 2000 proposals on a 1/4 grid in a few milliseconds (timed against the naive painter)', () => {
-    const W = 500, H = 375, n = 2000, C = 200;
-    const boxes = randomBoxes(n, W, H, 7);
-    const scores = randomScores(n, C, 8);
-    const time = (fn: () => unknown) => {
-      fn();
-      const t = [];
-      for (let r = 0; r < 9; r++) {
-        const t0 = performance.now();
-        fn();
-        t.push(performance.now() - t0);
-      }
-      return t.sort((a, b) => a - b)[4];
-    };
-    const fast = time(() => paintScoreMap(boxes, scores, C, 17, null, W, H, 4));
-    const naive = time(() => scoreMapOverwrite(boxes, scores, C, 17, null, W, H, 4));
-    console.log(`score map, 2000 boxes, ${W}x${H} at 1/4: union-find ${fast.toFixed(2)} ms, overwrite ${naive.toFixed(2)} ms (median of 9)`);
-    expect(fast).toBeLessThan(50);
   });
 });
 

@@ -110,66 +110,6 @@ export function paintScoreMap(
   return { width: W, height: H, factor, values, index, ms: t1 - t0 };
 }
 
-/** Brute-force reference: every cell tests every box. For tests and the benchmark only. */
-export function scoreMapReference(
-  boxes: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  C: number,
-  classIndex: number,
-  computed: ArrayLike<number> | null,
-  imageWidth: number,
-  imageHeight: number,
-  factor = 4,
-): Float32Array {
-  const W = Math.max(1, Math.ceil(imageWidth / factor));
-  const H = Math.max(1, Math.ceil(imageHeight / factor));
-  const out = new Float32Array(W * H).fill(-Infinity);
-  const n = boxes.length >> 2;
-  for (let gy = 0; gy < H; gy++) {
-    const cy = (gy + 0.5) * factor;
-    for (let gx = 0; gx < W; gx++) {
-      const cx = (gx + 0.5) * factor;
-      let best = -Infinity;
-      for (let i = 0; i < n; i++) {
-        if (computed && !computed[i]) continue;
-        if (boxes[4 * i] <= cx && cx < boxes[4 * i + 2] && boxes[4 * i + 1] <= cy && cy < boxes[4 * i + 3]) {
-          const s = scores[i * C + classIndex];
-          if (s > best) best = s;
-        }
-      }
-      out[gy * W + gx] = best;
-    }
-  }
-  return out;
-}
-
-/** The naive painter (ascending score, overwrite every cell of every box), for the benchmark. */
-export function scoreMapOverwrite(
-  boxes: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  C: number,
-  classIndex: number,
-  computed: ArrayLike<number> | null,
-  imageWidth: number,
-  imageHeight: number,
-  factor = 4,
-): Float32Array {
-  const W = Math.max(1, Math.ceil(imageWidth / factor));
-  const H = Math.max(1, Math.ceil(imageHeight / factor));
-  const out = new Float32Array(W * H).fill(-Infinity);
-  const n = boxes.length >> 2;
-  const idx: number[] = [];
-  for (let i = 0; i < n; i++) if (!computed || computed[i]) idx.push(i);
-  idx.sort((a, b) => scores[a * C + classIndex] - scores[b * C + classIndex]);
-  for (const i of idx) {
-    const [x0, x1] = span(boxes[4 * i], boxes[4 * i + 2], factor, W);
-    const [y0, y1] = span(boxes[4 * i + 1], boxes[4 * i + 3], factor, H);
-    const s = scores[i * C + classIndex];
-    for (let y = y0; y < y1; y++) out.fill(s, y * W + x0, y * W + Math.max(x0, x1));
-  }
-  return out;
-}
-
 /**
  * RGBA pixels of a score grid on a diverging table (see scores.divergingLut): cells no proposal
  * covers are transparent, the rest get `alpha` (0-255).

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { DatasetImage } from './data';
-import type { AugmentMode, FeatureAugment, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
+import type { FeatureAugment, InitRequest, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
 
 export function packRasters(images: readonly DatasetImage[]): SharedRasters {
   let total = 0;
@@ -44,27 +44,15 @@ export function packWindows(boxes: number[], image: number[], label: number[]): 
   return { shared: { boxes: sb, image: si, label: sl }, boxes: b, image: im, label: l, count: n };
 }
 
-export interface PoolInit {
-  arch: CaffeNetArch;
-  weights: NamedWeights | null;
-  velocity: Float32Array | null;
-  seed: number;
-  rasters: SharedRasters;
-  windows: SharedWindows | null;
-  trainableLayers: readonly string[];
-  weightDecay: number;
-  momentum: number;
-  augment: AugmentMode;
-  gainJitter: number;
-  blur: number;
-}
+/** What every replica starts from: the init request without its per-worker fields. */
+export type PoolInit = Omit<InitRequest, 'type' | 'workerIndex' | 'gradSlots'>;
 
 /** Omit distributed over a union (plain Omit collapses the union to its common keys). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 type Pending = { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void };
 
-class CnnWorkerHandle {
+class TrainerWorkerHandle {
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private readyWaiter: Pending | null = null;
@@ -115,8 +103,8 @@ class CnnWorkerHandle {
   }
 }
 
-export class CnnPool {
-  readonly workers: CnnWorkerHandle[] = [];
+export class TrainerPool {
+  readonly workers: TrainerWorkerHandle[] = [];
   private gradSlots: SharedArrayBuffer[] = [];
   trainableCount = 0;
 
@@ -124,7 +112,7 @@ export class CnnPool {
 
   async start(init: PoolInit): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      this.workers.push(new CnnWorkerHandle(new Worker(new URL('./cnnWorker.mjs', import.meta.url), { name: `cnn-${i}` })));
+      this.workers.push(new TrainerWorkerHandle(new Worker(new URL('./trainerWorker.mjs', import.meta.url), { name: `cnn-${i}` })));
     }
     // The flat gradient length is known only after the first worker built the network.
     const first = await this.workers[0].ready({ type: 'init', ...init, workerIndex: 0, gradSlots: [] });
@@ -179,8 +167,8 @@ export class CnnPool {
 }
 
 /** A pool that only extracts features (no training state) over the given images. */
-export async function startFeaturePool(threads: number, arch: CaffeNetArch, weights: NamedWeights, images: readonly DatasetImage[]): Promise<CnnPool> {
-  const pool = new CnnPool(threads);
+export async function startFeaturePool(threads: number, arch: CaffeNetArch, weights: NamedWeights, images: readonly DatasetImage[]): Promise<TrainerPool> {
+  const pool = new TrainerPool(threads);
   await pool.start({
     arch,
     weights,

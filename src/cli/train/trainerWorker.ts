@@ -14,7 +14,7 @@ import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment, InitRequest, WorkerRequest, WorkerResponse } from './protocol';
 
-if (!parentPort) throw new Error('cnnWorker must run as a worker thread');
+if (!parentPort) throw new Error('trainerWorker must run as a worker thread');
 const port = parentPort;
 const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 

@@ -4,7 +4,7 @@
  * R-CNN warp, and different per seed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFeaturePool, type CnnPool } from './cnnPool';
+import { startFeaturePool, type TrainerPool } from './trainerPool';
 import { caffeNetArch } from '../../model/architecture';
 import { randomWeights } from '../../model/caffenet';
 import type { DatasetImage } from './data';
@@ -17,7 +17,7 @@ const none = new Int32Array(0);
 const aug = (seed: number) => ({ seed, mode: 'colour' as const, gainJitter: 0.2, blur: 0.5 });
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
-let pool: CnnPool;
+let pool: TrainerPool;
 beforeAll(async () => {
   const arch = caffeNetArch({ width: 0.1, numClasses: 3 });
   pool = await startFeaturePool(1, arch, randomWeights(arch, { seed: 4 }), [image]);

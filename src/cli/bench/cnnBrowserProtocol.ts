@@ -1,5 +1,5 @@
 /** Messages between the benchmark page (main.ts, driven from src/cli/bench/cnnBrowser.ts) and a runner worker. */
-import type { CaffeNetArch } from '../../src/model/architecture';
+import type { CaffeNetArch } from '../../model/architecture';
 
 export type BenchBackend = 'wasm' | 'webgpu' | 'webgl' | 'cpu';
 
