@@ -10,7 +10,7 @@ import type { ModelSource } from '../workers/cnnProtocol';
 import type { WeightName } from '../model/caffenet';
 import type { LayerName } from '../model/architecture';
 import type { FeatureBatch } from '../model/features';
-import { fetchModelBytes } from './modelFiles';
+import { downloadInWorker } from './download';
 import { computeProposals, beginTask, endTask, isAbort } from './pipeline';
 
 /** The model the app opens with (trained by `rcnn train`, see public/models/fruit-animals/MODEL_CARD.md). */
@@ -57,10 +57,11 @@ async function loadModelInto(p: CnnPool, source: ModelSource, label: string, sig
   st.setProgress({ label: 'Loading the model', stage: 'features', done: 0, total: 1, startedAt, detail: label });
   try {
     if (source.kind === 'url' && /\.(onnx|rcnn)(\?|#|$)/i.test(source.url)) {
-      // One download on the page instead of one per worker (a pool fetches a URL in every worker).
-      const bytes = await fetchModelBytes(source.url, {
+      // One download instead of one per CNN worker (a pool fetches a URL in every worker), in
+      // the download worker: reading a fast body on the page stalled it for seconds.
+      const bytes = await downloadInWorker(source.url, {
         signal,
-        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t), startedAt, detail: `${label}: download` }),
+        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t ?? l), startedAt, detail: `${label}: download` }),
       });
       source = { kind: 'bytes', name: label, bytes };
     }
