@@ -1,5 +1,5 @@
 import { fitAnnotationToImage, VocAnnotationError } from '../core/dataset/voc';
-import { useStore, type UserMessage } from '../state/store';
+import { useStore, type GroundTruthBoxes, type UserMessage } from '../state/store';
 import { readVocAnnotation } from './annotationReader';
 
 /**
@@ -8,6 +8,20 @@ import { readVocAnnotation } from './annotationReader';
  * each one, so a 10,000-object file would stall every frame. Refused, keeping what the user had.
  */
 export const MAX_GROUND_TRUTH_BOXES = 1000;
+
+/**
+ * Ground truth exactly as a sample's bundled annotation gave it: losing it loses nothing the user
+ * made ("Load this sample's boxes" brings it back). Any edit makes a new object, not in the set.
+ */
+const reloadable = new WeakSet<GroundTruthBoxes>();
+
+export function markReloadableGroundTruth(g: GroundTruthBoxes | null): void {
+  if (g) reloadable.add(g);
+}
+
+export function isReloadableGroundTruth(g: GroundTruthBoxes): boolean {
+  return reloadable.has(g);
+}
 
 /** Warnings shown one by one; the rest are summed up in one line (the store keeps 4 messages). */
 const MAX_WARNING_MESSAGES = 3;
