@@ -1,6 +1,7 @@
 import { useCallback, useEffect } from 'react';
 import { useStore } from '../state/store';
-import { STAGES, type StageId } from '../state/stages';
+import { STAGES, STAGE_IDS, type StageId } from '../state/stages';
+import { unavailableReason } from './NoSvmHead';
 import { Stepper, type StageStatus } from './Stepper';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
@@ -131,7 +132,7 @@ export function App() {
   const featuresDone = features && image && features.imageKey === image.key && features.complete ? 'done' : 'pending';
   for (const id of ['features', 'svm', 'regression', 'nms', 'detections'] as const) status[id] = featuresDone;
   const model = useStore((s) => s.model);
-  if (model && !model.bboxClasses) status.regression = 'unavailable';
+  for (const id of STAGE_IDS) if (unavailableReason(model, id)) status[id] = 'unavailable';
   if (progress) status[progress.stage] = 'running';
   const info = STAGES.find((s) => s.id === stage)!;
   const stageOverlay: StageOverlay | null = stage === 'proposals' ? proposalsOverlay : stage === 'warp' ? warpOverlay : stage === 'features' ? featuresOverlay : stage === 'detections' ? detectionsOverlay : stage === 'nms' ? nmsOverlay : stage === 'svm' ? svmOverlay : stage === 'regression' ? regressionOverlay : null;

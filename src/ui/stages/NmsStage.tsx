@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { NoSvmHead, hasSvmHead } from '../NoSvmHead';
 import { useStore } from '../../state/store';
 import { useNms, type NmsView } from '../../state/derived';
 import { useNmsView } from '../../state/nmsView';
@@ -134,6 +135,7 @@ export function NmsStage() {
     [nms],
   );
 
+  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (!features || !image || features.imageKey !== image.key) {
     return (
       <div className="stage-body pending" data-testid="stage-pending">

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef } from 'react';
+import { NoSvmHead, hasSvmHead } from '../NoSvmHead';
 import { useStore } from '../../state/store';
 import { useRegressedBoxes } from '../../state/derived';
 import { useSvmView } from '../../state/svmView';
@@ -128,6 +129,7 @@ export function RegressionStage() {
     [f, regressed, top, cls, gtCur],
   );
 
+  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (model && !model.bboxClasses) {
     return (
       <div className="stage-body reg-stage">
