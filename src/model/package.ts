@@ -13,7 +13,7 @@
  * (with a plain fallback); Node folder I/O is in packageNode.ts.
  *
  * Loading (host arrays) is separate from inference (uploading to a tfjs backend: RcnnModel in
- * features.ts), as in tfjs-models.
+ * rcnnModel.ts), as in tfjs-models.
  */
 import { type CaffeNetArch, pool5Length, validateArch } from './architecture';
 import { type HostTensor, type NamedWeights, type WeightName, weightShapes } from './caffenet';
@@ -26,7 +26,8 @@ export const MANIFEST_FILE = 'model.json';
 export const BUNDLE_MAGIC = 'RCNNPKG1';
 
 /**
- * Per-class linear SVMs on fc7 (RCNN-SPEC section 5): score[c] = (fc7 * featureScale) . w_c + b_c.
+ * Per-class linear SVMs on fc7 (docs/algorithm.md section 5):
+ *   score[c] = (fc7 * featureScale) . w_c + b_c.
  * featureScale makes the mean fc7 L2 norm 20 on the training set, as R-CNN does.
  */
 export interface SvmHead {
@@ -40,8 +41,8 @@ export interface SvmHead {
 }
 
 /**
- * Per-class ridge box regressors on pool5 (RCNN-SPEC section 6). For class c and pool5 feature x
- * (Caffe C,H,W order, times featureScale):
+ * Per-class ridge box regressors on pool5 (docs/algorithm.md section 6). For class c and pool5
+ * feature x (Caffe C,H,W order, times featureScale):
  *   raw = x . W_c + b_c            (W_c is D x 4, b_c is 4)
  *   deltas = raw . T_c + mean_c    (undoes the target standardisation; T_c is 4 x 4)
  * deltas are (tx, ty, tw, th) as in src/core/geometry.ts encodeBoxes/decodeBoxes. Plain per-target
