@@ -54,6 +54,8 @@ export interface ExportOptions {
   declareOutputShape?: boolean;
   graphName?: string;
   producer?: { name: string; version: string };
+  /** The model's doc_string (default: says who exported it). */
+  docString?: string;
 }
 
 export interface ExportResult {
@@ -211,7 +213,7 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
     producerVersion: opts.producer?.version ?? '0.1.0',
     domain: '',
     modelVersion: 1,
-    docString: `${pkg.name}: CaffeNet-shaped AlexNet exported by R-CNN Explorer`,
+    docString: opts.docString ?? `${pkg.name}: CaffeNet-shaped AlexNet exported by R-CNN Explorer`,
     graph: {
       name: opts.graphName ?? pkg.name,
       node: nodes,
