@@ -143,6 +143,23 @@ describe('streaming tar reader', () => {
     expect((await readAll(chunked(signed))).map((m) => m.name)).toEqual(['caf\u00e9']);
   });
 
+  it('with drain, reads a gzip stream to its end so the decompressor checks the trailer\'s CRC-32', async () => {
+    // Record padding after the end-of-archive blocks (tar pads to 10 KiB records; here 4 MiB), then a damaged CRC.
+    const tar = writeTar(entries, { mtime: 1 });
+    const padded = new Uint8Array(tar.length + (4 << 20));
+    padded.set(tar);
+    const gz = await gzipBytes(padded);
+    gz[gz.length - 8] ^= 0x01;
+    const read = async (drain: boolean) => {
+      let n = 0;
+      for await (const m of readTar(gunzip(chunked(gz, 4, 300)), { drain })) n += (await m.bytes()).length;
+      return n;
+    };
+    // Stopping at the end-of-archive blocks never reaches the trailer: the damage goes unseen.
+    expect(await read(false)).toBe(entries.reduce((n, e) => n + (e.data?.length ?? 0), 0));
+    await expect(read(true)).rejects.toThrow(/incorrect data check/);
+  });
+
   it('collects a stream into one array', async () => {
     const b = bytesOf(10_000);
     expect(Array.from(await collect(chunked(b)))).toEqual(Array.from(b));

@@ -216,9 +216,11 @@ const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
  * Reads a tar archive as it streams in. Each member is yielded before its data is read: call
  * `bytes()` or `chunks()` to take it, or move on and it is skipped. Throws TarError naming the
  * problem: 'truncated' (the source ends inside a header, a member or before the end-of-archive
- * blocks), 'checksum' (a header fails its checksum), 'format' (not tar).
+ * blocks), 'checksum' (a header fails its checksum), 'format' (not tar). With `drain`, the source
+ * is read to its end after the end-of-archive blocks: a gzip stream then checks its trailer (the
+ * CRC-32 of all the data), which stopping early would skip.
  */
-export async function* readTar(source: ByteSource): AsyncGenerator<TarMember> {
+export async function* readTar(source: ByteSource, opts: { drain?: boolean } = {}): AsyncGenerator<TarMember> {
   const r = new ChunkReader(iterate(source));
   let longName: string | null = null;
   let pax: Map<string, string> | null = null;
@@ -232,7 +234,11 @@ export async function* readTar(source: ByteSource): AsyncGenerator<TarMember> {
         throw new TarError('truncated', `truncated: the archive ends after ${count} member${count === 1 ? '' : 's'} (last "${last}") without its end-of-archive blocks`);
       }
       if (h.length < BLOCK) throw new TarError('truncated', `truncated: the archive ends inside a header at byte ${at} (after "${last}")`);
-      if (h.every((b) => b === 0)) return; // end of archive (a second zero block and record padding may follow)
+      if (h.every((b) => b === 0)) {
+        // End of archive: a second zero block and record padding may follow.
+        if (opts.drain) while ((await r.skip(1 << 20)) > 0);
+        return;
+      }
       const stored = numberField(h, 148, 8, 'checksum', at);
       if (stored !== headerChecksum(h) && stored !== headerChecksum(h, true)) {
         throw new TarError('checksum', `bad header checksum at byte ${at} (after "${last}"): stored ${stored}, computed ${headerChecksum(h)}; the archive is damaged`);

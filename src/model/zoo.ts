@@ -314,7 +314,7 @@ async function readArchive(tar: ByteSource, opts: ReadOptions) {
   const models: Array<{ path: string; bytes: Uint8Array }> = [];
   const tests = new Map<string, { input?: Uint8Array; output?: Uint8Array }>();
   const names: string[] = [];
-  for await (const m of readTar(tar)) {
+  for await (const m of readTar(tar, { drain: true })) {
     names.push(m.name);
     if (m.type !== 'file') continue;
     const path = m.name.replace(/^\.\//, '');
