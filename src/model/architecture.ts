@@ -292,7 +292,7 @@ export function poolInputSize(a: CaffeNetArch, pool: PoolName): [number, number]
  * The architecture with the given pools padded as Caffe's ceil mode needs at its input size
  * (begin pads kept as Caffe's symmetric pad, end pads from caffeCeilEndPad): the same network,
  * Caffe semantics, at another input size. At CaffeNet's 227 every such pool gets [0, 0, 1, 1],
- * which changes no output (the extra row and column start no window).
+ * which changes no output (the extra row and column start no window; withoutIdlePoolPads).
  */
 export function withCaffeCeilPools(a: CaffeNetArch, pools: readonly PoolName[]): CaffeNetArch {
   const out: CaffeNetArch = { ...a };
@@ -300,6 +300,24 @@ export function withCaffeCeilPools(a: CaffeNetArch, pools: readonly PoolName[]):
     const [h, w] = poolInputSize(out, p);
     const s = out[p];
     out[p] = { ...s, pads: [s.pads[0], s.pads[1], caffeCeilEndPad(h, s.kernel[0], s.stride[0], s.pads[0]), caffeCeilEndPad(w, s.kernel[1], s.stride[1], s.pads[1])] };
+  }
+  return out;
+}
+
+/**
+ * The architecture with every pool's end pads dropped where they start no window (the output
+ * size is the same without them, so no window reaches them and no output changes). CaffeNet at
+ * 227 with Caffe2's ceil-mode pads [0, 0, 1, 1] becomes plain CaffeNet, [0, 0, 0, 0]: the form
+ * every consumer of a package (the PyTorch trainer, exporters, the architecture view) expects.
+ */
+export function withoutIdlePoolPads(a: CaffeNetArch): CaffeNetArch {
+  const out: CaffeNetArch = { ...a };
+  for (const p of ['pool1', 'pool2', 'pool5'] as const) {
+    const [h, w] = poolInputSize(out, p);
+    const s = out[p];
+    const idle = (size: number, axis: 0 | 1) =>
+      windowOut(size, s.kernel[axis], s.stride[axis], s.pads[axis], s.pads[axis + 2]) === windowOut(size, s.kernel[axis], s.stride[axis], s.pads[axis], 0);
+    out[p] = { ...s, pads: [s.pads[0], s.pads[1], idle(h, 0) ? 0 : s.pads[2], idle(w, 1) ? 0 : s.pads[3]] };
   }
   return out;
 }

@@ -46,7 +46,7 @@ describe('rcnn import of a model-zoo archive, then rcnn detect', () => {
     expect(s.testData.maxRelativeError).toBeLessThan(1e-4);
     const pkg = await loadPackageDir(join(dir, 'pkg'));
     expect(pkg.provenance.metrics!['test data max relative error']).toBe(s.testData.maxRelativeError);
-    expect(pkg.architecture.pool1.pads).toEqual([0, 0, 1, 1]);
+    expect(pkg.architecture.pool1.pads).toEqual([0, 0, 0, 0]);
 
     const d = await run(['detect', 'public/samples/dog.jpg', '--model', join(dir, 'pkg'), '--proposals', '30']);
     expect(d.code, d.err).toBe(0);

@@ -23,7 +23,8 @@
  * the converter ran at (the zoo's declared 224; caffeCeilEndPad). Those pads are the file's
  * network at 224, and the test data is checked at 224 with them (report.graphArch); R-CNN warps
  * to 227, where the same pads would add a window, so the package pads those pools as Caffe's ceil
- * mode needs at 227 ([0, 0, 1, 1], which changes nothing there).
+ * mode needs at 227: [0, 0, 1, 1], which starts no window there and is dropped, leaving plain
+ * CaffeNet.
  */
 import {
   type CaffeNetArch,
@@ -41,6 +42,7 @@ import {
   poolInputSize,
   validateArch,
   withCaffeCeilPools,
+  withoutIdlePoolPads,
 } from '../architecture';
 import type { HostTensor, NamedWeights } from '../caffenet';
 import type { ModelPackage } from '../package';
@@ -579,12 +581,13 @@ function chooseInputSize(m: Matched, declared: OnnxValueInfo['shape'], notes: st
   if (ceilPools.length > 0) {
     const graphArch = atSize(arch, declaredSide!);
     for (const s of [227, declaredSide!]) {
-      const a = withCaffeCeilPools(atSize(arch, s), ceilPools);
-      if (!fits(a, want)) continue;
+      const ceil = withCaffeCeilPools(atSize(arch, s), ceilPools);
+      if (!fits(ceil, want)) continue;
+      const a = withoutIdlePoolPads(ceil);
       const pads = ceilPools.map((p) => `${p} [${graphArch[p].pads.join(',')}] -> [${a[p].pads.join(',')}]`).join(', ');
       notes.push(
         `${ceilPools.join(', ')}: end pads that are Caffe's ceil-mode pooling as Caffe2's exporter writes it for the declared ${declaredSide}x${declaredSide} input; ` +
-          `the package runs at ${s}x${s} with the pads Caffe's ceil mode needs there (${pads}), the test data at ${declaredSide}x${declaredSide} with the file's own`,
+          `the package runs at ${s}x${s} with the pads Caffe's ceil mode needs there (${pads}; end pads that start no window dropped), the test data at ${declaredSide}x${declaredSide} with the file's own`,
       );
       return { arch: a, graphArch, ceilPools };
     }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { caffeNetArch, pool5Length } from '../architecture';
+import { caffeCeilEndPad, caffeNetArch, caffePoolOut, pool5Length, withCaffeCeilPools, withoutIdlePoolPads } from '../architecture';
 import { CaffeNet } from '../caffenet';
 import { useNodeBackend } from '../node';
 import { readModelDownload } from '../zoo';
@@ -57,16 +57,35 @@ describe('zoo replica layout', () => {
   });
 });
 
+describe("Caffe's ceil-mode pooling as pads", () => {
+  it('follows Caffe (pooling_layer.cpp) and Caffe2\'s exporter formula', () => {
+    // CaffeNet at 224: conv1 gives 54, pool1 keeps a last partial window: 27, not floor's 26.
+    expect(caffePoolOut(54, 3, 2, 0)).toBe(27);
+    expect(caffeCeilEndPad(54, 3, 2, 0)).toBe(2);
+    expect(caffeCeilEndPad(27, 3, 2, 0)).toBe(1);
+    expect(caffeCeilEndPad(13, 3, 2, 0)).toBe(1);
+    // At 227 (conv1 55) ceil and floor agree: 27.
+    expect(caffePoolOut(55, 3, 2, 0)).toBe(27);
+    expect(Math.floor((55 - 3) / 2) + 1).toBe(27);
+    // GoogLeNet's pool1 (112 -> 56, 3x3 stride 2): [0, 0, 2, 2] as in the zoo's GoogLeNet-3.
+    expect(caffeCeilEndPad(112, 3, 2, 0)).toBe(2);
+    // Caffe drops a last window that would start in the padding.
+    expect(caffePoolOut(5, 2, 2, 1)).toBe(3);
+  });
+});
+
 describe('importing the replica', () => {
   it('runs detection at 227 with the pools padded as Caffe pads them there, and keeps the file\'s 224 network for the test data', () => {
     const { pkg, report } = importOnnx(replica.onnx, { source: 'model.onnx' });
     const a = pkg.architecture;
     expect(report.inputSize).toBe(227);
-    expect([a.pool1.pads, a.pool2.pads, a.pool5.pads]).toEqual([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1]]);
+    // Caffe's ceil mode at 227 needs [0, 0, 1, 1], which starts no window: plain CaffeNet remains.
+    expect([a.pool1.pads, a.pool2.pads, a.pool5.pads]).toEqual([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]);
+    expect(a.conv).toEqual(caffeNetArch({ width: 0.125 }).conv);
     expect(report.graphArch.inputHeight).toBe(224);
     expect([report.graphArch.pool1.pads, report.graphArch.pool2.pads, report.graphArch.pool5.pads]).toEqual([[0, 0, 2, 2], [0, 0, 1, 1], [0, 0, 1, 1]]);
     expect(report.caffeCeilPools).toEqual(['pool1', 'pool2', 'pool5']);
-    expect(report.notes.join('\n')).toMatch(/pool1, pool2, pool5: end pads that are Caffe's ceil-mode pooling .* declared 224x224 input; the package runs at 227x227 .*pool1 \[0,0,2,2\] -> \[0,0,1,1\]/);
+    expect(report.notes.join('\n')).toMatch(/pool1, pool2, pool5: end pads that are Caffe's ceil-mode pooling .* declared 224x224 input; the package runs at 227x227 .*pool1 \[0,0,2,2\] -> \[0,0,0,0\]/);
     // The file's pads taken literally at 227 would give pool1 28x28 and pool5 7x7: another network.
     expect(pool5Length({ ...report.graphArch, inputHeight: 227, inputWidth: 227 })).toBe(32 * 7 * 7);
     expect(pool5Length(a)).toBe(32 * 6 * 6);
@@ -75,11 +94,13 @@ describe('importing the replica', () => {
     expect(report.svmValue).toBe('fc-rcnn_1');
   });
 
-  it('at 227 the [0, 0, 1, 1] pads change nothing: every layer equals CaffeNet without them', async () => {
+  it('at 227 the [0, 0, 1, 1] pads Caffe\'s ceil mode needs change nothing: every layer equals CaffeNet without them', async () => {
     const { pkg } = importOnnx(replica.onnx);
-    const plain = { ...pkg.architecture, pool1: { ...pkg.architecture.pool1, pads: [0, 0, 0, 0] as [number, number, number, number] }, pool2: caffeNetArch().pool2, pool5: caffeNetArch().pool5 };
-    const padded = new CaffeNet(pkg.architecture, pkg.weights, { trainable: false });
-    const unpadded = new CaffeNet(plain, pkg.weights, { trainable: false });
+    const ceil = withCaffeCeilPools(pkg.architecture, ['pool1', 'pool2', 'pool5']);
+    expect([ceil.pool1.pads, ceil.pool2.pads, ceil.pool5.pads]).toEqual([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 1, 1]]);
+    expect(withoutIdlePoolPads(ceil)).toEqual(pkg.architecture);
+    const padded = new CaffeNet(ceil, pkg.weights, { trainable: false });
+    const unpadded = new CaffeNet(pkg.architecture, pkg.weights, { trainable: false });
     const x = tf.randomNormal([2, 227, 227, 3], 0, 60, 'float32', 3) as tf.Tensor4D;
     const layers = ['pool1', 'pool2', 'pool5', 'fc7'] as const;
     const a = padded.forward(x, { outputs: layers });
