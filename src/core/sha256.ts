@@ -3,9 +3,10 @@
  * in. WebCrypto's crypto.subtle.digest takes the whole message at once, so verifying the 215 MB
  * rcnn-ilsvrc13 archive with it would mean holding the archive in memory next to what is
  * extracted from it; this hashes each chunk as it passes and keeps 64 bytes of state. No DOM, no
- * Node. Measured in Node 20 on this project's 2-core machine while it was shared (load average
- * 9): about 70 MB/s, against 1100 MB/s for node:crypto's native code, so the CLI hashes with
- * node:crypto and the browser with this (sha256.test.ts prints the speed with SHA256_LOG=1).
+ * Node. Measured in Node 20 on this project's 2-core machine: 100-140 MB per CPU second (20-70
+ * MB/s of wall time while the cores were shared, load average 9-20), against about 1100 MB/s for
+ * node:crypto's native code, so the CLI hashes with node:crypto and the browser with this
+ * (sha256.test.ts prints the speed with SHA256_LOG=1).
  */
 
 const K = new Int32Array([

@@ -208,6 +208,6 @@ function summary(
     weights: o.float16 ? 'float16' : 'float32',
     float16Effect: o.float16Effect,
     manifest: join(o.out, 'model.json'),
-    notes: report.notes,
+    notes: [...download.notes, ...report.notes],
   };
 }

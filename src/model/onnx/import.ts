@@ -155,15 +155,15 @@ export function importOnnxModel(model: OnnxModel, opts: ImportOptions = {}): Imp
   const sizes = chooseInputSize(matched, index.input.shape, notes);
   checkTorchLrnSizes(matched, sizes.arch, notes);
   // Pass 3: the weights.
-  let weights: NamedWeights;
+  let pkg: ModelPackage;
+  let svmValue: string | undefined;
   try {
-    weights = loadWeights(matched);
+    pkg = buildPackage(index, matched, sizes.arch, loadWeights(matched), opts, notes);
+    svmValue = attachClassifier(pkg, matched);
   } catch (e) {
     if (e instanceof ProtoError) throw new OnnxImportError(`${opts.source ?? 'the file'}: ${e.message}`);
     throw e;
   }
-  const pkg = buildPackage(index, matched, sizes.arch, weights, opts, notes);
-  const svmValue = attachClassifier(pkg, matched);
   validateArch(pkg.architecture);
   return {
     pkg,
