@@ -2,10 +2,10 @@ import { useEffect, useMemo, useRef } from 'react';
 import { useStore } from '../../../state/store';
 import type { SvmView } from '../../../state/views';
 import { useRegressedBoxes } from '../../../state/derived';
-import { computeFeatures } from '../../../runner/cnnActions';
 import { Slider } from '../../widgets/Slider';
 import { ClassPicker } from '../svm/ClassPicker';
 import { Explain } from '../svm/Explain';
+import { CnnPending } from '../svm/CnnPending';
 import { topKByClass } from '../svm/scores';
 import { fmtScore, useScores } from '../svm/useScores';
 import { deltasOf, groundTruthFor, regressedOf, regressionRows, unclippedRegressed, type RegressionRow, type RegressionSummary } from './rows';
@@ -112,21 +112,6 @@ function NoRegressors({ modelName }: { modelName: string }) {
         original release, R-CNN's regressors were trained separately, on pool5 features, after the SVMs; a model without them
         detects with the proposals' own boxes. The NMS stage then works on the unregressed proposals.
       </p>
-    </div>
-  );
-}
-
-function Pending() {
-  const image = useStore((s) => s.image);
-  const progress = useStore((s) => s.progress);
-  return (
-    <div className="stage-body pending" data-testid="stage-pending">
-      <p>
-        <strong>Not computed yet.</strong> The regressors' deltas come out of the CNN with the features.
-      </p>
-      <button className="btn btn-primary" onClick={() => void computeFeatures()} disabled={!image || !!progress} data-testid="reg-run">
-        Run proposals and the CNN
-      </button>
     </div>
   );
 }
@@ -305,7 +290,7 @@ export function RegressionStage() {
   );
 
   if (model && !model.bboxClasses) return <NoRegressors modelName={modelSource ?? model.name} />;
-  if (!features || !image || features.imageKey !== image.key) return <Pending />;
+  if (!features || !image || features.imageKey !== image.key) return <CnnPending text="The regressors' deltas come out of the CNN with the features." testId="reg-run" />;
   if (!f || !features.deltas || !regressed || !summary) return <NoDeltas hasSvm={!!f} />;
 
   const C = f.classes.length, n = f.total;
