@@ -7,7 +7,7 @@
  * Features are scaled so their mean L2 norm is 20, the factor measured on a sample of training
  * windows first, as rcnn_feature_stats.m does.
  */
-import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
+import { labelProposals, SVM_NEGATIVE, type ProposalSampling } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
 import { BBOX_LAMBDA_DEFAULT, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
@@ -103,18 +103,62 @@ export async function trainHeads(
   say: (line: string) => void,
 ): Promise<HeadResult> {
   const t0 = performance.now();
-  const C = classes.length;
-  const W = pool.workers.length;
+  const r: HeadsRun = { pool, classes, train, fc7Dim, o, say, C: classes.length, W: pool.workers.length };
   const rand = mulberry32(o.seed);
+  const scales = await measureFeatureScales(r, rand);
+  const posFeatures = await svmPositives(r, scales.fc7);
+  const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
+  // miners[k][c]: class c's SVM for the k-th C value.
+  const positives = posFeatures.map((p) => Float32Array.from(p));
+  const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
+  const copies = o.positiveCopies ?? 0;
+  const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
+  if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
-  // 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m).
+  const mined = await minePasses(r, shuffleInPlace(Int32Array.from(train.keys()), rand), miners, Cs, scales);
+  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale: scales.fc7, pool5Scale: scales.pool5, seconds: 0 };
+  if (o.svm) result.svmCandidates = svmCandidates(r, miners, Cs, posFeatures, mined, scales.fc7);
+  if (o.bbox) result.bboxCandidates = boxRegressorCandidates(r, mined.pairs, scales);
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
+}
+
+/** What the steps of trainHeads share: its arguments, the class count and the worker count. */
+interface HeadsRun {
+  pool: TrainerPool;
+  classes: string[];
+  train: readonly DatasetImage[];
+  fc7Dim: number;
+  o: HeadOptions;
+  say: (line: string) => void;
+  C: number;
+  W: number;
+}
+
+/** The factors that bring the mean fc7 and pool5 norms to 20, and pool5's dimension. */
+interface FeatureScales {
+  fc7: number;
+  pool5: number;
+  pool5Dim: number;
+}
+
+/** Per class: box-regression features (pool5), proposal boxes and their ground-truth boxes. */
+interface BoxPairs {
+  feat: GrowableF32[];
+  p: number[][];
+  g: number[][];
+}
+
+/** 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m). */
+async function measureFeatureScales(r: HeadsRun, rand: () => number): Promise<FeatureScales> {
+  const { pool, train, o, fc7Dim } = r;
   const statImages = shuffleInPlace(Int32Array.from(train.keys()), rand).slice(0, Math.min(200, train.length));
   const fc7Norms = new FeatureNormAccumulator();
   const pool5Norms = new FeatureNormAccumulator();
   let pool5Dim = 0;
   await forEachOnWorkers(
     statImages.length,
-    W,
+    r.W,
     async (k, w) => {
       const im = train[statImages[k]];
       const cand = candidates(im, o.proposalsPerImage);
@@ -124,9 +168,7 @@ export async function trainHeads(
       // (200 images) instead of 40,000, at a fifth of the CNN passes. Kept: the bundled heads were
       // trained with it.
       const rows = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), pickRand).slice(0, Math.min(n, 40));
-      const boxes = new Float32Array(rows.length * 4);
-      rows.forEach((r, j) => boxes.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
-      return pool.features(w, statImages[k], toRaster(im, boxes), Int32Array.from(rows.keys()));
+      return pool.features(w, statImages[k], toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
     },
     (_k, f) => {
       const n = f.fc7.length / fc7Dim;
@@ -135,13 +177,19 @@ export async function trainHeads(
       pool5Norms.add(f.pool5, n, pool5Dim);
     },
   );
-  const fc7Scale = featureScaleFactor(fc7Norms.mean);
-  const pool5Scale = featureScaleFactor(pool5Norms.mean);
-  say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7Scale.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5Scale.toFixed(4)} (${fc7Norms.count} windows)`);
+  const fc7 = featureScaleFactor(fc7Norms.mean);
+  const pool5 = featureScaleFactor(pool5Norms.mean);
+  r.say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5.toFixed(4)} (${fc7Norms.count} windows)`);
+  return { fc7, pool5, pool5Dim };
+}
 
-  // 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked);
-  // only the SVMs use them.
-  const posFeatures: number[][] = Array.from({ length: C }, () => []);
+/**
+ * 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked);
+ * only the SVMs use them.
+ */
+async function svmPositives(r: HeadsRun, fc7Scale: number): Promise<number[][]> {
+  const { pool, train, o, fc7Dim } = r;
+  const posFeatures: number[][] = Array.from({ length: r.C }, () => []);
   const copies = o.positiveCopies ?? 0;
   if (copies > 0 && !o.positiveAugment) throw new Error('positiveCopies needs positiveAugment');
   for (let copy = 0; o.svm && copy <= copies; copy++) {
@@ -149,7 +197,7 @@ export async function trainHeads(
       copy === 0 ? undefined : { ...o.positiveAugment!, seed: (o.seed * 7919 + i * 104729 + copy * 15485863) >>> 0 };
     await forEachOnWorkers(
       train.length,
-      W,
+      r.W,
       (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
       (i, f) => {
         if (!f) return;
@@ -160,24 +208,22 @@ export async function trainHeads(
       },
     );
   }
-  const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
-  const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
-  // miners[k][c]: class c's SVM for the k-th C value.
-  const positives = posFeatures.map((p) => Float32Array.from(p));
-  const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
-  const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
-  if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
+  return posFeatures;
+}
 
-  // 3. Passes over the training images: hard negatives for every class; regression pairs (first
-  // pass only). Later passes make the same feature requests, so a feature cache answers them.
-  const order = shuffleInPlace(Int32Array.from(train.keys()), rand);
-  const bboxFeat = Array.from({ length: C }, () => new GrowableF32());
-  const bboxP: number[][] = Array.from({ length: C }, () => []);
-  const bboxG: number[][] = Array.from({ length: C }, () => []);
+/**
+ * 3. Passes over the training images: hard negatives for every class; regression pairs (first
+ * pass only). Later passes make the same feature requests, so a feature cache answers them.
+ * Returns the candidate negatives per class (first pass), the hard negatives taken per pass
+ * (added[epoch][k][c]: by class c's k-th SVM) and the regression pairs.
+ */
+async function minePasses(r: HeadsRun, order: Int32Array, miners: HardNegativeMiner[][], Cs: number[], scales: FeatureScales) {
+  const { o, C, classes, say } = r;
+  const pairs: BoxPairs = { feat: Array.from({ length: C }, () => new GrowableF32()), p: Array.from({ length: C }, () => []), g: Array.from({ length: C }, () => []) };
   const candidateNegatives = new Array<number>(C).fill(0);
   const epochs = o.svm ? (o.hardEpochs ?? 1) : 1;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`hardEpochs must be a positive integer, not ${epochs}`);
-  // added[epoch][k][c]: hard negatives class c's k-th SVM took in that pass.
+  const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
   const added: number[][][] = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
     const first = epoch === 0;
@@ -187,53 +233,14 @@ export async function trainHeads(
     let done = 0;
     await forEachOnWorkers(
       order.length,
-      W,
-      async (k, w) => {
-        const i = order[k];
-        const im = train[i];
-        const cand = candidates(im, o.proposalsPerImage);
-        const s = labelProposals(cand, im.gt, C, { svmNegativeIou: o.svmNegativeIou });
-        let rows: number[] = [];
-        if (o.bbox) {
-          for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
-          if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
-            const rr = mulberry32(o.seed * 31 + i);
-            rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
-          }
-        }
-        const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
-        return { i, cand, s, rows, f };
-      },
+      r.W,
+      (k, w) => imageFeatures(r, order[k], w),
       (_k, { i, cand, s, rows, f }) => {
-        const n = s.numProposals;
         if (o.svm) {
-          scaleFeaturesInPlace(f.fc7, fc7Scale);
-          for (let c = 0; c < C; c++) {
-            const idx: number[] = [];
-            for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
-            if (first) candidateNegatives[c] += idx.length;
-            const feats = new Float32Array(idx.length * fc7Dim);
-            idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
-            miners.forEach((perClass, k) => {
-              const res = perClass[c].offerImage(feats, idx.length, i, idx);
-              addedNow[k][c] += res.added;
-              if (res.retrained) {
-                const st = res.retrained;
-                say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
-              }
-            });
-          }
+          scaleFeaturesInPlace(f.fc7, scales.fc7);
+          offerNegatives(r, i, s, f.fc7, miners, addedNow, first ? candidateNegatives : null, tagC);
         }
-        for (let j = 0; first && j < rows.length; j++) {
-          const r = rows[j];
-          const c = s.bboxClass[r];
-          const g = s.bboxTarget[r];
-          bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
-          for (let q = 0; q < 4; q++) {
-            bboxP[c].push(cand[4 * r + q]);
-            bboxG[c].push(train[i].gt.boxes[4 * g + q]);
-          }
-        }
+        if (first) collectBoxPairs(pairs, r.train[i], cand, s, rows, f.pool5, scales.pool5Dim);
         done++;
         if (done % 20 === 0 || done === order.length) {
           const el = (performance.now() - tPass) / 1000;
@@ -250,52 +257,130 @@ export async function trainHeads(
     );
     if (!first) say(`hard negatives new in pass ${epoch + 1}: ${Cs.map((_, k) => classes.map((n, c) => `${n} ${addedNow[k][c]}`).join(', ') + tagC(k)).join('; ')}`);
   }
+  return { candidateNegatives, added, pairs };
+}
 
-  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0 };
-  if (o.svm) {
+/**
+ * Image i's labelled candidates and their features: fc7 of every candidate for the SVMs (pool5
+ * of the regression rows with it), else pool5 of the regression rows alone (a random subset of
+ * --bbox-samples when there are more).
+ */
+async function imageFeatures(r: HeadsRun, i: number, w: number) {
+  const { o, pool } = r;
+  const im = r.train[i];
+  const cand = candidates(im, o.proposalsPerImage);
+  const s = labelProposals(cand, im.gt, r.C, { svmNegativeIou: o.svmNegativeIou });
+  let rows: number[] = [];
+  if (o.bbox) {
+    for (let q = 0; q < s.numProposals; q++) if (s.bboxClass[q] >= 0) rows.push(q);
+    if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
+      const rr = mulberry32(o.seed * 31 + i);
+      rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
+    }
+  }
+  const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+  return { i, cand, s, rows, f };
+}
+
+/** Offers image i's negatives of every class (scaled fc7) to every class's miners, counting what they take. */
+function offerNegatives(
+  r: HeadsRun,
+  i: number,
+  s: ProposalSampling,
+  fc7: Float32Array,
+  miners: HardNegativeMiner[][],
+  addedNow: number[][],
+  candidateNegatives: number[] | null,
+  tagC: (k: number) => string,
+): void {
+  const { C, fc7Dim } = r;
+  const n = s.numProposals;
+  for (let c = 0; c < C; c++) {
+    const idx: number[] = [];
+    for (let q = 0; q < n; q++) if (s.svmLabel[q * C + c] === SVM_NEGATIVE) idx.push(q);
+    if (candidateNegatives) candidateNegatives[c] += idx.length;
+    const feats = new Float32Array(idx.length * fc7Dim);
+    idx.forEach((q, j) => feats.set(fc7.subarray(q * fc7Dim, (q + 1) * fc7Dim), j * fc7Dim));
     miners.forEach((perClass, k) => {
-      const weights = new Float32Array(C * fc7Dim);
-      const bias = new Float32Array(C);
-      const stats: SvmCandidate['stats'] = [];
-      perClass.forEach((m, c) => {
-        weights.set(m.w, c * fc7Dim);
-        bias[c] = m.b;
-        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: candidateNegatives[c], addedPerPass: added.map((a) => a[k][c]), retrains: m.stats });
-      });
-      result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
+      const res = perClass[c].offerImage(feats, idx.length, i, idx);
+      addedNow[k][c] += res.added;
+      if (res.retrained) {
+        const st = res.retrained;
+        r.say(`svm ${r.classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
+      }
     });
   }
-  if (o.bbox) {
-    const D = pool5Dim;
-    const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [BBOX_LAMBDA_DEFAULT];
-    const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
-    const heads = lambdas.map((lambda) => ({
-      lambda,
-      head: { classes, featureLayer: 'pool5' as const, featureScale: pool5Scale, weights: new Float32Array(C * D * 4), bias: new Float32Array(C * 4), targetMean: new Float32Array(C * 4), targetTransform: new Float32Array(C * 16) },
-      stats: [] as BoxRegressorCandidate['stats'],
-    }));
-    for (let c = 0; c < C; c++) {
-      const n = bboxP[c].length / 4;
-      heads.forEach(({ lambda, head, stats }, k) => {
-        const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda, featureScale: pool5Scale }) : null;
-        if (reg) {
-          head.weights.set(reg.weights, c * D * 4);
-          head.bias.set(Array.from(reg.bias), c * 4);
-          head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
-          head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
-          say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
-        } else {
-          head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
-          if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
-        }
-        stats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
-      });
-      bboxFeat[c] = new GrowableF32();
+}
+
+/** Adds an image's regression pairs (pool5 row j for candidate rows[j]) to their classes. */
+function collectBoxPairs(pairs: BoxPairs, im: DatasetImage, cand: Float32Array, s: ProposalSampling, rows: number[], pool5: Float32Array, pool5Dim: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const q = rows[j];
+    const c = s.bboxClass[q];
+    const g = s.bboxTarget[q];
+    pairs.feat[c].pushArray(pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+    for (let e = 0; e < 4; e++) {
+      pairs.p[c].push(cand[4 * q + e]);
+      pairs.g[c].push(im.gt.boxes[4 * g + e]);
     }
-    result.bboxCandidates = heads;
   }
-  result.seconds = (performance.now() - t0) / 1000;
-  return result;
+}
+
+/** One SvmCandidate per C value from its miners. */
+function svmCandidates(
+  r: HeadsRun,
+  miners: HardNegativeMiner[][],
+  Cs: number[],
+  posFeatures: number[][],
+  mined: { candidateNegatives: number[]; added: number[][][] },
+  fc7Scale: number,
+): SvmCandidate[] {
+  const { C, fc7Dim, classes } = r;
+  return miners.map((perClass, k) => {
+    const weights = new Float32Array(C * fc7Dim);
+    const bias = new Float32Array(C);
+    const stats: SvmCandidate['stats'] = [];
+    perClass.forEach((m, c) => {
+      weights.set(m.w, c * fc7Dim);
+      bias[c] = m.b;
+      stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: mined.candidateNegatives[c], addedPerPass: mined.added.map((a) => a[k][c]), retrains: m.stats });
+    });
+    return { C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats };
+  });
+}
+
+/** One BoxRegressorCandidate per lambda value: per class, ridge on its pairs (identity without pairs). */
+function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureScales): BoxRegressorCandidate[] {
+  const { C, classes, o, say } = r;
+  const D = scales.pool5Dim;
+  const pool5Scale = scales.pool5;
+  const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [BBOX_LAMBDA_DEFAULT];
+  const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
+  const heads = lambdas.map((lambda) => ({
+    lambda,
+    head: { classes, featureLayer: 'pool5' as const, featureScale: pool5Scale, weights: new Float32Array(C * D * 4), bias: new Float32Array(C * 4), targetMean: new Float32Array(C * 4), targetTransform: new Float32Array(C * 16) },
+    stats: [] as BoxRegressorCandidate['stats'],
+  }));
+  for (let c = 0; c < C; c++) {
+    const n = pairs.p[c].length / 4;
+    heads.forEach(({ lambda, head, stats }, k) => {
+      const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(pairs.feat[c].view(), n, D, pairs.p[c], pairs.g[c], { lambda, featureScale: pool5Scale }) : null;
+      if (reg) {
+        head.weights.set(reg.weights, c * D * 4);
+        head.bias.set(Array.from(reg.bias), c * 4);
+        head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
+        head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
+        say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
+      } else {
+        head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
+        if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
+      }
+      stats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
+    });
+    // Frees the class's features before the next class's solve.
+    pairs.feat[c] = new GrowableF32();
+  }
+  return heads;
 }
 
 /** An append-only Float32 buffer (JS number arrays would cost 8 bytes a value and re-copy on growth). */
@@ -316,8 +401,9 @@ class GrowableF32 {
   }
 }
 
-function pickRows(cand: Float32Array, rows: number[]): Float32Array {
+/** The boxes of candidate rows `rows`, in that order. */
+function pickRows(cand: Float32Array, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * 4);
-  rows.forEach((r, j) => out.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
+  for (let j = 0; j < rows.length; j++) out.set(cand.subarray(4 * rows[j], 4 * rows[j] + 4), 4 * j);
   return out;
 }
