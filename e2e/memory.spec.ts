@@ -11,9 +11,9 @@ import { collectConsoleErrors, waitForImage } from './helpers';
 async function imageCacheMB(browser: Browser): Promise<number> {
   const cdp = await browser.newBrowserCDPSession();
   const events: Array<{ ph: string; args?: { dumps?: { allocators?: Record<string, { attrs?: { size?: { value: string } } }> } } }> = [];
-  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as typeof events)));
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as typeof events)));
   const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['disabled-by-default-memory-infra'], memoryDumpConfig: { triggers: [] } }, transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['disabled-by-default-memory-infra'], memoryDumpConfig: { triggers: [] } as unknown as Record<string, string> }, transferMode: 'ReportEvents' });
   // 'light': the allocators' totals, a few hundred events (a detailed dump is tens of thousands).
   await cdp.send('Tracing.requestMemoryDump', { deterministic: true, levelOfDetail: 'light' });
   await cdp.send('Tracing.end');
