@@ -151,6 +151,7 @@ test.describe('image input and the stage stepper', () => {
     await expect(page.getByTestId('image-facts')).toContainText('huge.jpg', { timeout: 180_000 });
     await expect(page.getByTestId('original-size')).toHaveText('12000 × 9000 px');
     await expect(page.getByTestId('working-size')).toContainText('1600 × 1200 px');
+    console.log(`12000 x 9000 JPEG decoded in ${await page.evaluate(() => (window as unknown as { __rcnnStore: { getState(): { image: { decodeMs: number } } } }).__rcnnStore.getState().image.decodeMs.toFixed(0))} ms`);
     expect((await canvasRegionMean(page, 0.1, 0.3, 0.3, 0.3))[0]).toBeGreaterThan(170);
     await screenshot(page, 'huge-photo');
     expect(errors).toEqual([]);

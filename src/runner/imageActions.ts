@@ -47,8 +47,10 @@ export async function loadImageBytes(bytes: ArrayBuffer, name: string, source: L
     if (!img) return false; // superseded by a newer load
     const before = useStore.getState().image;
     if (before && before.key === img.key) {
-      // The same pixels again (the same file picked twice): nothing to replace, nothing is lost.
-      store.setImageLoading(false);
+      // The same pixels again (the same photo picked twice, or saved under another name): its
+      // name and format are updated, but stage results and ground truth, keyed by the pixels,
+      // stay (the new-image listeners, which reset them, are not called).
+      store.setImage(img);
       return true;
     }
     const gt = userGroundTruth();

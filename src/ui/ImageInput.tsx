@@ -106,6 +106,48 @@ export function UploadButton() {
   );
 }
 
+/**
+ * Each sample's thumbnail, decoded once for the page's lifetime at the size it is shown. As plain
+ * <img>s of the 512-768 px photos, the gallery decoded all eight again, under new ids, each time
+ * the Image stage was shown after a run, and Chromium's compositor kept every old decode
+ * (cc/image_memory grew 11 MB a run, the renderer's resident memory with it; measured with
+ * scripts/memory-creep.mjs). Small bitmaps drawn into canvases are not decoded again.
+ */
+const thumbnails = new Map<string, Promise<ImageBitmap | null>>();
+const THUMB_HEIGHT = 64;
+
+function thumbnail(file: string): Promise<ImageBitmap | null> {
+  let t = thumbnails.get(file);
+  if (!t) {
+    // Twice the shown height, for high-density screens.
+    const h = THUMB_HEIGHT * Math.min(2, Math.max(1, Math.ceil(window.devicePixelRatio || 1)));
+    t = fetch(sampleUrl(file))
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((b) => createImageBitmap(b, { resizeHeight: h, resizeQuality: 'high' }))
+      .catch(() => null); // a missing thumbnail leaves the button's label; loading the sample reports errors
+    thumbnails.set(file, t);
+  }
+  return t;
+}
+
+function Thumbnail({ file }: { file: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    let live = true;
+    void thumbnail(file).then((bm) => {
+      const c = ref.current;
+      if (!live || !bm || !c) return;
+      c.width = bm.width;
+      c.height = bm.height;
+      c.getContext('2d')?.drawImage(bm, 0, 0);
+    });
+    return () => {
+      live = false;
+    };
+  }, [file]);
+  return <canvas ref={ref} width={96} height={THUMB_HEIGHT} aria-hidden="true" />;
+}
+
 /** Thumbnails of the bundled sample photos. */
 export function SampleGallery() {
   const current = useStore((s) => s.image);
@@ -120,7 +162,7 @@ export function SampleGallery() {
             aria-current={current?.source === 'sample' && current.name === s.file ? 'true' : undefined}
             data-sample={s.file}
           >
-            <img src={sampleUrl(s.file)} alt="" loading="lazy" width={96} height={72} />
+            <Thumbnail file={s.file} />
             <span>{s.label}</span>
           </button>
         </div>

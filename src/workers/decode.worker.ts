@@ -4,7 +4,7 @@
  * through the same pure-JS decoders as the CLI, so both see identical pixels; other formats the
  * browser can read (WebP, GIF, BMP, AVIF) go through createImageBitmap.
  */
-import { checkPixelLimit, decodeImageBytes, ImageInputError, prepareImage, sniffFormat, unsupported, type DecodedImage } from '../core/image/decode';
+import { checkPixelLimit, decodeAndPrepare, ImageInputError, prepareImage, sniffFormat, unsupported, type DecodedImage } from '../core/image/decode';
 import { rgbaToRgb } from '../core/image/raster';
 import type { DecodeRequest, DecodeResponse } from './decodeProtocol';
 
@@ -34,8 +34,8 @@ self.onmessage = async (ev: MessageEvent<DecodeRequest>) => {
     const b = new Uint8Array(bytes);
     if (b.length === 0) throw new ImageInputError(`${name} is empty (0 bytes).`, 'Choose the photo again; the file may not have been saved or copied completely.');
     const format = sniffFormat(b);
-    const decoded = format === 'jpeg' || format === 'png' ? decodeImageBytes(b, name) : await browserDecode(b, name);
-    const prepared = prepareImage(decoded, name);
+    // JPEG and PNG: the CLI's own path (a large JPEG is decoded at a reduced scale there).
+    const prepared = format === 'jpeg' || format === 'png' ? decodeAndPrepare(b, name) : prepareImage(await browserDecode(b, name), name);
     const msg: DecodeResponse = { id, ok: true, prepared, ms: performance.now() - t0 };
     (self as unknown as Worker).postMessage(msg, [prepared.image.data.buffer]);
   } catch (e) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { encode as encodePng } from 'fast-png';
-import { checkPixelLimit, decodeImageBytes, headerDimensions, ImageInputError, prepareImage, sniffFormat, WORKING_MAX_SIDE, MIN_SIDE } from './decode';
+import { checkPixelLimit, decodeAndPrepare, decodeImageBytes, headerDimensions, ImageInputError, jpegDecodeScale, prepareImage, sniffFormat, workingSize, WORKING_MAX_SIDE, MIN_SIDE } from './decode';
 import { applyOrientation, readJpegOrientation } from './exif';
 import { resizeRgb } from './resize';
 import type { RgbImage } from './raster';
@@ -177,11 +177,40 @@ describe('image decoding', () => {
     expect(big.scaleX).toBeCloseTo(2.5, 10);
     expect(big.originalWidth).toBe(4000);
     expect(big.warnings[0]).toMatch(/Downscaled/);
-    // A thin strip keeps its short side at the minimum instead of shrinking below it.
-    const strip = prepareImage({ image: pattern(4000, 20), format: 'png', orientation: 1, warnings: [] });
-    expect([strip.image.width, strip.image.height]).toEqual([3200, MIN_SIDE]);
-    expect(strip.scaleX).toBeCloseTo(1.25, 10);
-    expect(strip.scaleY).toBeCloseTo(1.25, 10);
+    // Thin strips keep their short side as it is (20 x 3000 was narrowed to 16 px wide), or at
+    // the CNN's 227 px when longer, within the working pixel budget.
+    for (const [w, h] of [[4000, 20], [20, 3000]]) {
+      const strip = prepareImage({ image: pattern(w, h), format: 'png', orientation: 1, warnings: [] });
+      expect([strip.image.width, strip.image.height, strip.scaleX, strip.scaleY]).toEqual([w, h, 1, 1]);
+      expect(strip.warnings).toEqual([]);
+    }
+    expect(workingSize(600, 6000)).toMatchObject({ width: 227, height: 2270 });
+    expect(workingSize(1000, 40000)).toMatchObject({ width: 227, height: 9080 });
+    expect(workingSize(1000, 60000)).toMatchObject({ width: 207, height: 12394 }); // held to 1600^2 pixels
+    expect(workingSize(12000, 9000)).toMatchObject({ width: 1600, height: 1200 });
+    expect(workingSize(16, 1_000_000)).toMatchObject({ width: 16, height: 1_000_000 }); // never below MIN_SIDE
+  });
+
+  it('decodes a JPEG far above its working size at a reduced scale: the same working pixels as the full decode, EXIF applied', () => {
+    // 1600 x 1200 with a 400 px working size: decoded at 1/4 (400 x 300), not at full size.
+    const src = pattern(1600, 1200);
+    for (let y = 300; y < 700; y++) for (let x = 200; x < 500; x++) src.data.set([240, 240, 240], 3 * (y * 1600 + x));
+    const jpg = encodeJpeg(src, 90);
+    expect(jpegDecodeScale(1600, 1200, 400)).toBe(4);
+    expect(jpegDecodeScale(1600, 1200, 1600)).toBeNull();
+    for (const o of [1, 6]) {
+      const bytes = withOrientation(jpg, o);
+      const scaled = decodeAndPrepare(bytes, 'big.jpg', 400);
+      const full = prepareImage(decodeImageBytes(bytes, 'big.jpg'), 'big.jpg', 400);
+      expect([scaled.originalWidth, scaled.originalHeight, scaled.image.width, scaled.image.height]).toEqual(o === 6 ? [1200, 1600, 300, 400] : [1600, 1200, 400, 300]);
+      expect([scaled.scaleX, scaled.scaleY, scaled.orientation]).toEqual([full.scaleX, full.scaleY, o]);
+      expect(scaled.warnings).toEqual(full.warnings);
+      // Both area averages of the same photo: measured mean 0.3, largest 4 levels (the bright box's edges).
+      let sum = 0;
+      for (let i = 0; i < full.image.data.length; i++) sum += Math.abs(scaled.image.data[i] - full.image.data[i]);
+      expect(sum / full.image.data.length).toBeLessThan(1);
+      expect(maxAbsDiff(scaled.image.data, full.image.data)).toBeLessThanOrEqual(8);
+    }
   });
 
   it('reads GIF, BMP and WebP sizes from their headers and refuses over 150 MP before decoding', () => {

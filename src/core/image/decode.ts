@@ -8,7 +8,8 @@ import jpeg from 'jpeg-js';
 import { decode as decodePngRaw, convertIndexedToRgb } from 'fast-png';
 import { type RgbImage, createRgbImage } from './raster';
 import { applyOrientation, readJpegOrientation, readTiffOrientation } from './exif';
-import { fitWithin, resizeRgb } from './resize';
+import { resizeRgb } from './resize';
+import { decodeJpegScaled, type JpegScale } from './jpegScaled';
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'avif' | 'heic' | 'tiff' | 'svg' | 'unknown';
 
@@ -21,6 +22,26 @@ export const MIN_SIDE = 16;
  * search works at 500 px wide, so more resolution buys nothing but memory and time.
  */
 export const WORKING_MAX_SIDE = 1600;
+/**
+ * A thin photo keeps its short side at least this long (or as it is, when shorter) instead of
+ * being shrunk until the long side fits WORKING_MAX_SIDE. A proposal across the short side is
+ * warped to the CNN's 227 px (docs/algorithm.md section 3): below that the warp only enlarges
+ * what was shrunk away. A 20 x 3000 strip was narrowed to 16 px wide, losing a fifth of its
+ * detail to save nothing (it is 60,000 pixels). The pixel count stays within WORKING_MAX_SIDE squared.
+ */
+export const WORKING_MIN_SHORT_SIDE = 227;
+
+/** The working raster's size for a width x height photo (never enlarged). */
+export function workingSize(width: number, height: number, maxSide = WORKING_MAX_SIDE): { width: number; height: number; scale: number } {
+  const short = Math.min(width, height);
+  let s = Math.min(1, maxSide / Math.max(width, height));
+  const floor = Math.min(short, WORKING_MIN_SHORT_SIDE);
+  if (short * s < floor) s = floor / short;
+  const budget = maxSide * maxSide;
+  if (width * height * s * s > budget) s = Math.max(Math.sqrt(budget / (width * height)), MIN_SIDE / short);
+  s = Math.min(1, s);
+  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)), scale: s };
+}
 
 export class ImageInputError extends Error {
   constructor(message: string, readonly hint: string) {
@@ -286,34 +307,82 @@ export interface PreparedImage {
 /** Validate size and build the working raster from an upright decoded image. */
 export function prepareImage(decoded: DecodedImage, name = 'the image', maxSide = WORKING_MAX_SIDE): PreparedImage {
   const { image } = decoded;
-  const warnings = [...decoded.warnings];
-  if (image.width < MIN_SIDE || image.height < MIN_SIDE) {
+  checkMinSide(image.width, image.height, name);
+  return toWorking(decoded, image.width, image.height, maxSide);
+}
+
+function checkMinSide(width: number, height: number, name: string): void {
+  if (width < MIN_SIDE || height < MIN_SIDE) {
     throw new ImageInputError(
-      `${name} is only ${image.width} x ${image.height} pixels; R-CNN needs at least ${MIN_SIDE} x ${MIN_SIDE} (its smallest proposal is 20 px at 500 px wide).`,
+      `${name} is only ${width} x ${height} pixels; R-CNN needs at least ${MIN_SIDE} x ${MIN_SIDE} (its smallest proposal is 20 px at 500 px wide).`,
       'Use a larger photo.',
     );
   }
-  // A long thin strip (4000 x 20) would shrink below the minimum side: keep the short side at
-  // MIN_SIDE instead, letting the long side exceed maxSide (the pixel count stays small).
-  const shortSide = Math.min(image.width, image.height);
-  const fit = fitWithin(image.width, image.height, Math.max(maxSide, Math.ceil((MIN_SIDE * Math.max(image.width, image.height)) / shortSide)));
+}
+
+/** The working raster of an upright photo of originalWidth x originalHeight, from `decoded` (that photo, possibly already reduced). */
+function toWorking(decoded: DecodedImage, originalWidth: number, originalHeight: number, maxSide: number): PreparedImage {
+  const { image } = decoded;
+  const warnings = [...decoded.warnings];
+  const fit = workingSize(originalWidth, originalHeight, maxSide);
   let working = image;
+  if (fit.width !== image.width || fit.height !== image.height) working = resizeRgb(image, fit.width, fit.height);
   if (fit.scale < 1) {
-    working = resizeRgb(image, fit.width, fit.height);
-    warnings.push(`Downscaled from ${image.width} x ${image.height} to ${working.width} x ${working.height} for processing; boxes are reported in original pixels.`);
+    warnings.push(`Downscaled from ${originalWidth} x ${originalHeight} to ${working.width} x ${working.height} for processing; boxes are reported in original pixels.`);
   }
   return {
-    originalWidth: image.width,
-    originalHeight: image.height,
+    originalWidth,
+    originalHeight,
     image: working,
-    scaleX: image.width / working.width,
-    scaleY: image.height / working.height,
+    scaleX: originalWidth / working.width,
+    scaleY: originalHeight / working.height,
     format: decoded.format,
     orientation: decoded.orientation,
     warnings,
   };
 }
 
-export function decodeAndPrepare(bytes: Uint8Array, name?: string, maxSide?: number): PreparedImage {
+/**
+ * The scale (1/2, 1/4, 1/8) at which a width x height JPEG can be decoded and still be at least
+ * its working size (so it is only ever shrunk after), or null when even 1/2 is too small.
+ */
+export function jpegDecodeScale(width: number, height: number, maxSide = WORKING_MAX_SIDE): JpegScale | null {
+  const fit = workingSize(width, height, maxSide);
+  for (const s of [8, 4, 2] as const) {
+    if (Math.ceil(width / s) >= fit.width && Math.ceil(height / s) >= fit.height) return s;
+  }
+  return null;
+}
+
+/**
+ * Decode and build the working raster: what the app's decode worker and the CLI both call, so both
+ * get the same pixels. A JPEG much larger than its working size is decoded at 1/2, 1/4 or 1/8
+ * scale (src/core/image/jpegScaled.ts): a 12000 x 9000 photo took 2.2 GB and over a minute at
+ * full size in `rcnn proposals`. JPEGs that reader does not handle (progressive, CMYK), cut-off
+ * ones (recovered below) and every other format take the full-size path.
+ */
+export function decodeAndPrepare(bytes: Uint8Array, name = 'the image', maxSide = WORKING_MAX_SIDE): PreparedImage {
+  if (sniffFormat(bytes) === 'jpeg' && hasJpegEnd(bytes)) {
+    const dims = jpegDimensions(bytes);
+    const scale = dims ? jpegDecodeScale(dims.width, dims.height, maxSide) : null;
+    if (dims && scale) {
+      checkPixelLimit(bytes, 'jpeg', name);
+      let reduced: ReturnType<typeof decodeJpegScaled> = null;
+      try {
+        reduced = decodeJpegScaled(bytes, scale);
+      } catch {
+        reduced = null; // the full decoder reads it, or says what is wrong with it
+      }
+      if (reduced) {
+        const orientation = readJpegOrientation(bytes);
+        let image: RgbImage = { width: reduced.width, height: reduced.height, data: reduced.data };
+        if (orientation > 1) image = applyOrientation(image, orientation);
+        const swap = orientation >= 5;
+        const W = swap ? reduced.fullHeight : reduced.fullWidth, H = swap ? reduced.fullWidth : reduced.fullHeight;
+        checkMinSide(W, H, name);
+        return toWorking({ image, format: 'jpeg', orientation, warnings: [] }, W, H, maxSide);
+      }
+    }
+  }
   return prepareImage(decodeImageBytes(bytes, name), name, maxSide);
 }
