@@ -69,6 +69,16 @@ export class CnnWorkerPool {
     if (!this.backend) await this.init();
     const copy = (s: ModelSource): ModelSource =>
       s.kind === 'bytes' ? { ...s, bytes: s.bytes.slice(0) } : s.kind === 'files' ? { kind: 'files', files: s.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) } : s;
+    if (source.kind === 'bytes' && source.testSets?.length) {
+      // A model checked against its test data: the first worker imports and checks it; only if it
+      // passes do the others load it (without running the check again), so a refused model
+      // leaves every worker with the previous one.
+      const rest = this.active.slice(1);
+      const info = await this.active[0].loadModel(rest.length ? copy(source) : source, onProgress, signal);
+      const plain: ModelSource = { ...source, testSets: undefined };
+      await Promise.all(rest.map((c, i) => c.loadModel(i === rest.length - 1 ? plain : copy(plain), undefined, signal)));
+      return info;
+    }
     const others = this.active.slice(1).map((c) => c.loadModel(copy(source), undefined, signal));
     // Wait for all so that no worker's failure is left as an unhandled rejection.
     const [info] = await Promise.all([this.active[0].loadModel(source, onProgress, signal), ...others]);
