@@ -76,8 +76,11 @@ export async function downloadInWorker(url: string, opts: WorkerDownloadOptions 
 
 export type ZooProgress = Extract<DownloadResponse, { type: 'zoo-progress' }>;
 
+/** A request for the zoo reader: a download, a stored entry or a dropped file. */
+export type ZooCall = Body<Extract<ZooRequest, { type: 'zoo-get' | 'zoo-open' | 'zoo-file' }>>;
+
 /** Gets the file (download, stored copy or dropped file) through the zoo reader in the worker. */
-export async function zooInWorker(msg: Body<Extract<ZooRequest, { type: 'zoo-get' | 'zoo-open' | 'zoo-file' }>>, opts: { signal?: AbortSignal; onProgress?: (p: ZooProgress) => void } = {}): Promise<ZooLoaded> {
+export async function zooInWorker(msg: ZooCall, opts: { signal?: AbortSignal; onProgress?: (p: ZooProgress) => void } = {}): Promise<ZooLoaded> {
   const m = await send(msg, { signal: opts.signal, onProgress: (p) => p.type === 'zoo-progress' && opts.onProgress?.(p) });
   if (m.type !== 'zoo-done') throw new Error(`unexpected answer ${m.type}`);
   return m.result;

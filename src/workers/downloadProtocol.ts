@@ -17,8 +17,8 @@ export type DownloadResponse =
 
 /** The published facts a file is checked against, and whether they are a loopback test's stand-in. */
 export interface ZooFacts {
-  /** The file to fetch (or the one a stored entry is). */
-  file: PublishedFile;
+  /** The published file the download should be (checked, and stored once verified); null for another file (a typed URL), which is neither. */
+  file: PublishedFile | null;
   /** Every file a download may claim to be (the reader picks by name and size). */
   published: PublishedFile[];
   /** Facts given for a 127.0.0.1 test server instead of the published ones (runner/zooSource.ts). */

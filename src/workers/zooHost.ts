@@ -107,10 +107,13 @@ export class ZooHost {
   private async get(msg: Extract<ZooRequest, { type: 'zoo-get' }>, signal: AbortSignal): Promise<ZooLoaded> {
     const t0 = performance.now();
     const { file, published, standIn = false } = msg.facts;
-    const store = await this.getStore();
+    const fileName = file?.name ?? (decodeURIComponent(new URL(msg.url, 'http://x/').pathname.split('/').pop() ?? '') || 'model.tar.gz');
+    // Only a published file is stored (a typed address of another file is read, not kept).
+    const store = file ? await this.getStore() : null;
     let storeProblem: string | undefined;
-    let start = store ? await beginDownload(store, expectedOf(file), msg.url, new Date(), standIn).catch((e) => ((storeProblem = `could not store the file: ${(e as Error).message}`), null)) : null;
+    let start = store && file ? await beginDownload(store, expectedOf(file), msg.url, new Date(), standIn).catch((e) => ((storeProblem = `could not store the file: ${(e as Error).message}`), null)) : null;
     if (start?.complete) return this.open(msg.id, start.id, msg.maxModelBytes, signal, msg.facts);
+    const total = file?.bytes ?? null;
     let restarts = 0;
     let resumes = 0;
     const resumedFrom = start && !start.complete ? start.offset : 0;
@@ -121,6 +124,7 @@ export class ZooHost {
       const net = this.progress(msg.id, 'download');
       let appender: DataAppender | null = null;
       let delivered = 0;
+      let known = total;
       const self = this;
       // The file's bytes in order: the part already on disk, then the network from there on; each
       // network chunk is on disk before the reader sees it, so the part always ends where the
@@ -132,38 +136,39 @@ export class ZooHost {
               const it = iterate((await store.readData(storeId)).slice(0, offset).stream() as ReadableStream<Uint8Array>);
               for (let r = await it.next(); !r.done; r = await it.next()) {
                 delivered += r.value.length;
-                report(delivered, file.bytes);
+                report(delivered, total);
                 yield r.value;
               }
             }
             if (store && storeId) appender = await store.appender(storeId);
             for await (const c of resumableBody(msg.url, {
               offset,
-              expectedBytes: file.bytes,
+              expectedBytes: total ?? undefined,
               signal,
               fetch: self.opts.fetch,
-              label: file.name,
+              label: fileName,
               retryDelaysMs: self.opts.retryDelaysMs,
               stallMs: self.opts.stallMs,
-              maxBytes: Math.max(file.bytes, 1) * 1.05 + 1e6,
+              maxBytes: total !== null ? total * 1.05 + 1e6 : undefined,
+              onTotal: (t) => (known = t),
               onResume: (at, attempt, why) => {
                 resumes++;
-                net(at, file.bytes, true, { resumedAt: at, note: `connection dropped (${why}); continuing at byte ${at} (attempt ${attempt})` });
+                net(at, known, true, { resumedAt: at, note: `connection dropped (${why}); continuing at byte ${at} (attempt ${attempt})` });
               },
             })) {
               appender?.write(c);
               delivered += c.length;
-              net(delivered, file.bytes);
+              net(delivered, known);
               yield c;
             }
-            net(delivered, file.bytes, true);
+            net(delivered, known, true);
           } finally {
             (appender as DataAppender | null)?.close();
           }
         },
       };
       try {
-        const d = await readModelDownload(source, { fileName: file.name, published, signal, maxModelBytes: msg.maxModelBytes });
+        const d = await readModelDownload(source, { fileName, published, signal, maxModelBytes: msg.maxModelBytes });
         let stored: string | null = null;
         if (store && storeId && d.published) {
           await markVerified(store, storeId).then(
@@ -173,7 +178,7 @@ export class ZooHost {
         } else if (store && storeId) {
           await removeStored(store, storeId);
         }
-        return this.loaded(d, file.name, stored, 'downloaded', { resumes, restarts, resumedFrom, t0, standIn, storeProblem });
+        return this.loaded(d, fileName, stored, 'downloaded', { resumes, restarts, resumedFrom, t0, standIn, storeProblem });
       } catch (e) {
         if (signal.aborted) throw abortError('download cancelled');
         if (e instanceof RestartDownload && restarts < MAX_RESTARTS && store && storeId) {
@@ -190,7 +195,7 @@ export class ZooHost {
         if (e instanceof ZooFileError && store && storeId) await removeStored(store, storeId);
         else if (store && storeId) {
           const size = (await readEntry(store, storeId)).size;
-          if (size > 0) Object.assign(e as object, { partial: { stored: size, total: file.bytes } });
+          if (size > 0 && total !== null) Object.assign(e as object, { partial: { stored: size, total } });
         }
         throw e;
       }

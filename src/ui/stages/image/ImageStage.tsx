@@ -2,6 +2,7 @@ import { useStore } from '../../../state/store';
 import { BUNDLED_MODEL_LABEL } from '../../../runner/cnnActions';
 import { SampleGallery } from '../../ImageInput';
 import { GroundTruthEditor } from '../../GroundTruth';
+import { ZooOfferLine } from '../../model/Zoo';
 
 const ORIENTATION_TEXT: Record<number, string> = {
   1: 'none needed',
@@ -51,6 +52,7 @@ export function ImageStage() {
       )}
       <GroundTruthEditor />
       <h3>Sample photos</h3>
+      <ZooOfferLine />
       <SampleGallery />
       {bundled && (
         <p className="muted small" data-testid="samples-model-note">
