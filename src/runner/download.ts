@@ -79,9 +79,15 @@ export type ZooProgress = Extract<DownloadResponse, { type: 'zoo-progress' }>;
 /** A request for the zoo reader: a download, a stored entry or a dropped file. */
 export type ZooCall = Body<Extract<ZooRequest, { type: 'zoo-get' | 'zoo-open' | 'zoo-file' }>>;
 
-/** Gets the file (download, stored copy or dropped file) through the zoo reader in the worker. */
-export async function zooInWorker(msg: ZooCall, opts: { signal?: AbortSignal; onProgress?: (p: ZooProgress) => void } = {}): Promise<ZooLoaded> {
-  const m = await send(msg, { signal: opts.signal, onProgress: (p) => p.type === 'zoo-progress' && opts.onProgress?.(p) });
+/**
+ * Gets the file (download, stored copy or dropped file) through the zoo reader in the worker.
+ * `copies`: how many copies of model.onnx to send back (one per CNN worker), once known.
+ */
+export async function zooInWorker(msg: ZooCall, opts: { signal?: AbortSignal; onProgress?: (p: ZooProgress) => void; copies?: Promise<number> } = {}): Promise<ZooLoaded> {
+  const target = nextId; // the id send() gives this request
+  const sent = send(msg, { signal: opts.signal, onProgress: (p) => p.type === 'zoo-progress' && opts.onProgress?.(p) });
+  void opts.copies?.then((copies) => worker?.postMessage({ type: 'zoo-copies', id: nextId++, target, copies } satisfies DownloadRequest), () => undefined);
+  const m = await sent;
   if (m.type !== 'zoo-done') throw new Error(`unexpected answer ${m.type}`);
   return m.result;
 }

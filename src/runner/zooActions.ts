@@ -46,7 +46,7 @@ export async function refreshStored(): Promise<void> {
   }
 }
 
-function done(r: Omit<ZooLoaded, 'model'>, ms: number): string {
+function done(r: Omit<ZooLoaded, 'model' | 'copies'>, ms: number): string {
   const p = useStore.getState().model?.verification?.parity;
   const where = r.from === 'disk' ? 'read from this browser\'s storage' : r.from === 'file' ? 'read from your file' : 'downloaded';
   const check = r.published ? `size and SHA-256 match the published ${r.published.name}${r.standIn ? ' (a local test file\'s stand-in facts)' : ''}` : 'not a published file, so no checksum to compare';
@@ -57,7 +57,7 @@ function done(r: Omit<ZooLoaded, 'model'>, ms: number): string {
 
 /** What went wrong, in one line, with what to do; and whether the browser could not fetch at all. */
 function failure(e: WorkerError, url: string | null): { text: string; hint?: string; cannotFetch?: string } {
-  if (e.name === 'TestDataMismatch') return { text: `The model was refused: ${e.message.replace(/^refused: /, '')}`, hint: 'The stored file is kept: try another backend in Model & backend (the check runs again), or remove it.' };
+  if (e.name === 'TestDataMismatch') return { text: `The model was refused: ${e.message.replace(/^refused: /, '')}`, hint: 'The stored file is kept: choose another backend above, then press Use on it (the check runs again on that backend), or remove it.' };
   if (e.name === 'ZooFileError') return { text: e.message, hint: 'Nothing of it was kept. Get it again, or download it by hand and drop it here.' };
   if (e.name === 'DownloadError' && e.kind === 'network') {
     if (e.partial) {

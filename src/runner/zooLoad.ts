@@ -87,7 +87,7 @@ export async function loadZooInto(
   request: ZooCall,
   what: string,
   signal?: AbortSignal,
-): Promise<{ info: ModelInfo; loaded: Omit<ZooLoaded, 'model'> }> {
+): Promise<{ info: ModelInfo; loaded: Omit<ZooLoaded, 'model' | 'copies'> }> {
   const startedAt = performance.now();
   const meter = new RateMeter(5000);
   let resumes = 0;
@@ -99,6 +99,8 @@ export async function loadZooInto(
       { ...request, maxModelBytes: hereMaxWeightBytes() } as ZooCall,
       {
         signal,
+        // One copy of model.onnx per CNN worker, made in the download worker (not on this thread).
+        copies: Promise.resolve(poolReady).then((p) => p.size),
         onProgress: (p) => {
           // Speed is the network's: bytes read back from disk before a resume do not count.
           if (p.phase !== phase) {
@@ -115,7 +117,7 @@ export async function loadZooInto(
         },
       },
     );
-    const { model, ...rest } = loaded;
+    const { model, copies, ...rest } = loaded;
     setBusy({ what, phase: 'import', loaded: 0, total: null, rate: null, eta: null, note, resumes, startedAt });
     // The CNN workers started while the file downloaded.
     const pool = await poolReady;
@@ -139,6 +141,7 @@ export async function loadZooInto(
         if (p.phase === 'import' || p.phase === 'verify' || p.phase === 'upload') setBusy({ what, phase: p.phase, loaded: p.loaded, total: p.total, rate: null, eta: null, note, resumes, startedAt });
       },
       signal,
+      copies,
     );
     const label = zooLabel(loaded);
     useStore.getState().setModel(info, label);

@@ -37,6 +37,8 @@ export type ZooRequest =
   | ({ type: 'zoo-open'; id: number; storeId: string } & ZooLimits)
   /** A file the user dropped or picked: the same checks; stored when it is a published file. */
   | ({ type: 'zoo-file'; id: number; file: File; published: PublishedFile[]; standIn?: boolean } & ZooLimits)
+  /** How many copies of model.onnx's bytes the page wants back (one per CNN worker), sent once the CNN pool knows. */
+  | { type: 'zoo-copies'; id: number; target: number; copies: number }
   | { type: 'store-list'; id: number }
   | { type: 'store-remove'; id: number; storeId: string };
 
@@ -45,6 +47,8 @@ export type ZooPhase = 'disk' | 'download' | 'file';
 /** What the zoo reader kept, sent to the page (model bytes transferred) and on to the CNN worker. */
 export interface ZooLoaded extends Omit<ModelDownload, 'model'> {
   model: ArrayBuffer;
+  /** Copies of `model` made here, off the page's main thread (as many as 'zoo-copies' asked for, less one). */
+  copies: ArrayBuffer[];
   fileName: string;
   /** The store entry holding the verified file, or null (not stored: no OPFS, or not a published file). */
   storeId: string | null;

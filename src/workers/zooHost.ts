@@ -40,6 +40,8 @@ const MAX_RESTARTS = 2;
 
 export class ZooHost {
   private readonly running = new Map<number, AbortController>();
+  /** Copies of model.onnx wanted per request ('zoo-copies'). */
+  private readonly copies = new Map<number, number>();
   private store: Promise<ZooStore | null> | null = null;
 
   constructor(private readonly post: Post, private readonly opts: ZooHostOptions) {}
@@ -55,9 +57,16 @@ export class ZooHost {
   }
 
   handle(msg: ZooRequest): void {
+    if (msg.type === 'zoo-copies') {
+      if (this.running.has(msg.target)) this.copies.set(msg.target, Math.max(1, Math.min(16, Math.floor(msg.copies))));
+      return;
+    }
     const ctl = new AbortController();
     this.running.set(msg.id, ctl);
-    void this.run(msg, ctl.signal).finally(() => this.running.delete(msg.id));
+    void this.run(msg, ctl.signal).finally(() => {
+      this.running.delete(msg.id);
+      this.copies.delete(msg.id);
+    });
   }
 
   private async run(msg: ZooRequest, signal: AbortSignal): Promise<void> {
@@ -69,6 +78,8 @@ export class ZooHost {
           return this.done(msg.id, await this.open(msg.id, msg.storeId, msg.maxModelBytes, signal));
         case 'zoo-file':
           return this.done(msg.id, await this.file(msg, signal));
+        case 'zoo-copies':
+          return;
         case 'store-list':
           return this.post({ type: 'store-list', id: msg.id, listing: await this.list() });
         case 'store-remove': {
@@ -84,7 +95,9 @@ export class ZooHost {
   }
 
   private done(id: number, r: ZooLoaded): void {
-    this.post({ type: 'zoo-done', id, result: r }, [r.model]);
+    // One copy of model.onnx per CNN worker, made here rather than on the page's main thread.
+    for (let i = 1; i < (this.copies.get(id) ?? 1); i++) r.copies.push(r.model.slice(0));
+    this.post({ type: 'zoo-done', id, result: r }, [r.model, ...r.copies]);
   }
 
   async list(): Promise<StoreListing> {
@@ -285,6 +298,7 @@ export class ZooHost {
     return {
       ...d,
       model,
+      copies: [],
       fileName,
       storeId,
       from,

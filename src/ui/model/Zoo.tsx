@@ -257,7 +257,7 @@ export function ZooSection() {
       </p>
       <div className="row">
         <button className="btn btn-primary" onClick={() => void getOriginalRcnn()} disabled={busy || isActive} data-testid="zoo-get">
-          {zooOfferText()}
+          {isActive ? 'The original R-CNN is loaded' : zooOfferText()}
         </button>
       </div>
       <ZooProgress />

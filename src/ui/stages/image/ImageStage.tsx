@@ -27,6 +27,7 @@ export function ImageStage() {
         upright using its EXIF orientation, and scaled down to a working size if it is very large. Boxes are always
         reported in the original photo's pixels.
       </p>
+      <ZooOfferLine />
       {image ? (
         <dl className="facts" data-testid="image-facts">
           <dt>Name</dt>
@@ -52,7 +53,6 @@ export function ImageStage() {
       )}
       <GroundTruthEditor />
       <h3>Sample photos</h3>
-      <ZooOfferLine />
       <SampleGallery />
       {bundled && (
         <p className="muted small" data-testid="samples-model-note">
