@@ -150,6 +150,10 @@ export async function openDownload(url: string, opts: DownloadOptions = {}): Pro
       }
       const reader = res.body.getReader();
       let done = false;
+      // Cancel closes the connection at once even while the consumer is busy with the last chunk
+      // (unpacking, hashing, writing it to disk) rather than waiting in a read.
+      const closeNow = () => void reader.cancel().catch(() => undefined);
+      signal?.addEventListener('abort', closeNow, { once: true });
       try {
         for (;;) {
           const r = await race(reader.read());
@@ -169,6 +173,7 @@ export async function openDownload(url: string, opts: DownloadOptions = {}): Pro
       } finally {
         // Cancelled, refused, or the consumer stopped early: close the stream (and so the
         // connection) instead of letting the rest arrive into memory nobody reads.
+        signal?.removeEventListener('abort', closeNow);
         if (!done) void reader.cancel().catch(() => undefined);
       }
       opts.onProgress?.(loaded, contentLength);

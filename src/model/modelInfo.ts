@@ -31,9 +31,38 @@ export interface ModelInfo {
   batchSize: number;
   /** Test-time settings the model was tuned with (its NMS threshold), or null. */
   detection: DetectionSettings | null;
+  /** For a file read through the zoo reader: what it was checked against and how it did; else null. */
+  verification: Verification | null;
 }
 
-export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded: { bytes: number; importNotes: string[]; backend: string }): ModelInfo {
+/** The checks a downloaded, stored or dropped model file passed before it was used (runner/zooActions.ts). */
+export interface Verification {
+  file: {
+    name: string;
+    bytes: number;
+    sha256: string;
+    /** The published file it matched (size and SHA-256), or null when it claims none. */
+    published: string | null;
+    /** The facts were a loopback test's stand-in for the published ones. */
+    standIn: boolean;
+    from: 'downloaded' | 'disk' | 'file';
+    storeId: string | null;
+  };
+  /** The file's own test data run through the imported network; null when it brought none. */
+  parity: {
+    pass: boolean;
+    maxRelativeError: number;
+    tolerance: number;
+    worst: string;
+    backend: string;
+    inputShape: number[];
+    outputName: string;
+    sets: Array<{ name: string; maxRelativeError: number; maxAbsError: number }>;
+    ms: number;
+  } | null;
+}
+
+export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded: { bytes: number; importNotes: string[]; backend: string; verification?: Verification | null }): ModelInfo {
   const a = pkg.architecture;
   return {
     name: pkg.name,
@@ -51,5 +80,6 @@ export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded
     maxBindingBytes: model && Number.isFinite(model.maxBindingBytes) ? model.maxBindingBytes : null,
     batchSize: chooseBatchSize(a, loaded.backend, model?.maxBindingBytes),
     detection: pkg.detection ?? null,
+    verification: loaded.verification ?? null,
   };
 }

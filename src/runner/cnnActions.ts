@@ -16,6 +16,7 @@ import { computeProposals, proposalEngine } from './proposalActions';
 import { Detector } from '../pipeline/detector';
 import type { ModelInfo } from '../model/modelInfo';
 import { beginTask, endTask, isAbort } from './tasks';
+import { activeStoredModel, loadZooInto, setActiveStoredModel } from './zooLoad';
 
 /** CNN features, SVM scores and box-regression deltas of the current proposals, filled batch by batch. */
 export interface FeaturesResult {
@@ -75,22 +76,58 @@ function describeBackendWarnings(): void {
   }
 }
 
-/** The worker pool with a backend chosen and a model loaded (the bundled one unless the user picked another). */
-export function ensureCnn(): Promise<CnnWorkerPool> {
-  if (ready) return ready;
-  ready = (async () => {
+let poolReady: Promise<CnnWorkerPool> | null = null;
+
+/** The worker pool with a backend chosen, no model loaded yet (the original R-CNN's download starts with it, not after the bundled model). */
+export function ensurePool(): Promise<CnnWorkerPool> {
+  if (poolReady) return poolReady;
+  poolReady = (async () => {
     const st = useStore.getState();
     const p = pool ?? (pool = CnnWorkerPool.create());
     const info = await p.init(st.backendPref);
     useStore.getState().setBackendState(info);
     describeBackendWarnings();
-    if (!useStore.getState().model) await loadModelInto(p, { kind: 'url', url: bundledModelUrl() }, BUNDLED_MODEL_LABEL);
+    return p;
+  })();
+  poolReady.catch(() => {
+    poolReady = null;
+  });
+  return poolReady;
+}
+
+/** The worker pool with a backend chosen and a model loaded (the bundled one unless the user picked another). */
+export function ensureCnn(): Promise<CnnWorkerPool> {
+  if (ready) return ready;
+  ready = (async () => {
+    const p = await ensurePool();
+    if (!useStore.getState().model) {
+      // A later visit starts with the model the user stored (read from disk, checked again), if any.
+      if (!(await loadStoredAtStart(p))) await loadModelInto(p, { kind: 'url', url: bundledModelUrl() }, BUNDLED_MODEL_LABEL);
+    }
     return p;
   })();
   ready.catch(() => {
     ready = null;
   });
   return ready;
+}
+
+async function loadStoredAtStart(p: CnnWorkerPool): Promise<boolean> {
+  const id = activeStoredModel();
+  if (!id) return false;
+  try {
+    await loadZooInto(p, { type: 'zoo-open', storeId: id }, 'the stored model from this browser');
+    return true;
+  } catch (e) {
+    setActiveStoredModel(null);
+    useStore.getState().pushMessage({
+      kind: 'warning',
+      group: 'model-load',
+      text: `The model stored in this browser could not be loaded (${(e as Error).message}); the bundled model is used instead.`,
+      hint: 'Model & backend lists the stored models: remove it, or get it again.',
+    });
+    return false;
+  }
 }
 
 async function loadModelInto(p: CnnWorkerPool, source: ModelSource, label: string, signal?: AbortSignal): Promise<void> {
@@ -112,6 +149,8 @@ async function loadModelInto(p: CnnWorkerPool, source: ModelSource, label: strin
     }, signal);
     useStore.getState().setModel(info, label);
     useStore.getState().clearMessageGroup('model-load');
+    // Another model replaces a stored one: later visits start with the bundled model again.
+    setActiveStoredModel(null);
   } finally {
     useStore.getState().setProgress(null);
   }

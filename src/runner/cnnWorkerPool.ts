@@ -63,12 +63,26 @@ export class CnnWorkerPool {
 
   /**
    * Loads the model in every active worker. Progress is the first worker's; byte sources are
-   * copied per worker (a transferred buffer can go to one worker only).
+   * copied per worker (a transferred buffer can go to one worker only). `spares` are copies of a
+   * 'bytes' source made elsewhere (the download worker makes them for the original R-CNN's 230
+   * MB model: one slice of it took 4.3 s on the page's main thread on the loaded test machine);
+   * the page slices only when there are too few.
    */
-  async loadModel(source: ModelSource, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<ModelInfo> {
+  async loadModel(source: ModelSource, onProgress?: (p: Progress) => void, signal?: AbortSignal, spares: ArrayBuffer[] = []): Promise<ModelInfo> {
     if (!this.backend) await this.init();
+    const pool = [...spares];
     const copy = (s: ModelSource): ModelSource =>
-      s.kind === 'bytes' ? { ...s, bytes: s.bytes.slice(0) } : s.kind === 'files' ? { kind: 'files', files: s.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) } : s;
+      s.kind === 'bytes' ? { ...s, bytes: pool.pop() ?? s.bytes.slice(0) } : s.kind === 'files' ? { kind: 'files', files: s.files.map((f) => ({ name: f.name, bytes: f.bytes.slice(0) })) } : s;
+    if (source.kind === 'bytes' && source.testSets?.length) {
+      // A model checked against its test data: the first worker imports and checks it; only if it
+      // passes do the others load it (without running the check again), so a refused model
+      // leaves every worker with the previous one.
+      const rest = this.active.slice(1);
+      const info = await this.active[0].loadModel(rest.length ? copy(source) : source, onProgress, signal);
+      const plain: ModelSource = { ...source, testSets: undefined };
+      await Promise.all(rest.map((c, i) => c.loadModel(i === rest.length - 1 ? plain : copy(plain), undefined, signal)));
+      return info;
+    }
     const others = this.active.slice(1).map((c) => c.loadModel(copy(source), undefined, signal));
     // Wait for all so that no worker's failure is left as an unhandled rejection.
     const [info] = await Promise.all([this.active[0].loadModel(source, onProgress, signal), ...others]);

@@ -97,16 +97,28 @@ export function toLoadedImage(p: PreparedImage, name: string, source: LoadedImag
   };
 }
 
-export const SAMPLES: ReadonlyArray<{ file: string; label: string; annotation?: string }> = [
-  { file: 'apple.jpg', label: 'Apple', annotation: 'annotations/apple.xml' },
-  { file: 'orange.jpg', label: 'Orange', annotation: 'annotations/orange.xml' },
-  { file: 'fruits.jpg', label: 'Fruit bowl', annotation: 'annotations/fruits.xml' },
-  { file: 'dog.jpg', label: 'Dog, bicycle, truck' },
-  { file: 'horses.jpg', label: 'Horses' },
-  { file: 'person.jpg', label: 'Person, dog, horse' },
-  { file: 'eagle.jpg', label: 'Eagle' },
-  { file: 'giraffe.jpg', label: 'Giraffe, zebra' },
+/**
+ * The bundled sample photos. `classes`: the object classes their annotation (public/samples/
+ * annotations/*.xml, hand-drawn VOC boxes) names, so the gallery can mark which photos a loaded
+ * model has classes for (samples.test.ts keeps the two in step).
+ */
+export const SAMPLES: ReadonlyArray<{ file: string; label: string; annotation?: string; classes: readonly string[] }> = [
+  { file: 'apple.jpg', label: 'Apple', annotation: 'annotations/apple.xml', classes: ['apple'] },
+  { file: 'orange.jpg', label: 'Orange', annotation: 'annotations/orange.xml', classes: ['orange'] },
+  { file: 'fruits.jpg', label: 'Fruit bowl', annotation: 'annotations/fruits.xml', classes: ['orange', 'banana'] },
+  { file: 'dog.jpg', label: 'Dog, bicycle, truck', annotation: 'annotations/dog.xml', classes: ['dog', 'bicycle', 'truck'] },
+  { file: 'horses.jpg', label: 'Horses', annotation: 'annotations/horses.xml', classes: ['horse'] },
+  { file: 'person.jpg', label: 'Person, dog, horse', annotation: 'annotations/person.xml', classes: ['person', 'dog', 'horse'] },
+  { file: 'eagle.jpg', label: 'Eagle', annotation: 'annotations/eagle.xml', classes: ['bird'] },
+  { file: 'giraffe.jpg', label: 'Giraffe, zebra', annotation: 'annotations/giraffe.xml', classes: ['giraffe', 'zebra'] },
 ];
+
+/** The classes of a sample's annotation that the model can score (case-insensitive), in the annotation's order. */
+export function sampleClassesKnown(sample: { classes: readonly string[] }, modelClasses: readonly string[] | null): string[] {
+  if (!modelClasses) return [];
+  const known = new Set(modelClasses.map((c) => c.toLowerCase()));
+  return sample.classes.filter((c) => known.has(c.toLowerCase()));
+}
 
 export function sampleUrl(file: string): string {
   return `${import.meta.env.BASE_URL}samples/${file}`;

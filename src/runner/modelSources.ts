@@ -5,7 +5,7 @@
 import type { ModelSource } from '../workers/cnnProtocol';
 
 /** What the loader accepts, for file inputs and messages. */
-export const MODEL_FILE_ACCEPT = '.rcnn,.onnx,.json,.bin,application/octet-stream,application/json';
+export const MODEL_FILE_ACCEPT = '.rcnn,.onnx,.json,.bin,.gz,.tgz,.tar,application/octet-stream,application/json,application/gzip';
 
 /** A display label for a set of model files ("model.json + 2 files", "rcnn-ilsvrc13-9.onnx"). */
 export function describeModelFiles(names: string[]): string {

@@ -13,6 +13,7 @@ import { RCNN_NMS_THRESHOLD, defaultNmsThreshold } from '../core/nms';
 import type { LoadedImage } from '../runner/decodeClient';
 import type { ProposalsResult } from '../runner/proposalActions';
 import type { FeaturesResult } from '../runner/cnnActions';
+import type { ZooState } from '../runner/zooLoad';
 import { createViewSlice, type ViewSlice } from './views';
 
 /** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
@@ -94,6 +95,9 @@ export interface PipelineState {
   nmsParams: NmsParams;
   /** Wall time of each stage of the last run, ms. */
   timings: Partial<Record<string, number>>;
+  /** The original R-CNN's download, checks and the models stored in the browser (runner/zooActions.ts). */
+  zoo: ZooState;
+  setZoo: (p: Partial<ZooState>) => void;
   setBackendState: (b: BackendInfo | null) => void;
   setBackendPref: (b: BackendName | 'auto') => void;
   setModel: (m: ModelInfo | null, source: string | null) => void;
@@ -145,6 +149,8 @@ export const useStore = create<AppState>()((set, get, store) => ({
   features: null,
   nmsParams: { scoreThreshold: 0, iouThreshold: RCNN_NMS_THRESHOLD, convention: 'continuous', useRegression: true },
   timings: {},
+  zoo: { busy: null, result: null, cannotFetch: null, listing: null },
+  setZoo: (p) => set((s) => ({ zoo: { ...s.zoo, ...p } })),
   setBackendState: (backend) => set({ backend }),
   setBackendPref: (backendPref) => set({ backendPref }),
   // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's.

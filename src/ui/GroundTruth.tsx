@@ -82,6 +82,8 @@ export function GroundTruthEditor() {
   const show = useStore((s) => s.showGroundTruth);
   const setShow = useStore((s) => s.setShowGroundTruth);
   const xmlRef = useRef<HTMLInputElement>(null);
+  // The loaded model's classes (the 200 ILSVRC13 names for the original R-CNN), else the bundled ones.
+  const modelClasses = useStore((s) => s.model?.svmClasses ?? null);
   const current = gt && image && gt.imageKey === image.key ? gt : null;
   const sample = image?.source === 'sample' ? SAMPLES.find((x) => x.file === image.name && x.annotation) : undefined;
   return (
@@ -100,7 +102,7 @@ export function GroundTruthEditor() {
           <input list="gt-classes" value={gtClass} onChange={(e) => setGtClass(e.target.value)} style={{ width: 110 }} aria-label="Class of new boxes" />
         </label>
         <datalist id="gt-classes">
-          {DEFAULT_GT_CLASSES.map((c) => (
+          {(modelClasses ?? DEFAULT_GT_CLASSES).map((c) => (
             <option key={c} value={c} />
           ))}
         </datalist>

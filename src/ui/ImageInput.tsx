@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { loadFile, loadSample } from '../runner/imageActions';
-import { SAMPLES, sampleUrl } from '../runner/decodeClient';
+import { SAMPLES, sampleClassesKnown, sampleUrl } from '../runner/decodeClient';
+import { activeStoredModel } from '../runner/zooLoad';
+import { DEFAULT_GT_CLASSES } from './GroundTruth';
 import { useStore } from '../state/store';
 import { loadVocAnnotation } from '../runner/groundTruthActions';
 import { ReplacePhotoDialog } from './ReplacePhotoDialog';
@@ -148,25 +150,52 @@ function Thumbnail({ file }: { file: string }) {
   return <canvas ref={ref} width={96} height={THUMB_HEIGHT} aria-hidden="true" />;
 }
 
-/** Thumbnails of the bundled sample photos. */
+/**
+ * The classes the gallery marks against: the loaded model's SVM classes; before the CNN first
+ * runs, the bundled model's (what will load), unless a stored model will load instead.
+ */
+function useGalleryClasses(): { classes: readonly string[] | null; name: string } {
+  const model = useStore((s) => s.model);
+  if (model) return { classes: model.svmClasses ?? model.classes, name: model.name };
+  return activeStoredModel() ? { classes: null, name: '' } : { classes: DEFAULT_GT_CLASSES, name: 'the bundled model' };
+}
+
+/** Thumbnails of the bundled sample photos, each marked with the classes of its objects the model knows. */
 export function SampleGallery() {
   const current = useStore((s) => s.image);
+  const { classes, name } = useGalleryClasses();
+  const marks = SAMPLES.map((s) => sampleClassesKnown(s, classes));
   return (
-    <div className="gallery" role="list" aria-label="Sample photos">
-      {SAMPLES.map((s) => (
-        <div key={s.file} role="listitem" className="thumb-item">
-          <button
-            className={`thumb${current?.source === 'sample' && current.name === s.file ? ' thumb-current' : ''}`}
-            onClick={() => void loadSample(s.file)}
-            aria-label={`Load sample photo: ${s.label}`}
-            aria-current={current?.source === 'sample' && current.name === s.file ? 'true' : undefined}
-            data-sample={s.file}
-          >
-            <Thumbnail file={s.file} />
-            <span>{s.label}</span>
-          </button>
-        </div>
-      ))}
-    </div>
+    <>
+      {classes && (
+        <p className="small muted" data-testid="gallery-legend">
+          <span className="thumb-mark thumb-mark-yes" aria-hidden="true">✓</span> marks the photos with objects of a class {name} knows ({marks.filter((m) => m.length).length} of {SAMPLES.length}).
+        </p>
+      )}
+      <div className="gallery" role="list" aria-label="Sample photos">
+        {SAMPLES.map((s, i) => {
+          const known = marks[i];
+          return (
+            <div key={s.file} role="listitem" className="thumb-item">
+              <button
+                className={`thumb${current?.source === 'sample' && current.name === s.file ? ' thumb-current' : ''}`}
+                onClick={() => void loadSample(s.file)}
+                aria-label={`Load sample photo: ${s.label}${classes ? (known.length ? ` (the model knows ${known.join(', ')})` : ' (none of its objects is a class of the model)') : ''}`}
+                aria-current={current?.source === 'sample' && current.name === s.file ? 'true' : undefined}
+                data-sample={s.file}
+              >
+                <Thumbnail file={s.file} />
+                <span>{s.label}</span>
+                {classes && (
+                  <span className={`thumb-mark ${known.length ? 'thumb-mark-yes' : 'thumb-mark-no'}`} data-testid="sample-mark" data-known={known.join(',')} aria-hidden="true">
+                    {known.length ? `✓ ${known.join(', ')}` : 'no known class'}
+                  </span>
+                )}
+              </button>
+            </div>
+          );
+        })}
+      </div>
+    </>
   );
 }

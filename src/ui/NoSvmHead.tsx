@@ -17,7 +17,9 @@ export function hasSvmHead(model: ModelInfo | null): boolean {
 export function unavailableReason(model: ModelInfo | null, stage: StageId): string | null {
   if (!model) return null;
   if (!hasSvmHead(model) && (SVM_STAGES as readonly StageId[]).includes(stage)) return 'this model has no SVM head';
-  if (stage === 'regression' && !model.bboxClasses) return 'this model has no box regressors';
+  if (stage === 'regression' && !model.bboxClasses) {
+    return model.verification?.file.published ? 'the published rcnn-ilsvrc13 file has no box regressors: proposals are used unchanged' : 'this model has no box regressors';
+  }
   return null;
 }
 

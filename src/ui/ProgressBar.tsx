@@ -1,12 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { cancelRunning } from '../runner/tasks';
+import { cancelZoo } from '../runner/zooActions';
 
 let cancelledByUser = false;
 
 /** The Cancel button and Escape: stop the running work, and let the announcer say it was stopped. */
 export function cancelByUser(): void {
-  if (useStore.getState().progress) cancelledByUser = true;
+  const st = useStore.getState();
+  if (st.progress) cancelledByUser = true;
+  // The bar shows the original R-CNN's download while it runs: its Cancel and Escape stop that too.
+  if (st.zoo.busy && st.progress?.label === 'Loading the model') cancelZoo();
   cancelRunning();
 }
 

@@ -9,6 +9,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { CnnRequest, CnnResponse } from './cnnProtocol';
 import { CnnWorkerHost } from './cnnWorkerHost';
+import { hereMaxWeightBytes } from '../model/memoryLimit';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -19,6 +20,7 @@ const host = new CnnWorkerHost((msg: CnnResponse, transfer?: ArrayBuffer[]) => s
     'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
     'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
   },
+  maxWeightBytes: hereMaxWeightBytes(),
 });
 
 self.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);

@@ -17,13 +17,19 @@
 import type { BackendInfo, BackendName } from '../model/backend';
 import type { WeightName } from '../model/caffenet';
 import type { FeatureBatch, FeatureRequest } from '../model/extract';
-import type { ModelInfo } from '../model/modelInfo';
+import type { ModelInfo, Verification } from '../model/modelInfo';
+import type { OnnxTestSet } from '../model/onnx/testSet';
 
 export type ModelSource =
   /** A package folder URL (…/model.json optional), a .rcnn bundle URL, or an .onnx URL. */
   | { kind: 'url'; url: string }
-  /** One file's bytes: a .rcnn bundle or an .onnx model (sniffed, not by name). */
-  | { kind: 'bytes'; name: string; bytes: ArrayBuffer }
+  /**
+   * One file's bytes: a .rcnn bundle or an .onnx model (sniffed, not by name). A model.onnx the
+   * zoo reader (workers/zooHost.ts) checked brings what it was checked against and the file's
+   * test sets: the worker runs them through the imported network on its backend and refuses the
+   * model, with the numbers, when they do not match (model/onnx/testData.ts).
+   */
+  | { kind: 'bytes'; name: string; bytes: ArrayBuffer; testSets?: OnnxTestSet[]; verified?: Verification['file'] }
   /** Several files dropped together: model.json + its .bin files (or one bundle / .onnx among them). */
   | { kind: 'files'; files: Array<{ name: string; bytes: ArrayBuffer }> };
 

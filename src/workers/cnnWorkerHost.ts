@@ -3,11 +3,14 @@
  * MessagePort stands in for the worker boundary). See cnnProtocol.ts for the messages.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type ModelInfo, describeModel } from '../model/modelInfo';
+import { type ModelInfo, type Verification, describeModel } from '../model/modelInfo';
 import { type BackendInfo, type BackendName, type ChooseOptions, chooseBackend } from '../model/backend';
 import { type FeatureBatch, extractFeatures } from '../model/extract';
 import { RcnnModel } from '../model/rcnnModel';
 import { importOnnx } from '../model/onnx/import';
+import { type TestDataParity, checkTestData, describeParity } from '../model/onnx/testData';
+import type { OnnxTestSet } from '../model/onnx/testSet';
+import { recordZooProvenance } from '../model/zooProvenance';
 import { type ModelPackage, PackageError, decodeBundle, encodeBundle, fetchBytes, fetchPackage, isBundle, packageFromFiles } from '../model/package';
 import { type WarpSource, createWarpSource } from '../model/warp';
 import { sniffModelFile } from '../model/modelSniff';
@@ -20,6 +23,11 @@ export interface HostOptions {
   chooseBackend?: (prefer: BackendName | 'auto', benchmark: boolean) => Promise<BackendInfo>;
   wasmPaths?: ChooseOptions['wasmPaths'];
   fetch?: typeof fetch;
+  /**
+   * Most bytes an imported ONNX model's weights may need, checked from its declared tensors
+   * before anything is allocated (model/memoryLimit.ts in the browser; the importer's 1 GiB default otherwise).
+   */
+  maxWeightBytes?: number;
 }
 
 export class CnnWorkerHost {
@@ -29,6 +37,7 @@ export class CnnWorkerHost {
   private bytes = 0;
   private bindingCap: number | undefined;
   private importNotes: string[] = [];
+  private verification: Verification | null = null;
   private source: { key: string; warp: WarpSource } | null = null;
   private readonly aborts = new Map<number, AbortController>();
   private queue: Promise<void> = Promise.resolve();
@@ -115,15 +124,55 @@ export class CnnWorkerHost {
     let pkg: ModelPackage;
     const notes: string[] = [];
     let bytes = 0;
-    const fromBytes = async (b: Uint8Array, name: string): Promise<ModelPackage> => {
+    let verification: Verification | null = null;
+    const fromBytes = async (b: Uint8Array, name: string, check?: { testSets?: OnnxTestSet[]; verified?: Verification['file'] }): Promise<ModelPackage> => {
       bytes += b.byteLength;
-      if (isBundle(b)) {
+      if (isBundle(b) && !check?.verified) {
         this.progress(id, 'verify', 0, b.byteLength);
         return decodeBundle(b, name);
       }
       explainNotOnnx(b, name);
       this.progress(id, 'import', 0, b.byteLength);
-      const r = importOnnx(b, { source: name });
+      const v = check?.verified;
+      const r = importOnnx(b, {
+        source: v?.published ? `${v.name} (ONNX Model Zoo)` : name,
+        name: v ? v.name.replace(/\.(onnx|tar\.gz|tgz|tar)$/i, '') : undefined,
+        maxWeightBytes: this.opts.maxWeightBytes,
+      });
+      let parity: TestDataParity | null = null;
+      let parityMs = 0;
+      if (check?.testSets?.length) {
+        // The file's own test data on this worker's backend, before the model replaces the old one.
+        this.progress(id, 'verify', 0, check.testSets.length);
+        const t0 = performance.now();
+        parity = await checkTestData(r.pkg, r.report, check.testSets, { signal, onProgress: (d, t) => this.progress(id, 'verify', d, t) });
+        parityMs = performance.now() - t0;
+        if (!parity.pass) {
+          throw Object.assign(
+            new Error(
+              `refused: the imported network does not reproduce ${v?.name ?? name}'s own test data: max relative error ${parity.maxRelativeError.toExponential(2)} (${parity.worst}) against the tolerance ${parity.tolerance} on tfjs-${parity.backend}. ${describeParity(parity).slice(0, -1).join('; ')}`,
+            ),
+            { name: 'TestDataMismatch' },
+          );
+        }
+      }
+      if (v) {
+        recordZooProvenance(r.pkg, { published: v.published ? { name: v.published } : null, bytes: v.bytes, sha256: v.sha256, modelPath: v.name }, parity);
+        verification = {
+          file: v,
+          parity: parity && {
+            pass: parity.pass,
+            maxRelativeError: parity.maxRelativeError,
+            tolerance: parity.tolerance,
+            worst: parity.worst,
+            backend: parity.backend,
+            inputShape: parity.inputShape,
+            outputName: parity.outputName,
+            sets: parity.sets.map((x) => ({ name: x.name, maxRelativeError: x.maxRelativeError, maxAbsError: x.maxAbsError })),
+            ms: parityMs,
+          },
+        };
+      }
       notes.push(...(r.pkg.provenance.notes ?? []));
       return r.pkg;
     };
@@ -136,7 +185,7 @@ export class CnnWorkerHost {
         pkg = await fetchPackage(source.url, { fetch: f, signal, onProgress: (l, t) => ((bytes = t), onProgress(l, t)) });
       }
     } else if (source.kind === 'bytes') {
-      pkg = await fromBytes(new Uint8Array(source.bytes), source.name);
+      pkg = await fromBytes(new Uint8Array(source.bytes), source.name, { testSets: source.testSets, verified: source.verified });
     } else {
       const files = source.files.map((x) => ({ name: x.name, bytes: new Uint8Array(x.bytes) }));
       bytes = files.reduce((s, x) => s + x.bytes.byteLength, 0);
@@ -144,11 +193,12 @@ export class CnnWorkerHost {
       pkg = single && (files.length === 1 || !files.some((x) => x.name.endsWith('model.json'))) ? await fromBytes(single.bytes, single.name) : await packageFromFiles(files);
     }
     if (signal?.aborted) throw Object.assign(new Error('model loading cancelled'), { name: 'AbortError' });
-    const previous = { pkg: this.pkg, bytes: this.bytes, importNotes: this.importNotes };
+    const previous = { pkg: this.pkg, bytes: this.bytes, importNotes: this.importNotes, verification: this.verification };
     this.releaseModel();
     this.pkg = pkg;
     this.bytes = bytes;
     this.importNotes = notes;
+    this.verification = verification;
     this.progress(id, 'upload', 0, 1);
     try {
       this.uploadModel();
@@ -170,7 +220,7 @@ export class CnnWorkerHost {
   }
 
   private modelInfo(): ModelInfo {
-    return describeModel(this.pkg!, this.model, { bytes: this.bytes, importNotes: this.importNotes, backend: tf.getBackend() });
+    return describeModel(this.pkg!, this.model, { bytes: this.bytes, importNotes: this.importNotes, backend: tf.getBackend(), verification: this.verification });
   }
 
   private async extract(msg: Extract<CnnRequest, { type: 'extract' }>): Promise<void> {

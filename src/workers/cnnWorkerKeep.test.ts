@@ -72,3 +72,38 @@ describe('loading a broken model keeps the previous one', () => {
     expect(bundle.name).toBe('good.rcnn');
   });
 });
+
+describe('a zoo file checked against its own test data in the worker', () => {
+  it('passes with the numbers in the model info, and a file whose test outputs differ is refused, keeping the previous model', async () => {
+    const { buildZooReplica } = await import('../model/onnx/zooReplicaNode');
+    const { floatTensor, tensorToFloat32 } = await import('../model/onnx/proto');
+    await client.init();
+    const good = await encodeBundle(pkg('good', 1));
+    await client.loadModel({ kind: 'bytes', name: 'good.rcnn', bytes: good.slice().buffer });
+    const before = await fc7();
+    const r = await buildZooReplica({ width: 0.0625, seed: 5, testSets: 2 });
+    const verified = { name: 'rcnn-ilsvrc13-9.tar.gz', bytes: r.tarGz.length, sha256: 'f'.repeat(64), published: 'rcnn-ilsvrc13-9.tar.gz', standIn: true, from: 'downloaded' as const, storeId: null };
+    const phases: string[] = [];
+    const info = await client.loadModel({ kind: 'bytes', name: 'model.onnx', bytes: r.onnx.slice().buffer, testSets: r.sets.map((s, i) => ({ name: `test_data_set_${i}`, ...s })), verified }, (p) => phases.push(p.phase));
+    expect(info.name).toBe('rcnn-ilsvrc13-9');
+    expect(info.svmClasses?.length).toBe(200);
+    expect(phases).toContain('verify');
+    const p = info.verification!.parity!;
+    expect(p).toMatchObject({ pass: true, tolerance: 1e-3, backend: 'wasm', inputShape: [1, 3, 224, 224], outputName: 'fc-rcnn_1' });
+    expect(p.sets.map((s) => s.name)).toEqual(['test_data_set_0', 'test_data_set_1']);
+    expect(p.maxRelativeError).toBeLessThan(1e-3);
+    expect(info.verification!.file).toEqual(verified);
+    expect(info.provenance.notes?.some((n) => n.startsWith('verified: rcnn-ilsvrc13-9.tar.gz'))).toBe(true);
+
+    // The same file with one stored output nudged by 1 %: refused with the numbers.
+    await client.loadModel({ kind: 'bytes', name: 'good.rcnn', bytes: good.slice().buffer });
+    const o = r.sets[1].output;
+    const nudged = floatTensor(o.name, o.dims, tensorToFloat32(o).map((v) => v * 1.01));
+    const err = await client
+      .loadModel({ kind: 'bytes', name: 'model.onnx', bytes: r.onnx.slice().buffer, testSets: [{ name: 'test_data_set_0', ...r.sets[0] }, { name: 'test_data_set_1', input: r.sets[1].input, output: nudged }], verified })
+      .catch((e) => e);
+    expect(err.name).toBe('TestDataMismatch');
+    expect(err.message).toMatch(/^refused: the imported network does not reproduce rcnn-ilsvrc13-9\.tar\.gz's own test data: max relative error (\d\.\d\de-\d+) \(test_data_set_1\) against the tolerance 0\.001 on tfjs-wasm\. test_data_set_0: max relative error \d\.\d\de-\d+ .*; test_data_set_1: max relative error \1/);
+    expect(await fc7()).toEqual(before);
+  }, 60_000);
+});

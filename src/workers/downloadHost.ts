@@ -18,7 +18,7 @@ export class DownloadHost {
       this.running.get(msg.id)?.abort();
       return;
     }
-    void this.start(msg);
+    if (msg.type === 'start') void this.start(msg);
   }
 
   private async start(msg: Extract<DownloadRequest, { type: 'start' }>): Promise<void> {

@@ -15,6 +15,7 @@ import { savePackageBundle, savePackageDir } from '../../model/packageNode';
 import { type Float16Effect, measureFloat16Effect, syntheticCrops } from '../../model/float16Check';
 import { useNodeBackend } from '../../model/node';
 import { type ModelDownload, RCNN_ILSVRC13, ZooFileError, readModelDownload } from '../../model/zoo';
+import { recordZooProvenance } from '../../model/zooProvenance';
 
 export const importCommand: Command = {
   name: 'import',
@@ -75,7 +76,7 @@ export const importCommand: Command = {
     const { pkg, report } = result;
     for (const n of report.notes) stderr(`note: ${n}\n`);
     const testData = await checkAgainstTestData(path, download, result, stderr);
-    recordProvenance(pkg, download, testData);
+    recordZooProvenance(pkg, download, testData);
     const float16Effect = values.float16 ? await measureFloat16(pkg) : undefined;
     const written = await savePackageDir(pkg, out, { float16: Boolean(values.float16) });
     if (values.bundle) {
@@ -144,23 +145,6 @@ async function checkAgainstTestData(path: string, download: ModelDownload, { pkg
     );
   }
   return parity;
-}
-
-function recordProvenance(pkg: ModelPackage, download: ModelDownload, parity: Parity | null): void {
-  const notes = pkg.provenance.notes ?? [];
-  notes.push(
-    download.published
-      ? `verified: ${download.published.name}, ${download.bytes} bytes, SHA-256 ${download.sha256} as published by the ONNX Model Zoo (${RCNN_ILSVRC13.licence})`
-      : `read from ${download.modelPath} (${download.bytes} bytes, SHA-256 ${download.sha256}); not a published file, so no checksum to compare`,
-  );
-  if (parity) {
-    notes.push(`the file's ${parity.sets.length} test sets reproduced on tfjs-${parity.backend} at ${parity.inputShape.join('x')}: max relative error ${parity.maxRelativeError.toExponential(2)} (tolerance ${parity.tolerance})`);
-    pkg.provenance.metrics = { ...pkg.provenance.metrics, 'test data max relative error': parity.maxRelativeError };
-  }
-  if (download.published) {
-    notes.push(`${RCNN_ILSVRC13.mAP.percent} % mAP on ${RCNN_ILSVRC13.mAP.dataset} as the zoo states it, ${RCNN_ILSVRC13.mAP.note}; ${RCNN_ILSVRC13.svmsFolded}`);
-  }
-  pkg.provenance.notes = notes;
 }
 
 /** Float16 storage is written only with its measured effect recorded next to it. */

@@ -4,10 +4,9 @@ import { downloadModelBundle, ensureCnn, loadUserModel, switchBackend } from '..
 import { describeModelFiles, labelForUrl, MODEL_FILE_ACCEPT, modelSourceFromFiles, validateModelUrl } from '../../runner/modelSources';
 import { BACKEND_ORDER, type BackendName } from '../../model/backend';
 import { formatCount } from '../stages/features/ArchitectureView';
+import { getZooUrl, isZooFile, loadZooFile } from '../../runner/zooActions';
+import { ZooSection } from './Zoo';
 import './model.css';
-
-/** The ONNX model zoo's R-CNN (ILSVRC13, opset 9): only typed into the field when the user asks. */
-export const MODEL_ZOO_RCNN_URL = 'https://media.githubusercontent.com/media/onnx/models/main/validated/vision/classification/rcnn_ilsvrc13/model/rcnn-ilsvrc13-9.onnx';
 
 const BACKEND_HELP: Record<BackendName | 'auto', string> = {
   auto: 'WebGPU or WebGL on a real GPU, otherwise wasm (a software GPU is never preferred)',
@@ -173,7 +172,7 @@ function ModelSection() {
           </>
         )}
         <dt>Box regression</dt>
-        <dd>{model.bboxClasses ? `${model.bboxClasses.length} classes` : 'none'}</dd>
+        <dd>{model.bboxClasses ? `${model.bboxClasses.length} classes` : model.verification?.file.published ? 'none: the published file has no box regressors, so proposals are used unchanged' : 'none'}</dd>
         <dt>Made by</dt>
         <dd>
           {p.createdBy}
@@ -255,13 +254,32 @@ function useModelLoader() {
     }
   };
   const fromFiles = (files: File[]) => {
+    // The zoo's archive (or a file claiming to be a published one) takes the verified path: size,
+    // SHA-256, its test data on the backend; the outcome shows in the original R-CNN's section.
+    if (files.length === 1 && isZooFile(files[0])) {
+      setResult({ ok: true, text: `${files[0].name} goes through the original R-CNN's checks: see that section above.` });
+      void loadZooFile(files[0]);
+      return;
+    }
     if (files.length) void load(async () => ({ source: await modelSourceFromFiles(files), label: describeModelFiles(files.map((f) => f.name)) }));
   };
-  const fromUrl = (text: string) =>
+  const fromUrl = (text: string) => {
+    let u: string | null = null;
+    try {
+      u = validateModelUrl(text);
+    } catch {
+      // load() below says what is wrong with it.
+    }
+    if (u && /\.(tar\.gz|tgz)([?#]|$)/i.test(u)) {
+      setResult({ ok: true, text: `${labelForUrl(u)} goes through the original R-CNN's checks: see that section above.` });
+      void getZooUrl(u);
+      return;
+    }
     void load(async () => {
       const u = validateModelUrl(text);
       return { source: { kind: 'url', url: u }, label: labelForUrl(u) };
     });
+  };
   return { busy, result, fromFiles, fromUrl };
 }
 
@@ -287,7 +305,7 @@ function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }
             <strong>Drop the model file(s) to load them.</strong>
           ) : (
             <>
-              Drop a <strong>.rcnn</strong> bundle, an AlexNet-family <strong>.onnx</strong> file, or <strong>model.json</strong> together with its .bin files on this dialog, or
+              Drop a <strong>.rcnn</strong> bundle, an AlexNet-family <strong>.onnx</strong> file, the model zoo's <strong>.tar.gz</strong>, or <strong>model.json</strong> together with its .bin files on this dialog, or
             </>
           )}
         </p>
@@ -325,10 +343,7 @@ function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }
             Load
           </button>
         </div>
-        <button className="link small" onClick={() => setUrl(MODEL_ZOO_RCNN_URL)}>
-          Fill in the ONNX model zoo's rcnn-ilsvrc13 (full CaffeNet, 200 ILSVRC13 classes, about 230 MB)
-        </button>
-        <p className="small muted">Nothing is downloaded until you press Load. The server must allow cross-origin requests.</p>
+        <p className="small muted">Nothing is downloaded until you press Load. The server must allow cross-origin requests. A .tar.gz (the model zoo's archive) is read through the original R-CNN's checks above.</p>
       </div>
       {busy && (
         <div className="load-progress" data-testid="model-load-progress">
@@ -387,6 +402,7 @@ function DialogBody({ onClose }: { onClose: () => void }) {
       </div>
       <BackendSection />
       <ModelSection />
+      <ZooSection />
       <LoadSection loader={loader} dragging={dragging} />
     </div>
   );

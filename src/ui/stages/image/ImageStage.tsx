@@ -2,6 +2,7 @@ import { useStore } from '../../../state/store';
 import { BUNDLED_MODEL_LABEL } from '../../../runner/cnnActions';
 import { SampleGallery } from '../../ImageInput';
 import { GroundTruthEditor } from '../../GroundTruth';
+import { ZooOfferLine } from '../../model/Zoo';
 
 const ORIENTATION_TEXT: Record<number, string> = {
   1: 'none needed',
@@ -26,6 +27,7 @@ export function ImageStage() {
         upright using its EXIF orientation, and scaled down to a working size if it is very large. Boxes are always
         reported in the original photo's pixels.
       </p>
+      <ZooOfferLine />
       {image ? (
         <dl className="facts" data-testid="image-facts">
           <dt>Name</dt>

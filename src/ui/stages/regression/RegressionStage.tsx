@@ -104,15 +104,77 @@ function DeltaTable({ d, p, r, unclipped, sx, sy }: { d: number[]; p: ArrayLike<
 }
 
 /** Why there is nothing to show yet, or at all, for the current model and photo. */
-function NoRegressors({ modelName }: { modelName: string }) {
+type ScoredFeatures = NonNullable<ReturnType<typeof useScores>>['features'];
+
+/** The top proposals of one class as the NMS stage will take them: a model without box regressors uses them unchanged. */
+interface Unchanged {
+  f: ScoredFeatures;
+  top: Int32Array;
+  cls: number;
+  best: ArrayLike<number>;
+  automatic: boolean;
+  className: string;
+  scale: [number, number];
+}
+
+function NoRegressors({ modelName, published, unchanged }: { modelName: string; published: boolean; unchanged: Unchanged | null }) {
   return (
     <div className="stage-body reg-stage">
-      <p className="reg-note" data-testid="reg-unavailable">
-        <strong>No box regression for this model.</strong> This model ({modelName}) has SVMs but no box regressors. In the
-        original release, R-CNN's regressors were trained separately, on pool5 features, after the SVMs; a model without them
-        detects with the proposals' own boxes. The NMS stage then works on the unregressed proposals.
-      </p>
+      {published ? (
+        <p className="reg-note" data-testid="reg-unavailable">
+          <strong>The published file has no box regressors.</strong> The ONNX Model Zoo's rcnn-ilsvrc13 holds the fine-tuned CaffeNet
+          with its 200 SVMs folded into the last layer (fc-rcnn); R-CNN's box regressors were trained separately, on pool5 features,
+          and were not converted. So nothing here moves a box: the proposals below are used unchanged, and the NMS stage works on
+          them as selective search drew them. The zoo's stated 31.4 % ILSVRC2013 mAP is the paper's figure with box regression; on VOC the
+          regressors added 3.5-4.3 points of mAP in the paper, so expect this file to score somewhat less.
+        </p>
+      ) : (
+        <p className="reg-note" data-testid="reg-unavailable">
+          <strong>No box regression for this model.</strong> This model ({modelName}) has SVMs but no box regressors. In the
+          original release, R-CNN's regressors were trained separately, on pool5 features, after the SVMs; a model without them
+          detects with the proposals' own boxes. The NMS stage then works on the unregressed proposals.
+        </p>
+      )}
+      {unchanged && <UnchangedTable {...unchanged} />}
     </div>
+  );
+}
+
+function UnchangedTable({ f, top, cls, best, automatic, className, scale: [sx, sy] }: Unchanged) {
+  return (
+    <>
+      <ClassPicker
+        classes={f.classes}
+        best={best}
+        value={cls}
+        onChange={(c) => useStore.getState().setView('svmView', { classIndex: c })}
+        automatic={automatic}
+        onAutomatic={() => useStore.getState().setView('svmView', { classIndex: null })}
+        testId="reg-class"
+      />
+      <h3>Top {top.length} {className} proposals, unchanged</h3>
+      <table className="table small" data-testid="reg-unchanged">
+        <thead>
+          <tr>
+            <th scope="col">Proposal</th>
+            <th scope="col" className="num">Score</th>
+            <th scope="col">Box in original pixels (used as it is)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Array.from(top).map((i) => {
+            const b = f.proposals.boxes.subarray(4 * i, 4 * i + 4);
+            return (
+              <tr key={i}>
+                <td>#{i + 1}</td>
+                <td className="num">{fmtScore(f.scores[i * f.classes.length + cls])}</td>
+                <td>[{[b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy].map((v) => Math.round(v)).join(', ')}]</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
   );
 }
 
@@ -289,7 +351,9 @@ export function RegressionStage() {
     [f, regressed, top, cls, gtCur],
   );
 
-  if (model && !model.bboxClasses) return <NoRegressors modelName={modelSource ?? model.name} />;
+  if (model && !model.bboxClasses) {
+    return <NoRegressors modelName={modelSource ?? model.name} published={!!model.verification?.file.published} unchanged={f && summary === null && top.length > 0 ? { f, top, cls, best: info!.ranges.max, automatic: view.classIndex === null, className, scale: [image?.scaleX ?? 1, image?.scaleY ?? 1] } : null} />;
+  }
   if (!features || !image || features.imageKey !== image.key) return <CnnPending text="The regressors' deltas come out of the CNN with the features." testId="reg-run" />;
   if (!f || !features.deltas || !regressed || !summary) return <NoDeltas hasSvm={!!f} />;
 
