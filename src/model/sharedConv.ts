@@ -1,0 +1,253 @@
+/**
+ * The shared-convolution path of SPPnet and Fast R-CNN (docs/fast-rcnn.md): R-CNN runs the whole
+ * network once per proposal, on a warped 227 x 227 crop; here conv1..conv5 run once on the whole
+ * photo, each proposal's 6 x 6 pool5 is max-pooled out of conv5 (RoI pooling, core/roiPool.ts),
+ * and only fc6, fc7 and the heads run per proposal, in batches. The batches have extract.ts's
+ * FeatureBatch shape (pool5 in Caffe C,H,W order, fc7, SVM scores, box deltas), so every later
+ * stage takes them unchanged.
+ *
+ * With the bundled width-0.25 CaffeNet, a crop costs 61.4 M multiply-adds in conv1..conv5 and
+ * 3.4 M in fc6 + fc7: 2000 proposals are 130 G multiply-adds on the warp path, and 0.23 G
+ * (conv, once, 500 x 375) + 6.8 G (fc) here.
+ *
+ * The photo's scale is an option (RoiScale): Fast R-CNN's single test scale, shorter side 600 px
+ * with the longer side at most 1000 px, or the 500-px-wide image selective search segments.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { RgbImage } from '../core/image/raster';
+import { resizeRgb } from '../core/image/resize';
+import { searchSize } from '../core/selectiveSearch/plan';
+import { FAST_RCNN_ROI_POOL, boxesToRois, maxBinCells, roiBinBounds, roiMaxPoolNhwc } from '../core/roiPool';
+import { describeArch } from './architecture';
+import { type FeatureBatch, type FeatureRequest, OutOfMemoryError, headOutputs, isOutOfMemory, readBack } from './extract';
+import type { RcnnModel } from './rcnnModel';
+import { roiPoolGather } from './roiPoolTf';
+
+/**
+ * How the photo is resized before conv1:
+ * - 'fast-rcnn': shorter side 600 px, longer side at most 1000 px (Fast R-CNN's test scale);
+ * - 'search': 500 px wide, the image selective search segments (its proposals' own pixels).
+ */
+export type RoiScale = 'fast-rcnn' | 'search';
+export const ROI_SCALES: readonly RoiScale[] = ['fast-rcnn', 'search'];
+export const DEFAULT_ROI_SCALE: RoiScale = 'fast-rcnn';
+
+export const ROI_SCALE_TEXT: Record<RoiScale, string> = {
+  'fast-rcnn': 'shorter side 600 px, longer side at most 1000 px (Fast R-CNN\'s single test scale)',
+  search: '500 px wide (the image selective search segments)',
+};
+
+/** Where RoI pooling runs: JavaScript on the read-back conv5 map, or tfjs ops on the device. */
+export type RoiPoolMethod = 'cpu' | 'gather';
+
+export interface RoiOptions {
+  scale?: RoiScale;
+  /** Default: 'cpu' on the CPU backends (wasm, cpu), 'gather' on WebGPU / WebGL. */
+  pool?: RoiPoolMethod;
+}
+
+export function defaultRoiPoolMethod(): RoiPoolMethod {
+  const b = tf.getBackend();
+  return b === 'wasm' || b === 'cpu' ? 'cpu' : 'gather';
+}
+
+/**
+ * The size conv1 sees for a photo of width x height, and the factor from the photo's pixels to
+ * it. The shorter side is kept at least `minSide` (the network's input side, so that conv5 is at
+ * least the 13 x 13 cells a crop gives it).
+ */
+export function roiImageSize(width: number, height: number, scale: RoiScale, minSide = 0): { width: number; height: number; scale: number } {
+  let s: number;
+  if (scale === 'fast-rcnn') {
+    s = 600 / Math.min(width, height);
+    if (s * Math.max(width, height) > 1000) s = 1000 / Math.max(width, height);
+  } else {
+    s = searchSize(width, height).width / width;
+  }
+  if (s * Math.min(width, height) < minSide) s = minSide / Math.min(width, height);
+  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)), scale: s };
+}
+
+/** conv5 of one photo (after its ReLU), kept for every batch of its proposals. */
+export interface ConvMap {
+  /** [1, H, W, C] on the backend; null once read back for CPU pooling. */
+  tensor: tf.Tensor4D | null;
+  /** The same values read back (H x W x C), for pooling in JavaScript; null on the GPU path. */
+  host: Float32Array | null;
+  height: number;
+  width: number;
+  channels: number;
+  /** Photo pixels to the resized image conv1 saw (one factor, as Fast R-CNN's im_scale). */
+  scale: number;
+  inputWidth: number;
+  inputHeight: number;
+  roiScale: RoiScale;
+  pool: RoiPoolMethod;
+  /** Resize + conv1..conv5 (+ read-back on the CPU path), ms. */
+  ms: number;
+  dispose(): void;
+}
+
+/** The photo resized as `scale` says, BGR (or the network's order), mean subtracted, NHWC [1, H, W, 3]. */
+function photoTensor(image: RgbImage, model: RcnnModel, size: { width: number; height: number }): tf.Tensor4D {
+  const img = size.width === image.width && size.height === image.height ? image : resizeRgb(image, size.width, size.height);
+  const n = img.width * img.height;
+  const x = new Float32Array(3 * n);
+  const [m0, m1, m2] = model.arch.mean;
+  const bgr = model.arch.channelOrder === 'BGR';
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    const r = d[3 * i], g = d[3 * i + 1], b = d[3 * i + 2];
+    x[3 * i] = (bgr ? b : r) - m0;
+    x[3 * i + 1] = g - m1;
+    x[3 * i + 2] = (bgr ? r : b) - m2;
+  }
+  return tf.tensor4d(x, [1, img.height, img.width, 3]);
+}
+
+/** Runs conv1..conv5 once on the whole photo. */
+export async function computeConvMap(model: RcnnModel, image: RgbImage, opts: RoiOptions = {}): Promise<ConvMap> {
+  const t0 = performance.now();
+  const roiScale = opts.scale ?? DEFAULT_ROI_SCALE;
+  const pool = opts.pool ?? defaultRoiPoolMethod();
+  const size = roiImageSize(image.width, image.height, roiScale, Math.max(model.arch.inputHeight, model.arch.inputWidth));
+  const conv5 = tf.tidy(() => {
+    const x = photoTensor(image, model, size);
+    return model.net.forward(x, { outputs: ['conv5'] }).conv5 as tf.Tensor4D;
+  });
+  let host: Float32Array | null = null;
+  let tensor: tf.Tensor4D | null = conv5;
+  if (pool === 'cpu') {
+    try {
+      host = (await conv5.data()) as Float32Array;
+    } finally {
+      conv5.dispose();
+    }
+    tensor = null;
+  }
+  const [, H, W, C] = conv5.shape;
+  const map: ConvMap = {
+    tensor,
+    host,
+    height: H,
+    width: W,
+    channels: C,
+    scale: size.scale,
+    inputWidth: size.width,
+    inputHeight: size.height,
+    roiScale,
+    pool,
+    ms: performance.now() - t0,
+    dispose: () => {
+      map.tensor?.dispose();
+      map.tensor = null;
+      map.host = null;
+    },
+  };
+  return map;
+}
+
+/**
+ * Batch size of the per-RoI part (fc6, fc7, heads). Far cheaper per proposal than a crop, so the
+ * batches are larger than the warp path's, for fuller matmuls; on the gather path also below the
+ * device's binding limit for the gathered cells (RoIs x 36 x K x C floats).
+ */
+export function chooseRoiBatchSize(backend: string): number {
+  return backend === 'webgpu' ? 256 : backend === 'webgl' ? 128 : 64;
+}
+
+/** Multiply-adds of the shared-convolution path for n RoIs on a photo of width x height (conv once, fc per RoI). */
+export function sharedConvMacs(arch: RcnnModel['arch'], width: number, height: number, n: number, scale: RoiScale = DEFAULT_ROI_SCALE): { conv: number; fc: number } {
+  const size = roiImageSize(width, height, scale, Math.max(arch.inputHeight, arch.inputWidth));
+  const layers = describeArch({ ...arch, inputHeight: size.height, inputWidth: size.width });
+  const conv = layers.filter((l) => l.kind === 'conv').reduce((s, l) => s + l.macs, 0);
+  const fc = describeArch(arch).filter((l) => l.kind === 'fc' && l.name !== 'fc8').reduce((s, l) => s + l.macs, 0);
+  return { conv, fc: fc * n };
+}
+
+function abortError(): Error {
+  const e = new Error('feature extraction cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * Streams the shared-convolution features of an image's proposals batch by batch. Takes the photo
+ * (conv5 computed here and released at the end) or a ConvMap the caller keeps across requests
+ * (the CNN worker does, for the chunks of one photo). Crops and per-crop layers belong to the
+ * warp path and are refused.
+ */
+export async function* extractRoiFeatures(model: RcnnModel, image: RgbImage | ConvMap, req: FeatureRequest): AsyncGenerator<FeatureBatch> {
+  if (req.crops || req.layers?.length) throw new Error('crops and per-crop layers exist only on the warp path (features: "warp")');
+  const total = req.boxes.length >> 2;
+  const wantPool5 = req.pool5 ?? true;
+  const wantFc7 = req.fc7 ?? true;
+  const wantScores = (req.svmScores ?? true) && model.heads.hasScorer;
+  const wantDeltas = (req.bboxDeltas ?? true) && model.heads.hasBoxRegressor;
+  if (req.svmScores && !model.heads.hasScorer) throw new Error(`model ${model.name} has no SVM head`);
+  if (req.bboxDeltas && !model.heads.hasBoxRegressor) throw new Error(`model ${model.name} has no box regressor`);
+  const own = !('channels' in image);
+  if (req.signal?.aborted) throw abortError();
+  const map = own ? await computeConvMap(model, image as RgbImage, req.roi) : (image as ConvMap);
+  let convMs = own ? map.ms : 0;
+  try {
+    const P = FAST_RCNN_ROI_POOL.pooled;
+    const pool5Len = map.channels * P * P;
+    const expected = describeArch(model.arch).find((l) => l.name === 'pool5')!.shape;
+    if (expected[0] !== map.channels || expected[1] !== P || expected[2] !== P) {
+      throw new Error(`RoI pooling makes ${map.channels} x ${P} x ${P} features but fc6 takes ${expected.join(' x ')}: this network's pool5 is not the 6 x 6 grid Fast R-CNN pools to`);
+    }
+    const bounds = roiBinBounds(boxesToRois(req.boxes, map.scale), map.height, map.width, FAST_RCNN_ROI_POOL);
+    let batch = Math.max(1, Math.floor(req.batchSize ?? chooseRoiBatchSize(tf.getBackend())));
+    let start = 0;
+    while (start < total) {
+      if (req.signal?.aborted) throw abortError();
+      const count = Math.min(batch, total - start);
+      const t0 = performance.now();
+      const tensors: Record<string, tf.Tensor> = {};
+      let out: FeatureBatch;
+      try {
+        let pooled: tf.Tensor2D;
+        if (map.host) {
+          pooled = tf.tensor2d(roiMaxPoolNhwc(map.host, map.height, map.width, map.channels, bounds, P, start, count), [count, pool5Len]);
+        } else {
+          const K = maxBinCells(bounds, P, start, count);
+          if (count * P * P * K * map.channels * 4 > model.maxBindingBytes) throw new OutOfMemoryError(`RoI pooling a batch of ${count} gathers more than one binding holds`);
+          pooled = roiPoolGather(map.tensor!, bounds, P, start, count, K);
+        }
+        const t1 = performance.now();
+        try {
+          Object.assign(
+            tensors,
+            tf.tidy(() => {
+              const fc7 = wantFc7 || wantScores ? (model.net.forwardFromPool5(pooled, { outputs: ['fc7'] }).fc7 as tf.Tensor2D) : undefined;
+              const r = headOutputs(model, pooled, fc7, { wantPool5, wantFc7, wantScores, wantDeltas });
+              // pooled is disposed below; keep a copy when it is returned.
+              if (r.pool5) r.pool5 = tf.clone(r.pool5);
+              return r;
+            }),
+          );
+        } finally {
+          pooled.dispose();
+        }
+        out = { start, count, total, batchSize: count, ms: 0 };
+        await readBack(tensors, out);
+        out.timing = { conv: convMs, roiPool: t1 - t0, fc: performance.now() - t1 };
+      } catch (e) {
+        if (isOutOfMemory(e) && count > 1) {
+          batch = Math.max(1, Math.floor(count / 2));
+          continue;
+        } else throw e;
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+      out.batchSize = batch;
+      out.ms = performance.now() - t0 + convMs;
+      convMs = 0;
+      start += count;
+      yield out;
+    }
+  } finally {
+    if (own) map.dispose();
+  }
+}
