@@ -10,6 +10,7 @@ import { RcnnModel } from '../model/rcnnModel';
 import { importOnnx } from '../model/onnx/import';
 import { type ModelPackage, PackageError, decodeBundle, encodeBundle, fetchBytes, fetchPackage, isBundle, packageFromFiles } from '../model/package';
 import { type WarpSource, createWarpSource } from '../model/warp';
+import { type ConvMap, DEFAULT_ROI_SCALE, computeConvMap, defaultRoiPoolMethod, extractRoiFeatures } from '../model/sharedConv';
 import { type CnnRequest, type CnnResponse, type ModelSource, type ProgressPhase, batchTransferables } from './cnnProtocol';
 
 export type Post = (msg: CnnResponse, transfer?: ArrayBuffer[]) => void;
@@ -29,6 +30,11 @@ export class CnnWorkerHost {
   private bindingCap: number | undefined;
   private importNotes: string[] = [];
   private source: { key: string; warp: WarpSource } | null = null;
+  /**
+   * conv5 of the current photo for the shared-convolution path: computed by the first request
+   * that needs it and kept, so the pool's later chunks of the same photo only pool and run fc.
+   */
+  private convMap: { key: string; map: ConvMap } | null = null;
   private readonly aborts = new Map<number, AbortController>();
   private queue: Promise<void> = Promise.resolve();
 
@@ -179,6 +185,7 @@ export class CnnWorkerHost {
       if (!image.data) throw new Error(`image ${image.key} is not cached in the worker; send its data`);
       this.source?.warp.dispose();
       this.source = null;
+      this.releaseConvMap();
       const warp = createWarpSource({ width: image.width, height: image.height, data: new Uint8Array(image.data) }, this.model.arch);
       this.source = { key: image.key, warp };
     }
@@ -187,7 +194,27 @@ export class CnnWorkerHost {
     const t0 = performance.now();
     let done = 0;
     this.progress(msg.id, 'extract', 0, total);
-    for await (const b of extractFeatures(this.model, this.source.warp, { boxes: msg.boxes, signal, ...msg.options })) {
+    let convMs = 0;
+    let batches: AsyncGenerator<FeatureBatch>;
+    if (msg.options.features === 'roi') {
+      const roi = { scale: msg.options.roi?.scale ?? DEFAULT_ROI_SCALE, pool: msg.options.roi?.pool ?? defaultRoiPoolMethod() };
+      const key = `${image.key}|${roi.scale}|${roi.pool}`;
+      if (this.convMap?.key !== key) {
+        this.releaseConvMap();
+        this.convMap = { key, map: await computeConvMap(this.model, this.source.warp.image, roi) };
+        convMs = this.convMap.map.ms;
+      }
+      batches = extractRoiFeatures(this.model, this.convMap.map, { boxes: msg.boxes, signal, ...msg.options });
+    } else {
+      batches = extractFeatures(this.model, this.source.warp, { boxes: msg.boxes, signal, ...msg.options });
+    }
+    for await (const b of batches) {
+      if (convMs) {
+        // The photo's conv1..conv5 ran for this request: the first batch carries its time.
+        b.timing = { ...b.timing, conv: convMs };
+        b.ms += convMs;
+        convMs = 0;
+      }
       done += b.count;
       this.post({ type: 'batch', id: msg.id, batch: b as FeatureBatch }, batchTransferables(b));
       this.progress(msg.id, 'extract', done, total);
@@ -200,10 +227,16 @@ export class CnnWorkerHost {
   }
 
   private releaseModel(): void {
+    this.releaseConvMap();
     this.model?.dispose();
     this.model = null;
     this.source?.warp.dispose();
     this.source = null;
+  }
+
+  private releaseConvMap(): void {
+    this.convMap?.map.dispose();
+    this.convMap = null;
   }
 }
 
