@@ -207,7 +207,7 @@ async function runBatch(
 
 /** What a batch returns from flat pool5 and fc7 [B, D]: the features asked for and the heads' outputs. */
 export function headOutputs(
-  model: RcnnModel,
+  model: Pick<RcnnModel, 'heads'>,
   pool5Flat: tf.Tensor2D | undefined,
   fc7: tf.Tensor2D | undefined,
   want: { wantPool5: boolean; wantFc7: boolean; wantScores: boolean; wantDeltas: boolean },

@@ -37,6 +37,9 @@ export const ROI_SCALE_TEXT: Record<RoiScale, string> = {
   search: '500 px wide (the image selective search segments)',
 };
 
+/** What the shared-convolution path needs of a model: the network, and heads (possibly none). */
+export type RoiModel = Pick<RcnnModel, 'net' | 'arch' | 'heads' | 'maxBindingBytes' | 'name'>;
+
 /** Where RoI pooling runs: JavaScript on the read-back conv5 map, or tfjs ops on the device. */
 export type RoiPoolMethod = 'cpu' | 'gather';
 
@@ -89,7 +92,7 @@ export interface ConvMap {
 }
 
 /** The photo resized as `scale` says, BGR (or the network's order), mean subtracted, NHWC [1, H, W, 3]. */
-function photoTensor(image: RgbImage, model: RcnnModel, size: { width: number; height: number }): tf.Tensor4D {
+function photoTensor(image: RgbImage, model: RoiModel, size: { width: number; height: number }): tf.Tensor4D {
   const img = size.width === image.width && size.height === image.height ? image : resizeRgb(image, size.width, size.height);
   const n = img.width * img.height;
   const x = new Float32Array(3 * n);
@@ -106,7 +109,7 @@ function photoTensor(image: RgbImage, model: RcnnModel, size: { width: number; h
 }
 
 /** Runs conv1..conv5 once on the whole photo. */
-export async function computeConvMap(model: RcnnModel, image: RgbImage, opts: RoiOptions = {}): Promise<ConvMap> {
+export async function computeConvMap(model: RoiModel, image: RgbImage, opts: RoiOptions = {}): Promise<ConvMap> {
   const t0 = performance.now();
   const roiScale = opts.scale ?? DEFAULT_ROI_SCALE;
   const pool = opts.pool ?? defaultRoiPoolMethod();
@@ -177,7 +180,7 @@ function abortError(): Error {
  * (the CNN worker does, for the chunks of one photo). Crops and per-crop layers belong to the
  * warp path and are refused.
  */
-export async function* extractRoiFeatures(model: RcnnModel, image: RgbImage | ConvMap, req: FeatureRequest): AsyncGenerator<FeatureBatch> {
+export async function* extractRoiFeatures(model: RoiModel, image: RgbImage | ConvMap, req: FeatureRequest): AsyncGenerator<FeatureBatch> {
   if (req.crops || req.layers?.length) throw new Error('crops and per-crop layers exist only on the warp path (features: "warp")');
   const total = req.boxes.length >> 2;
   const wantPool5 = req.pool5 ?? true;
