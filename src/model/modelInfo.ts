@@ -4,7 +4,7 @@
  */
 import { type CaffeNetArch, type LayerInfo, describeArch, totalMacs, totalParams } from './architecture';
 import { chooseBatchSize } from './extract';
-import type { DetectionSettings, ModelPackage, Provenance } from './package';
+import type { DetectionSettings, HeadFeatures, ModelPackage, Provenance } from './package';
 import type { RcnnModel } from './rcnnModel';
 
 export interface ModelInfo {
@@ -31,6 +31,8 @@ export interface ModelInfo {
   batchSize: number;
   /** Test-time settings the model was tuned with (its NMS threshold), or null. */
   detection: DetectionSettings | null;
+  /** What the heads were trained on when not warped crops (RoI-pooled features), or null. */
+  headFeatures: HeadFeatures | null;
 }
 
 export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded: { bytes: number; importNotes: string[]; backend: string }): ModelInfo {
@@ -51,5 +53,6 @@ export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded
     maxBindingBytes: model && Number.isFinite(model.maxBindingBytes) ? model.maxBindingBytes : null,
     batchSize: chooseBatchSize(a, loaded.backend, model?.maxBindingBytes),
     detection: pkg.detection ?? null,
+    headFeatures: pkg.headFeatures ?? null,
   };
 }

@@ -16,26 +16,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbImage } from '../core/image/raster';
 import { resizeRgb } from '../core/image/resize';
-import { searchSize } from '../core/selectiveSearch/plan';
 import { FAST_RCNN_ROI_POOL, boxesToRois, maxBinCells, roiBinBounds, roiMaxPoolNhwc } from '../core/roiPool';
 import { describeArch } from './architecture';
+import { DEFAULT_ROI_SCALE, type RoiScale, roiImageSize } from './roiGeometry';
+
+export * from './roiGeometry';
 import { type FeatureBatch, type FeatureRequest, OutOfMemoryError, headOutputs, isOutOfMemory, readBack } from './extract';
 import type { RcnnModel } from './rcnnModel';
 import { roiPoolGather } from './roiPoolTf';
-
-/**
- * How the photo is resized before conv1:
- * - 'fast-rcnn': shorter side 600 px, longer side at most 1000 px (Fast R-CNN's test scale);
- * - 'search': 500 px wide, the image selective search segments (its proposals' own pixels).
- */
-export type RoiScale = 'fast-rcnn' | 'search';
-export const ROI_SCALES: readonly RoiScale[] = ['fast-rcnn', 'search'];
-export const DEFAULT_ROI_SCALE: RoiScale = 'fast-rcnn';
-
-export const ROI_SCALE_TEXT: Record<RoiScale, string> = {
-  'fast-rcnn': 'shorter side 600 px, longer side at most 1000 px (Fast R-CNN\'s single test scale)',
-  search: '500 px wide (the image selective search segments)',
-};
 
 /** What the shared-convolution path needs of a model: the network, and heads (possibly none). */
 export type RoiModel = Pick<RcnnModel, 'net' | 'arch' | 'heads' | 'maxBindingBytes' | 'name'>;
@@ -52,23 +40,6 @@ export interface RoiOptions {
 export function defaultRoiPoolMethod(): RoiPoolMethod {
   const b = tf.getBackend();
   return b === 'wasm' || b === 'cpu' ? 'cpu' : 'gather';
-}
-
-/**
- * The size conv1 sees for a photo of width x height, and the factor from the photo's pixels to
- * it. The shorter side is kept at least `minSide` (the network's input side, so that conv5 is at
- * least the 13 x 13 cells a crop gives it).
- */
-export function roiImageSize(width: number, height: number, scale: RoiScale, minSide = 0): { width: number; height: number; scale: number } {
-  let s: number;
-  if (scale === 'fast-rcnn') {
-    s = 600 / Math.min(width, height);
-    if (s * Math.max(width, height) > 1000) s = 1000 / Math.max(width, height);
-  } else {
-    s = searchSize(width, height).width / width;
-  }
-  if (s * Math.min(width, height) < minSide) s = minSide / Math.min(width, height);
-  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)), scale: s };
 }
 
 /** conv5 of one photo (after its ReLU), kept for every batch of its proposals. */
@@ -157,15 +128,6 @@ export async function computeConvMap(model: RoiModel, image: RgbImage, opts: Roi
  */
 export function chooseRoiBatchSize(backend: string): number {
   return backend === 'webgpu' ? 256 : backend === 'webgl' ? 128 : 64;
-}
-
-/** Multiply-adds of the shared-convolution path for n RoIs on a photo of width x height (conv once, fc per RoI). */
-export function sharedConvMacs(arch: RcnnModel['arch'], width: number, height: number, n: number, scale: RoiScale = DEFAULT_ROI_SCALE): { conv: number; fc: number } {
-  const size = roiImageSize(width, height, scale, Math.max(arch.inputHeight, arch.inputWidth));
-  const layers = describeArch({ ...arch, inputHeight: size.height, inputWidth: size.width });
-  const conv = layers.filter((l) => l.kind === 'conv').reduce((s, l) => s + l.macs, 0);
-  const fc = describeArch(arch).filter((l) => l.kind === 'fc' && l.name !== 'fc8').reduce((s, l) => s + l.macs, 0);
-  return { conv, fc: fc * n };
 }
 
 function abortError(): Error {

@@ -89,9 +89,12 @@ export class CnnWorkerPool {
     const key = rasterFingerprint(image);
     const t0 = performance.now();
     if (this.active.length === 1) return this.active[0].extract(image, boxes, options, { ...hooks, imageKey: key });
-    // Chunks of a few batches: small enough to balance, large enough to keep batches full.
-    const batch = options.batchSize ?? 16;
-    const chunk = Math.max(batch, Math.min(4 * batch, Math.ceil(total / (2 * this.active.length))));
+    // Chunks of a few batches: small enough to balance, large enough to keep batches full. On the
+    // RoI path a proposal costs about a twentieth of a crop, so chunks are a quarter of the
+    // proposals each (two per worker): each worker computes the photo's conv5 once and keeps it.
+    const roi = options.features === 'roi';
+    const batch = options.batchSize ?? (roi ? 64 : 16);
+    const chunk = roi ? Math.max(batch, Math.ceil(total / (2 * this.active.length))) : Math.max(batch, Math.min(4 * batch, Math.ceil(total / (2 * this.active.length))));
     let next = 0;
     let done = 0;
     const inner = new AbortController();

@@ -13,6 +13,7 @@ import { RCNN_NMS_THRESHOLD, defaultNmsThreshold } from '../core/nms';
 import type { LoadedImage } from '../runner/decodeClient';
 import type { ProposalsResult } from '../runner/proposalActions';
 import type { FeaturesResult } from '../runner/cnnActions';
+import type { FeatureMode } from '../model/extract';
 import { createViewSlice, type ViewSlice } from './views';
 
 /** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
@@ -91,6 +92,14 @@ export interface PipelineState {
   /** Where the model came from, in words. */
   modelSource: string | null;
   features: FeaturesResult | null;
+  /**
+   * How the CNN stage gets each proposal's features: R-CNN's warped crops, or the shared
+   * convolution of SPPnet / Fast R-CNN (docs/fast-rcnn.md). `features` is the run in this mode.
+   */
+  featureMode: FeatureMode;
+  /** The last complete run in the other mode on the same proposals, kept for the side-by-side comparison. */
+  otherFeatures: FeaturesResult | null;
+  setFeatureMode: (m: FeatureMode) => void;
   nmsParams: NmsParams;
   /** Wall time of each stage of the last run, ms. */
   timings: Partial<Record<string, number>>;
@@ -143,6 +152,17 @@ export const useStore = create<AppState>()((set, get, store) => ({
   model: null,
   modelSource: null,
   features: null,
+  featureMode: 'warp',
+  otherFeatures: null,
+  // The run of the mode switched to comes back if there is one; the one switched from is kept
+  // (complete runs only: a cancelled one is dropped, as a new photo drops it).
+  setFeatureMode: (featureMode) =>
+    set((s) => {
+      if (s.featureMode === featureMode) return {};
+      const back = s.otherFeatures?.mode === featureMode ? s.otherFeatures : null;
+      const keep = s.features?.complete ? s.features : s.otherFeatures?.mode !== featureMode ? s.otherFeatures : null;
+      return { featureMode, features: back, otherFeatures: keep, selectedProposal: s.selectedProposal };
+    }),
   nmsParams: { scoreThreshold: 0, iouThreshold: RCNN_NMS_THRESHOLD, convention: 'continuous', useRegression: true },
   timings: {},
   setBackendState: (backend) => set({ backend }),
@@ -153,6 +173,7 @@ export const useStore = create<AppState>()((set, get, store) => ({
       model,
       modelSource,
       features: null,
+      otherFeatures: null,
       nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
     })),
   setFeatures: (features) => set({ features }),
@@ -170,9 +191,9 @@ export const useStore = create<AppState>()((set, get, store) => ({
   setShowGroundTruth: (showGroundTruth) => set({ showGroundTruth }),
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
-  setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null }),
+  setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null, otherFeatures: null }),
   resetResults: () => {
-    set({ proposals: null, features: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false });
+    set({ proposals: null, features: null, otherFeatures: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false });
     get().resetViews();
   },
   setStage: (stage) => set({ stage }),
