@@ -304,3 +304,11 @@ export async function downloadModelBundle(): Promise<{ name: string; bytes: numb
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return { name, bytes: bytes.byteLength };
 }
+
+/**
+ * Forward-only throughput of the app's own CNN workers (conv1..fc7 on a fixed batch, no warp, no
+ * heads): the peer `rcnn bench app` measures the CNN stage against, in the same browser run.
+ */
+export async function benchForwardOnly(batch: number, ms: number): Promise<{ cropsPerSecond: number; workers: number }> {
+  return (await ensureCnn()).benchForward(batch, ms);
+}
