@@ -167,15 +167,20 @@ export const useStore = create<AppState>()((set, get, store) => ({
   timings: {},
   setBackendState: (backend) => set({ backend }),
   setBackendPref: (backendPref) => set({ backendPref }),
-  // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's.
+  // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's,
+  // and the feature path its heads were trained on (RoI pooling for `rcnn train --features roi`).
   setModel: (model, modelSource) =>
-    set((s) => ({
-      model,
-      modelSource,
-      features: null,
-      otherFeatures: null,
-      nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
-    })),
+    set((s) => {
+      const changed = !!model && (s.model?.name !== model.name || s.modelSource !== modelSource);
+      return {
+        model,
+        modelSource,
+        features: null,
+        otherFeatures: null,
+        nmsParams: changed ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
+        featureMode: changed ? (model.headFeatures?.mode ?? 'warp') : s.featureMode,
+      };
+    }),
   setFeatures: (features) => set({ features }),
   setNmsParams: (p) => set((s) => ({ nmsParams: { ...s.nmsParams, ...p } })),
   setTiming: (stage, ms) => set((s) => ({ timings: { ...s.timings, [stage]: ms } })),
