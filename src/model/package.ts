@@ -89,7 +89,7 @@ export interface DetectionSettings {
  */
 export interface HeadFeatures {
   mode: 'roi';
-  roiScale: 'fast-rcnn' | 'search';
+  roiScale: 'fast-rcnn' | 'search' | 'pyramid';
 }
 
 /** A model package in memory, host-side (no tfjs). */
@@ -323,8 +323,8 @@ export async function decodePackage(manifest: PackageManifest, files: Map<string
   }
   if (manifest.headFeatures !== undefined) {
     const h = manifest.headFeatures;
-    if (h?.mode !== 'roi' || (h.roiScale !== 'fast-rcnn' && h.roiScale !== 'search')) {
-      throw new PackageError(`${MANIFEST_FILE}: headFeatures must be { "mode": "roi", "roiScale": "fast-rcnn" | "search" }, not ${JSON.stringify(h)}`, MANIFEST_FILE);
+    if (h?.mode !== 'roi' || !['fast-rcnn', 'search', 'pyramid'].includes(h.roiScale)) {
+      throw new PackageError(`${MANIFEST_FILE}: headFeatures must be { "mode": "roi", "roiScale": "fast-rcnn" | "search" | "pyramid" }, not ${JSON.stringify(h)}`, MANIFEST_FILE);
     }
     pkg.headFeatures = { mode: 'roi', roiScale: h.roiScale };
   }

@@ -6,7 +6,7 @@ import { CaffeNet, flattenChw, gaussian, randomWeights } from './caffenet';
 import { maxRelativeError, nchw, nhwcToNchw, refRoiPool } from './cpuReference';
 import { FAST_RCNN_ROI_POOL, boxesToRois, cRound, maxBinCells, roiBinBounds, roiMaxPoolNhwc } from '../core/roiPool';
 import { roiPoolGather } from './roiPoolTf';
-import { computeConvMap, extractRoiFeatures, roiImageSize, sharedConvMacs } from './sharedConv';
+import { computeConvMap, extractRoiFeatures, roiImageSize, roiImageSizes, roiLevels, sharedConvMacs } from './sharedConv';
 import { extractAll } from './extract';
 import { RcnnModel } from './rcnnModel';
 import type { ModelPackage } from './package';
@@ -154,11 +154,13 @@ describe('shared-convolution features', () => {
     expect(r.batches).toBe(3);
     // Reference: conv5 of the photo at the scale roiImageSize gives, pooled by the Caffe transliteration.
     const map = await computeConvMap(model, img, { scale: 'search', pool: 'cpu' });
-    expect([map.inputWidth, map.inputHeight]).toEqual([500, 375]); // selective search's image: 500 wide
-    const s = map.scale;
+    const l = map.levels[0];
+    expect(map.levels.length).toBe(1);
+    expect([l.inputWidth, l.inputHeight]).toEqual([500, 375]); // selective search's image: 500 wide
+    const s = l.scale;
     const rois: number[] = [];
     for (let i = 0; i < props.length; i += 4) rois.push(0, props[i] * s, props[i + 1] * s, (props[i + 2] - 1) * s, (props[i + 3] - 1) * s);
-    const ref = refRoiPool(nchw(1, map.channels, map.height, map.width, nhwcToNchw(map.host!, 1, map.height, map.width, map.channels)), rois, P, SS);
+    const ref = refRoiPool(nchw(1, map.channels, l.height, l.width, nhwcToNchw(l.host!, 1, l.height, l.width, map.channels)), rois, P, SS);
     expect(maxRelativeError(r.pool5!, ref)).toBe(0);
     map.dispose();
     const p5 = tf.tensor2d(ref, [props.length / 4, D5]);
@@ -179,10 +181,43 @@ describe('shared-convolution features', () => {
     model.dispose();
   });
 
+  it('pyramid: pools each proposal from the scale where its area is closest to 224 x 224, on the CPU and with the gather alike', async () => {
+    expect(roiImageSizes(500, 375, 'pyramid').map((s) => `${s.width}x${s.height}`)).toEqual(['640x480', '768x576', '917x688', '1152x864', '1600x1200']);
+    expect(roiImageSizes(2000, 500, 'pyramid').at(-1)).toMatchObject({ width: 2000, height: 500 }); // longer side at most 2000, repeats dropped
+    // A 100 x 100 box at scales 1.28 .. 3.2: 224 / 100 = 2.24 is nearest 2.304 (864 / 375).
+    expect(Array.from(roiLevels([0, 0, 100, 100, 0, 0, 400, 300, 0, 0, 30, 20], [1.28, 1.536, 1.835, 2.304, 3.2]))).toEqual([3, 0, 4]);
+    const model = new RcnnModel(pkg());
+    // One pyramid (five convolutions of the photo, the slow part), pooled both ways.
+    const onDevice = await computeConvMap(model, img, { scale: 'pyramid', pool: 'gather' });
+    expect(onDevice.levels.length).toBe(5);
+    const levels = await Promise.all(onDevice.levels.map(async (l) => ({ ...l, tensor: null, host: (await l.tensor!.data()) as Float32Array })));
+    const onHost = { ...onDevice, levels, pool: 'cpu' as const, dispose: () => {} };
+    const run = async (m: typeof onDevice, batchSize: number) => {
+      const rows: Float32Array[] = [];
+      for await (const b of extractRoiFeatures(model, m, { boxes: props, batchSize, fc7: false, svmScores: false, bboxDeltas: false })) rows.push(b.pool5!);
+      return Float32Array.from(rows.flatMap((r) => Array.from(r)));
+    };
+    const cpu = await run(onHost, 4);
+    const level = roiLevels(props, levels.map((l) => l.scale));
+    expect(new Set(level).size).toBeGreaterThan(1); // the test's boxes use several levels
+    const D = onDevice.channels * 36;
+    for (let i = 0; i < props.length / 4; i++) {
+      const l = levels[level[i]];
+      const s = l.scale;
+      const ref = refRoiPool(nchw(1, onDevice.channels, l.height, l.width, nhwcToNchw(l.host, 1, l.height, l.width, onDevice.channels)), [0, props[4 * i] * s, props[4 * i + 1] * s, (props[4 * i + 2] - 1) * s, (props[4 * i + 3] - 1) * s], P, SS);
+      expect(Array.from(cpu.subarray(i * D, (i + 1) * D))).toEqual(Array.from(ref));
+    }
+    const before = tf.memory().numTensors;
+    expect(maxRelativeError(await run(onDevice, 5), cpu)).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    onDevice.dispose();
+    model.dispose();
+  });
+
   it('keeps a conv map across requests, reports where the time went, stops on abort, refuses crops', async () => {
     const model = new RcnnModel(pkg());
     const map = await computeConvMap(model, img, { scale: 'fast-rcnn' });
-    expect(map.inputHeight).toBe(600);
+    expect(map.levels[0].inputHeight).toBe(600);
     const parts = [];
     for await (const b of extractRoiFeatures(model, map, { boxes: props, batchSize: 4 })) parts.push(b);
     expect(parts.map((p) => p.count)).toEqual([4, 3]);

@@ -18,7 +18,7 @@ import type { RgbImage } from '../core/image/raster';
 import { resizeRgb } from '../core/image/resize';
 import { FAST_RCNN_ROI_POOL, boxesToRois, maxBinCells, roiBinBounds, roiMaxPoolNhwc } from '../core/roiPool';
 import { describeArch } from './architecture';
-import { DEFAULT_ROI_SCALE, type RoiScale, roiImageSize } from './roiGeometry';
+import { DEFAULT_ROI_SCALE, type RoiScale, roiImageSizes, roiLevels } from './roiGeometry';
 
 export * from './roiGeometry';
 import { type FeatureBatch, type FeatureRequest, OutOfMemoryError, headOutputs, isOutOfMemory, readBack } from './extract';
@@ -42,19 +42,24 @@ export function defaultRoiPoolMethod(): RoiPoolMethod {
   return b === 'wasm' || b === 'cpu' ? 'cpu' : 'gather';
 }
 
-/** conv5 of one photo (after its ReLU), kept for every batch of its proposals. */
-export interface ConvMap {
+/** conv5 of the photo at one scale (after its ReLU). */
+export interface ConvLevel {
   /** [1, H, W, C] on the backend; null once read back for CPU pooling. */
   tensor: tf.Tensor4D | null;
   /** The same values read back (H x W x C), for pooling in JavaScript; null on the GPU path. */
   host: Float32Array | null;
   height: number;
   width: number;
-  channels: number;
-  /** Photo pixels to the resized image conv1 saw (one factor, as Fast R-CNN's im_scale). */
+  /** Photo pixels to the resized photo conv1 saw (one factor, as Fast R-CNN's im_scale). */
   scale: number;
   inputWidth: number;
   inputHeight: number;
+}
+
+/** conv5 of one photo at every scale the mode uses (one, or the pyramid's), kept for every batch of its proposals. */
+export interface ConvMap {
+  levels: ConvLevel[];
+  channels: number;
   roiScale: RoiScale;
   pool: RoiPoolMethod;
   /** Resize + conv1..conv5 (+ read-back on the CPU path), ms. */
@@ -79,45 +84,44 @@ function photoTensor(image: RgbImage, model: RoiModel, size: { width: number; he
   return tf.tensor4d(x, [1, img.height, img.width, 3]);
 }
 
-/** Runs conv1..conv5 once on the whole photo. */
+/** Runs conv1..conv5 once on the whole photo (once per level of a pyramid). */
 export async function computeConvMap(model: RoiModel, image: RgbImage, opts: RoiOptions = {}): Promise<ConvMap> {
   const t0 = performance.now();
   const roiScale = opts.scale ?? DEFAULT_ROI_SCALE;
   const pool = opts.pool ?? defaultRoiPoolMethod();
-  const size = roiImageSize(image.width, image.height, roiScale, Math.max(model.arch.inputHeight, model.arch.inputWidth));
-  const conv5 = tf.tidy(() => {
-    const x = photoTensor(image, model, size);
-    return model.net.forward(x, { outputs: ['conv5'] }).conv5 as tf.Tensor4D;
-  });
-  let host: Float32Array | null = null;
-  let tensor: tf.Tensor4D | null = conv5;
-  if (pool === 'cpu') {
-    try {
-      host = (await conv5.data()) as Float32Array;
-    } finally {
-      conv5.dispose();
-    }
-    tensor = null;
-  }
-  const [, H, W, C] = conv5.shape;
+  const levels: ConvLevel[] = [];
   const map: ConvMap = {
-    tensor,
-    host,
-    height: H,
-    width: W,
-    channels: C,
-    scale: size.scale,
-    inputWidth: size.width,
-    inputHeight: size.height,
+    levels,
+    channels: 0,
     roiScale,
     pool,
-    ms: performance.now() - t0,
+    ms: 0,
     dispose: () => {
-      map.tensor?.dispose();
-      map.tensor = null;
-      map.host = null;
+      for (const l of levels) {
+        l.tensor?.dispose();
+        l.tensor = null;
+        l.host = null;
+      }
     },
   };
+  try {
+    for (const size of roiImageSizes(image.width, image.height, roiScale, Math.max(model.arch.inputHeight, model.arch.inputWidth))) {
+      const conv5 = tf.tidy(() => model.net.forward(photoTensor(image, model, size), { outputs: ['conv5'] }).conv5 as tf.Tensor4D);
+      const [, H, W, C] = conv5.shape;
+      const level: ConvLevel = { tensor: conv5, host: null, height: H, width: W, scale: size.scale, inputWidth: size.width, inputHeight: size.height };
+      levels.push(level);
+      map.channels = C;
+      if (pool === 'cpu') {
+        level.host = (await conv5.data()) as Float32Array;
+        conv5.dispose();
+        level.tensor = null;
+      }
+    }
+  } catch (e) {
+    map.dispose();
+    throw e;
+  }
+  map.ms = performance.now() - t0;
   return map;
 }
 
@@ -128,6 +132,50 @@ export async function computeConvMap(model: RoiModel, image: RgbImage, opts: Roi
  */
 export function chooseRoiBatchSize(backend: string): number {
   return backend === 'webgpu' ? 256 : backend === 'webgl' ? 128 : 64;
+}
+
+/**
+ * RoI pooling of RoIs [start, start + count): in JavaScript from the read-back maps, or as one
+ * gather per level on the device (rows put back in RoI order).
+ */
+function poolBatch(map: ConvMap, level: Uint8Array, bounds: Int32Array, P: number, start: number, count: number, D: number, maxBindingBytes: number): tf.Tensor2D {
+  const single = map.levels.length === 1;
+  if (map.pool === 'cpu') {
+    const out = new Float32Array(count * D);
+    if (single) {
+      const l = map.levels[0];
+      roiMaxPoolNhwc(l.host!, l.height, l.width, map.channels, bounds, P, start, count, out);
+    } else {
+      for (let k = 0; k < count; k++) {
+        const l = map.levels[level[start + k]];
+        roiMaxPoolNhwc(l.host!, l.height, l.width, map.channels, bounds, P, start + k, 1, out.subarray(k * D, (k + 1) * D));
+      }
+    }
+    return tf.tensor2d(out, [count, D]);
+  }
+  const gather = (l: ConvLevel, b: Int32Array, first: number, n: number): tf.Tensor2D => {
+    const K = maxBinCells(b, P, first, n);
+    if (n * P * P * K * map.channels * 4 > maxBindingBytes) throw new OutOfMemoryError(`RoI pooling a batch of ${n} gathers more than one binding holds`);
+    return roiPoolGather(l.tensor!, b, P, first, n, K);
+  };
+  if (single) return gather(map.levels[0], bounds, start, count);
+  return tf.tidy(() => {
+    const parts: tf.Tensor2D[] = [];
+    const order: number[] = [];
+    map.levels.forEach((l, li) => {
+      const members: number[] = [];
+      for (let k = 0; k < count; k++) if (level[start + k] === li) members.push(k);
+      if (members.length === 0) return;
+      const b = new Int32Array(members.length * 4 * P);
+      members.forEach((k, j) => b.set(bounds.subarray((start + k) * 4 * P, (start + k + 1) * 4 * P), j * 4 * P));
+      parts.push(gather(l, b, 0, members.length));
+      order.push(...members);
+    });
+    // Row r of the concatenation is RoI order[r]: gather them back into RoI order.
+    const inverse = new Int32Array(count);
+    order.forEach((k, r) => (inverse[k] = r));
+    return tf.gather(tf.concat(parts, 0), tf.tensor1d(inverse, 'int32')) as tf.Tensor2D;
+  });
 }
 
 function abortError(): Error {
@@ -162,7 +210,18 @@ export async function* extractRoiFeatures(model: RoiModel, image: RgbImage | Con
     if (expected[0] !== map.channels || expected[1] !== P || expected[2] !== P) {
       throw new Error(`RoI pooling makes ${map.channels} x ${P} x ${P} features but fc6 takes ${expected.join(' x ')}: this network's pool5 is not the 6 x 6 grid Fast R-CNN pools to`);
     }
-    const bounds = roiBinBounds(boxesToRois(req.boxes, map.scale), map.height, map.width, FAST_RCNN_ROI_POOL);
+    // Each RoI's level (all 0 for one scale) and its bins on that level's conv5.
+    const level = roiLevels(req.boxes, map.levels.map((l) => l.scale));
+    const bounds = new Int32Array(total * 4 * P);
+    map.levels.forEach((l, li) => {
+      const members: number[] = [];
+      for (let i = 0; i < total; i++) if (level[i] === li) members.push(i);
+      if (members.length === 0) return;
+      const boxes = new Float32Array(4 * members.length);
+      members.forEach((i, k) => boxes.set(Array.prototype.slice.call(req.boxes, 4 * i, 4 * i + 4) as number[], 4 * k));
+      const b = roiBinBounds(boxesToRois(boxes, l.scale), l.height, l.width, FAST_RCNN_ROI_POOL);
+      members.forEach((i, k) => bounds.set(b.subarray(k * 4 * P, (k + 1) * 4 * P), i * 4 * P));
+    });
     let batch = Math.max(1, Math.floor(req.batchSize ?? chooseRoiBatchSize(tf.getBackend())));
     let start = 0;
     while (start < total) {
@@ -172,14 +231,7 @@ export async function* extractRoiFeatures(model: RoiModel, image: RgbImage | Con
       const tensors: Record<string, tf.Tensor> = {};
       let out: FeatureBatch;
       try {
-        let pooled: tf.Tensor2D;
-        if (map.host) {
-          pooled = tf.tensor2d(roiMaxPoolNhwc(map.host, map.height, map.width, map.channels, bounds, P, start, count), [count, pool5Len]);
-        } else {
-          const K = maxBinCells(bounds, P, start, count);
-          if (count * P * P * K * map.channels * 4 > model.maxBindingBytes) throw new OutOfMemoryError(`RoI pooling a batch of ${count} gathers more than one binding holds`);
-          pooled = roiPoolGather(map.tensor!, bounds, P, start, count, K);
-        }
+        const pooled = poolBatch(map, level, bounds, P, start, count, pool5Len, model.maxBindingBytes);
         const t1 = performance.now();
         try {
           Object.assign(

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { useStore } from '../../state/store';
-import { DEFAULT_ROI_SCALE, ROI_SCALE_TEXT, roiImageSize } from '../../model/roiGeometry';
+import { DEFAULT_ROI_SCALE, ROI_SCALE_TEXT, roiImageSizes } from '../../model/roiGeometry';
 import { MODE_LABEL } from './FeatureModeSwitch';
 import { formatMacs, formatMs, macsSummary, runsByMode } from './compare';
 import type { FeatureMode } from '../../model/extract';
@@ -32,7 +32,7 @@ export function PathComparison({ detailed }: { detailed: boolean }) {
   const n = proposals && image && proposals.imageKey === image.key ? proposals.boxes.length / 4 : 0;
   const scale = model?.headFeatures?.roiScale ?? DEFAULT_ROI_SCALE;
   const macs = useMemo(() => (model && image && n ? macsSummary(model.architecture, image.image.width, image.image.height, n, scale) : null), [model, image, n, scale]);
-  const roiSize = image && model ? roiImageSize(image.image.width, image.image.height, scale, model.architecture.inputHeight) : null;
+  const roiSizes = image && model ? roiImageSizes(image.image.width, image.image.height, scale, model.architecture.inputHeight) : null;
   if (!model || !image) return null;
   const both = runs.warp && runs.roi;
   const heads = model.headFeatures ? 'trained on RoI-pooled features' : 'trained on warped crops';
@@ -83,10 +83,10 @@ export function PathComparison({ detailed }: { detailed: boolean }) {
           <>Run both paths (switch above) to compare their times on this photo.</>
         )}
       </p>
-      {macs && roiSize && (
+      {macs && roiSizes && (
         <p className="small muted">
           R-CNN runs conv1-conv5 on every one of the {n} warped crops: {formatMacs(macs.warp - (macs.shared - macs.sharedConv))} of its {formatMacs(macs.warp)} multiply-adds. The shared path runs them once on the whole photo,
-          resized to {roiSize.width} x {roiSize.height} ({ROI_SCALE_TEXT[scale]}): {formatMacs(macs.sharedConv)}, and only fc6 and fc7 per proposal ({formatMacs(macs.sharedFc)}). The SVMs and box regressors are
+          resized to {roiSizes.map((r) => `${r.width} x ${r.height}`).join(', ')} ({ROI_SCALE_TEXT[scale]}): {formatMacs(macs.sharedConv)}, and only fc6 and fc7 per proposal ({formatMacs(macs.sharedFc)}). The SVMs and box regressors are
           this model's, {heads}{model.headFeatures ? '' : ': on RoI features they score features unlike those they were trained on, so expect weaker detections (retrained heads: rcnn train --stages svm,bbox --features roi)'}.
         </p>
       )}

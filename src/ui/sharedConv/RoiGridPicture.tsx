@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useStore } from '../../state/store';
 import { describeArch } from '../../model/architecture';
-import { DEFAULT_ROI_SCALE, roiImageSize } from '../../model/roiGeometry';
+import { DEFAULT_ROI_SCALE, roiImageSizes, roiLevels } from '../../model/roiGeometry';
 import { FAST_RCNN_ROI_POOL, boxesToRois, roiBinBounds } from '../../core/roiPool';
 import { rgbToRgba, type RgbImage } from '../../core/image/raster';
 import { warpedCropRgba } from '../stages/warp/crops';
@@ -37,7 +37,9 @@ export interface RoiGeometry {
 
 /** Where one proposal lands on conv5 of the photo at the RoI scale, by Fast R-CNN's rules. */
 export function roiGeometry(width: number, height: number, box: ArrayLike<number>, arch: Parameters<typeof describeArch>[0], scale = DEFAULT_ROI_SCALE): RoiGeometry {
-  const size = roiImageSize(width, height, scale, Math.max(arch.inputHeight, arch.inputWidth));
+  const sizes = roiImageSizes(width, height, scale, Math.max(arch.inputHeight, arch.inputWidth));
+  // A pyramid pools each proposal from one of its levels (the one closest to 224 x 224).
+  const size = sizes[roiLevels(box, sizes.map((s) => s.scale))[0]];
   const conv5 = describeArch({ ...arch, inputHeight: size.height, inputWidth: size.width }).find((l) => l.name === 'conv5')!.shape;
   const bounds = roiBinBounds(boxesToRois(box, size.scale), conv5[1], conv5[2], FAST_RCNN_ROI_POOL);
   return { gridW: conv5[2], gridH: conv5[1], scale: size.scale, inputW: size.width, inputH: size.height, bounds, stride: 1 / FAST_RCNN_ROI_POOL.spatialScale };
