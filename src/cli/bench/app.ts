@@ -20,6 +20,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { CliError } from '../command';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium';
 import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
@@ -85,7 +86,7 @@ export const appBench: BenchTarget = {
     const forwardMs = benchNumber(options, 'forward-ms', 3000, { min: 100 });
     const reps = benchNumber(options, 'reps', 3, { min: 1, integer: true });
     const mode = String(options.features ?? 'warp');
-    if (mode !== 'warp' && mode !== 'roi') throw new Error(`--features must be warp or roi, got "${mode}"`);
+    if (mode !== 'warp' && mode !== 'roi') throw new CliError(`--features must be warp or roi, got "${mode}"`, 2);
     const out = join(tmpdir(), 'rcnn-app-bench');
     stderr(`building the app into ${out}\n`);
     const { build } = await import('vite');
