@@ -93,7 +93,7 @@ export class CnnWorkerPool {
     // RoI path a proposal costs about a twentieth of a crop, so chunks are a quarter of the
     // proposals each (two per worker): each worker computes the photo's conv5 once and keeps it.
     const roi = options.features === 'roi';
-    const batch = options.batchSize ?? (roi ? 64 : 16);
+    const batch = options.batchSize ?? (roi ? 128 : 16);
     const chunk = roi ? Math.max(batch, Math.ceil(total / (2 * this.active.length))) : Math.max(batch, Math.min(2 * batch, Math.ceil(total / (2 * this.active.length))));
     let next = 0;
     let done = 0;
