@@ -70,6 +70,18 @@ describe('rcnn: what goes wrong is said in a line, never a stack trace', () => {
       expect(r.err, opt.join(' ')).toContain(opt[0]);
       expect(r.err, opt.join(' ')).not.toContain('dataset');
     }
+    // --features / --roi-scale are read up front too, and --svm-aug cannot go with RoI features.
+    for (const [opt, says] of [
+      [['--features', 'crops'], '--features must be one of warp, roi, got "crops"'],
+      [['--features', 'roi', '--roi-scale', '600'], '--roi-scale must be one of fast-rcnn, search, pyramid, got "600"'],
+      [['--features', 'roi', '--svm-aug', '2'], '--svm-aug makes augmented warped crops, which --features roi does not use'],
+    ] as const) {
+      const r = await run(['train', '--data', '../shared/datasets/fruit-animals', '--out', join(dir, 'train'), '--stages', 'svm,bbox', '--init', BUNDLED, ...opt]);
+      expect([r.code, r.err.includes(says)], opt.join(' ')).toEqual([2, true]);
+      expect(r.err, opt.join(' ')).not.toContain('dataset');
+    }
+    const features = await run(['detect', SAMPLE, '--features', 'shared']);
+    expect([features.code, features.err.includes('--features must be one of warp, roi, got "shared"')]).toEqual([2, true]);
     const count = await run(['eval', '--data', '../shared/datasets/fruit-animals', '--count-at', 'abc']);
     expect([count.code, count.err.includes('--count-at expects a number')]).toEqual([2, true]);
     expect(count.err).not.toContain('dataset');
@@ -80,6 +92,9 @@ describe('rcnn: what goes wrong is said in a line, never a stack trace', () => {
       [['ridge', '--n', 'abc'], '--n expects an integer'],
       [['svm', '--pos', '-1'], '--pos must be at least 1, got -1'],
       [['cnn', '--widths', '1,x'], '--widths expects a number, got "x"'],
+      [['detect', '--images', 'x'], '--images expects an integer'],
+      [['detect', '--roi-scale', '600'], '--roi-scale must be one of fast-rcnn, search, pyramid, got "600"'],
+      [['app', '--features', 'crops'], '--features must be warp or roi, got "crops"'],
     ] as const) {
       const r = await run(['bench', ...args]);
       expect(r.code, args.join(' ')).toBe(2);

@@ -246,14 +246,21 @@ export class CaffeNet {
   forward(x: tf.Tensor4D, opts: ForwardOptions = {}): LayerOutputs {
     if (this.disposed) throw new Error('CaffeNet has been disposed');
     const a = this.arch;
-    if (x.shape[1] !== a.inputHeight || x.shape[2] !== a.inputWidth || x.shape[3] !== a.inputChannels) {
-      throw new Error(`input must be [B, ${a.inputHeight}, ${a.inputWidth}, ${a.inputChannels}] (NHWC), got [${x.shape.join(', ')}]`);
-    }
     const wanted = opts.outputs && opts.outputs.length > 0 ? opts.outputs : [this.layerOrder[this.layerOrder.length - 1]];
     for (const n of wanted) {
       if (!this.layerOrder.includes(n)) throw new Error(`layer ${n} is not in this network (layers: ${this.layerOrder.join(', ')})`);
     }
     const last = Math.max(...wanted.map((n) => LAYER_NAMES.indexOf(n)));
+    // The convolutional layers take any image size (the shared-convolution path runs them once on
+    // the whole photo, sharedConv.ts); only fc6's weights fix the input to the crop size.
+    const spatialOnly = last <= LAYER_NAMES.indexOf('pool5');
+    if (x.shape[3] !== a.inputChannels || (!spatialOnly && (x.shape[1] !== a.inputHeight || x.shape[2] !== a.inputWidth))) {
+      throw new Error(`input must be [B, ${a.inputHeight}, ${a.inputWidth}, ${a.inputChannels}] (NHWC), got [${x.shape.join(', ')}]`);
+    }
+    if (spatialOnly && (x.shape[1] !== a.inputHeight || x.shape[2] !== a.inputWidth)) {
+      const bad = describeArch({ ...a, inputHeight: x.shape[1], inputWidth: x.shape[2] }).find((l) => LAYER_NAMES.indexOf(l.name) <= last && l.shape.some((v) => !(v >= 1)));
+      if (bad) throw new Error(`a ${x.shape[1]} x ${x.shape[2]} input is too small: ${bad.name} would be empty`);
+    }
     const training = opts.training ?? false;
     const result = tf.tidy(() => {
       const out: LayerOutputs = {};
@@ -299,19 +306,40 @@ export class CaffeNet {
         if (done) break;
         s();
       }
-      if (!done) {
-        let v: tf.Tensor2D = flattenChw(whole(h));
-        for (const f of this.fcNames()) {
-          if (done) break;
-          v = this.fc(f, v, f !== 'fc8');
-          if (training && f !== 'fc8' && a.dropout > 0) v = tf.dropout(v, a.dropout) as tf.Tensor2D;
-          emit(f, [v as unknown as tf.Tensor4D]);
-        }
-        if (!done) emit('prob', [tf.softmax(v) as unknown as tf.Tensor4D]);
-      }
+      if (!done) Object.assign(out, this.fcLayers(flattenChw(whole(h)), wanted, last, training));
       return out as Record<string, tf.Tensor>;
     });
     return result as LayerOutputs;
+  }
+
+  /**
+   * fc6 onwards from pool5 features already flattened in Caffe's C,H,W order [B, pool5Length]:
+   * the per-region part of the network in the shared-convolution path (RoI-pooled pool5,
+   * sharedConv.ts). Returns the requested fc layers (default fc7); caller disposes them.
+   */
+  forwardFromPool5(pool5Flat: tf.Tensor2D, opts: { outputs?: readonly LayerName[] } = {}): LayerOutputs {
+    if (this.disposed) throw new Error('CaffeNet has been disposed');
+    const d = pool5Length(this.arch);
+    if (pool5Flat.rank !== 2 || pool5Flat.shape[1] !== d) throw new Error(`pool5 features must be [B, ${d}], got [${pool5Flat.shape.join(', ')}]`);
+    const wanted = opts.outputs && opts.outputs.length > 0 ? opts.outputs : (['fc7'] as const);
+    for (const n of wanted) {
+      if (LAYER_NAMES.indexOf(n) <= LAYER_NAMES.indexOf('pool5') || !this.layerOrder.includes(n)) throw new Error(`forwardFromPool5 returns fc layers of this network, not ${n}`);
+    }
+    const last = Math.max(...wanted.map((n) => LAYER_NAMES.indexOf(n)));
+    return tf.tidy(() => this.fcLayers(pool5Flat, wanted, last, false) as Record<string, tf.Tensor>) as LayerOutputs;
+  }
+
+  /** fc6, fc7, fc8 and prob from flat pool5, up to layer index `last`; the wanted ones returned. */
+  private fcLayers(v: tf.Tensor2D, wanted: readonly LayerName[], last: number, training: boolean): LayerOutputs {
+    const out: LayerOutputs = {};
+    for (const f of this.fcNames()) {
+      v = this.fc(f, v, f !== 'fc8');
+      if (training && f !== 'fc8' && this.arch.dropout > 0) v = tf.dropout(v, this.arch.dropout) as tf.Tensor2D;
+      if (wanted.includes(f)) out[f] = v;
+      if (LAYER_NAMES.indexOf(f) >= last) return out;
+    }
+    if (wanted.includes('prob')) out.prob = tf.softmax(v);
+    return out;
   }
 
   /** A (grouped) conv + ReLU on an activation given as channel groups; returns its groups. */

@@ -216,3 +216,54 @@ export function refWarp(
   }
   return out;
 }
+
+/**
+ * Fast R-CNN's ROIPoolingLayer::Forward_cpu (rbgirshick/caffe-fast-rcnn roi_pooling_layer.cpp)
+ * transliterated, one RoI, channel and bin at a time, in Caffe's NCHW layout and float32
+ * arithmetic (Math.fround where Caffe computes in Dtype = float), for the RoI-pooling tests.
+ * rois: N x 5 [batch_index, x1, y1, x2, y2] in image pixel indices (x2, y2 inclusive).
+ * Returns N x C x P x P.
+ */
+export function refRoiPool(x: Nchw, rois: ArrayLike<number>, pooled: number, spatialScale: number): Float32Array {
+  const num = rois.length / 5;
+  const PP = pooled * pooled;
+  const top = new Float32Array(num * x.c * PP).fill(-3.4028234663852886e38); // -FLT_MAX
+  const ss = Math.fround(spatialScale);
+  const round = (v: number) => (v > 0 ? Math.floor(v + 0.5) : Math.ceil(v - 0.5)); // C's round()
+  for (let n = 0; n < num; n++) {
+    const r = Array.from({ length: 5 }, (_, k) => rois[5 * n + k]);
+    const batch = r[0];
+    const roiStartW = round(Math.fround(Math.fround(r[1]) * ss));
+    const roiStartH = round(Math.fround(Math.fround(r[2]) * ss));
+    const roiEndW = round(Math.fround(Math.fround(r[3]) * ss));
+    const roiEndH = round(Math.fround(Math.fround(r[4]) * ss));
+    const roiHeight = Math.max(roiEndH - roiStartH + 1, 1);
+    const roiWidth = Math.max(roiEndW - roiStartW + 1, 1);
+    const binSizeH = Math.fround(roiHeight / pooled);
+    const binSizeW = Math.fround(roiWidth / pooled);
+    for (let c = 0; c < x.c; c++) {
+      for (let ph = 0; ph < pooled; ph++) {
+        for (let pw = 0; pw < pooled; pw++) {
+          let hstart = Math.floor(Math.fround(ph * binSizeH));
+          let wstart = Math.floor(Math.fround(pw * binSizeW));
+          let hend = Math.ceil(Math.fround((ph + 1) * binSizeH));
+          let wend = Math.ceil(Math.fround((pw + 1) * binSizeW));
+          hstart = Math.min(Math.max(hstart + roiStartH, 0), x.h);
+          hend = Math.min(Math.max(hend + roiStartH, 0), x.h);
+          wstart = Math.min(Math.max(wstart + roiStartW, 0), x.w);
+          wend = Math.min(Math.max(wend + roiStartW, 0), x.w);
+          const isEmpty = hend <= hstart || wend <= wstart;
+          const poolIndex = (n * x.c + c) * PP + ph * pooled + pw;
+          if (isEmpty) top[poolIndex] = 0;
+          for (let h = hstart; h < hend; h++) {
+            for (let w = wstart; w < wend; w++) {
+              const v = x.data[((batch * x.c + c) * x.h + h) * x.w + w];
+              if (v > top[poolIndex]) top[poolIndex] = v;
+            }
+          }
+        }
+      }
+    }
+  }
+  return top;
+}

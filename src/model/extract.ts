@@ -13,6 +13,7 @@ import { type CaffeNetArch, type LayerName, describeArch } from './architecture'
 import { flattenChw, toNchw } from './caffenet';
 import type { RcnnModel } from './rcnnModel';
 import { type WarpOptions, type WarpSource, createWarpSource, cropsToRgb, warpProposals } from './warp';
+import { type RoiOptions, extractRoiFeatures } from './sharedConv';
 
 /** Bytes of the largest single tensor one crop produces (the input crop or a layer output). */
 export function largestActivationBytes(arch: CaffeNetArch): number {
@@ -60,7 +61,18 @@ export interface FeatureRequest {
   signal?: AbortSignal;
   /** Default: the network's input size and R-CNN's 16 px context. */
   warp?: Partial<WarpOptions>;
+  /**
+   * 'warp' (R-CNN, default): every proposal warped to 227 x 227 and run through the whole
+   * network. 'roi' (SPPnet / Fast R-CNN, sharedConv.ts): conv1..conv5 once on the photo, each
+   * proposal RoI-pooled out of conv5, then fc6, fc7 and the heads.
+   */
+  features?: FeatureMode;
+  /** Shared-convolution settings (features: 'roi'). */
+  roi?: RoiOptions;
 }
+
+export type FeatureMode = 'warp' | 'roi';
+export const FEATURE_MODES: readonly FeatureMode[] = ['warp', 'roi'];
 
 export interface FeatureBatch {
   /** Index of the first proposal in this batch. */
@@ -82,6 +94,13 @@ export interface FeatureBatch {
   layers?: Partial<Record<LayerName, { shape: number[]; data: Float32Array }>>;
   /** Wall time of this batch (warp + forward + read-back). */
   ms: number;
+  /**
+   * Where the batch's time went, ms: `warp` and `cnn` (forward, heads, read-back) on the warp
+   * path; `conv` (the whole photo through conv1..conv5, in the first batch that needed it),
+   * `roiPool` and `fc` (fc6, fc7, heads, read-back) on the shared-convolution path. Measured
+   * around synchronous work on the CPU backends; on a GPU the device work lands in the read-back.
+   */
+  timing?: Partial<Record<'warp' | 'cnn' | 'conv' | 'roiPool' | 'fc', number>>;
 }
 
 function abortError(): Error {
@@ -95,6 +114,11 @@ function abortError(): Error {
  * or a prepared WarpSource (kept by the caller across requests).
  */
 export async function* extractFeatures(model: RcnnModel, image: RgbImage | WarpSource, req: FeatureRequest): AsyncGenerator<FeatureBatch> {
+  if (req.features === 'roi') {
+    yield* extractRoiFeatures(model, 'tensor' in image ? image.image : image, req);
+    return;
+  }
+  if (req.features !== undefined && req.features !== 'warp') throw new Error(`unknown feature mode "${req.features}": use "warp" or "roi"`);
   const a = model.arch;
   const total = req.boxes.length >> 2;
   const warp: WarpOptions = { size: a.inputHeight, padding: 16, ...req.warp };
@@ -160,34 +184,51 @@ async function runBatch(
   const tensors: Record<string, tf.Tensor> = {};
   let crops: tf.Tensor4D | undefined;
   try {
+    const t0 = performance.now();
     crops = warpProposals(src, boxes, warp);
+    const t1 = performance.now();
     const res = tf.tidy(() => {
       const o = model.net.forward(crops!, { outputs: [...outputs] });
-      const r: Record<string, tf.Tensor> = {};
-      const pool5Flat = o.pool5 ? flattenChw(o.pool5 as tf.Tensor4D) : undefined;
-      if (want.wantPool5) r.pool5 = pool5Flat!;
-      if (want.wantFc7) r.fc7 = o.fc7!;
-      if (want.wantScores) r.svmScores = model.heads.scores(o.fc7 as tf.Tensor2D);
-      if (want.wantDeltas) r.bboxDeltas = model.heads.bboxDeltas(pool5Flat!);
+      const r = headOutputs(model, o.pool5 ? flattenChw(o.pool5 as tf.Tensor4D) : undefined, o.fc7 as tf.Tensor2D | undefined, want);
       for (const l of req.layers ?? []) r[`layer:${l}`] = toNchw(o[l]!);
       return r;
     });
     Object.assign(tensors, res);
     const batch: FeatureBatch = { start, count, total, batchSize: count, ms: 0 };
-    // Read back one tensor at a time (async: the worker stays responsive to cancel messages).
-    for (const [k, t] of Object.entries(tensors)) {
-      const data = (await t.data()) as Float32Array;
-      if (k.startsWith('layer:')) {
-        (batch.layers ??= {})[k.slice(6) as LayerName] = { shape: t.shape.slice(), data };
-      } else {
-        (batch as unknown as Record<string, Float32Array>)[k] = data;
-      }
-    }
+    await readBack(tensors, batch);
     if (req.crops) batch.crops = await cropsToRgb(crops, model.arch);
+    batch.timing = { warp: t1 - t0, cnn: performance.now() - t1 };
     return batch;
   } finally {
     tf.dispose(Object.values(tensors));
     crops?.dispose();
+  }
+}
+
+/** What a batch returns from flat pool5 and fc7 [B, D]: the features asked for and the heads' outputs. */
+export function headOutputs(
+  model: Pick<RcnnModel, 'heads'>,
+  pool5Flat: tf.Tensor2D | undefined,
+  fc7: tf.Tensor2D | undefined,
+  want: { wantPool5: boolean; wantFc7: boolean; wantScores: boolean; wantDeltas: boolean },
+): Record<string, tf.Tensor> {
+  const r: Record<string, tf.Tensor> = {};
+  if (want.wantPool5) r.pool5 = pool5Flat!;
+  if (want.wantFc7) r.fc7 = fc7!;
+  if (want.wantScores) r.svmScores = model.heads.scores(fc7!);
+  if (want.wantDeltas) r.bboxDeltas = model.heads.bboxDeltas(pool5Flat!);
+  return r;
+}
+
+/** Reads tensors into the batch, one at a time (async: the worker stays responsive to cancel messages). */
+export async function readBack(tensors: Record<string, tf.Tensor>, batch: FeatureBatch): Promise<void> {
+  for (const [k, t] of Object.entries(tensors)) {
+    const data = (await t.data()) as Float32Array;
+    if (k.startsWith('layer:')) {
+      (batch.layers ??= {})[k.slice(6) as LayerName] = { shape: t.shape.slice(), data };
+    } else {
+      (batch as unknown as Record<string, Float32Array>)[k] = data;
+    }
   }
 }
 

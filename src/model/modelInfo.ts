@@ -4,7 +4,7 @@
  */
 import { type CaffeNetArch, type LayerInfo, describeArch, totalMacs, totalParams } from './architecture';
 import { chooseBatchSize } from './extract';
-import type { DetectionSettings, ModelPackage, Provenance } from './package';
+import type { DetectionSettings, HeadFeatures, ModelPackage, Provenance } from './package';
 import type { RcnnModel } from './rcnnModel';
 
 export interface ModelInfo {
@@ -33,6 +33,8 @@ export interface ModelInfo {
   detection: DetectionSettings | null;
   /** For a file read through the zoo reader: what it was checked against and how it did; else null. */
   verification: Verification | null;
+  /** What the heads were trained on when not warped crops (RoI-pooled features), or null. */
+  headFeatures: HeadFeatures | null;
 }
 
 /** The checks a downloaded, stored or dropped model file passed before it was used (runner/zooActions.ts). */
@@ -81,5 +83,6 @@ export function describeModel(pkg: ModelPackage, model: RcnnModel | null, loaded
     batchSize: chooseBatchSize(a, loaded.backend, model?.maxBindingBytes),
     detection: pkg.detection ?? null,
     verification: loaded.verification ?? null,
+    headFeatures: pkg.headFeatures ?? null,
   };
 }

@@ -84,6 +84,15 @@ export interface DetectionSettings {
   note?: string;
 }
 
+/**
+ * What the heads were trained on when it is not R-CNN's warped crops: features RoI-pooled out of
+ * the photo's conv5 (the shared-convolution path, sharedConv.ts) at this scale. Absent: warp.
+ */
+export interface HeadFeatures {
+  mode: 'roi';
+  roiScale: 'fast-rcnn' | 'search' | 'pyramid';
+}
+
 /** A model package in memory, host-side (no tfjs). */
 export interface ModelPackage {
   name: string;
@@ -94,6 +103,7 @@ export interface ModelPackage {
   svm?: SvmHead;
   boxRegressor?: BoxRegressorHead;
   detection?: DetectionSettings;
+  headFeatures?: HeadFeatures;
   provenance: Provenance;
 }
 
@@ -125,6 +135,7 @@ export interface PackageManifest {
   svm?: { classes: string[]; featureLayer: 'fc7'; featureScale: number };
   boxRegressor?: { classes: string[]; featureLayer: 'pool5'; featureScale: number };
   detection?: DetectionSettings;
+  headFeatures?: HeadFeatures;
   provenance: Provenance;
 }
 
@@ -214,6 +225,7 @@ export async function encodePackage(pkg: ModelPackage, opts: EncodeOptions = {})
   if (pkg.svm) manifest.svm = { classes: pkg.svm.classes, featureLayer: 'fc7', featureScale: pkg.svm.featureScale };
   if (pkg.boxRegressor) manifest.boxRegressor = { classes: pkg.boxRegressor.classes, featureLayer: 'pool5', featureScale: pkg.boxRegressor.featureScale };
   if (pkg.detection) manifest.detection = pkg.detection;
+  if (pkg.headFeatures) manifest.headFeatures = pkg.headFeatures;
   return { manifest, files };
 }
 
@@ -323,6 +335,13 @@ export async function decodePackage(manifest: PackageManifest, files: Map<string
     const t = manifest.detection?.nmsThreshold;
     if (typeof t !== 'number' || !(t > 0 && t < 1)) throw new PackageError(`${MANIFEST_FILE}: detection.nmsThreshold must be a number between 0 and 1, not ${JSON.stringify(t)}`, MANIFEST_FILE);
     pkg.detection = { nmsThreshold: t, ...(typeof manifest.detection.note === 'string' ? { note: manifest.detection.note } : {}) };
+  }
+  if (manifest.headFeatures !== undefined) {
+    const h = manifest.headFeatures;
+    if (h?.mode !== 'roi' || !['fast-rcnn', 'search', 'pyramid'].includes(h.roiScale)) {
+      throw new PackageError(`${MANIFEST_FILE}: headFeatures must be { "mode": "roi", "roiScale": "fast-rcnn" | "search" | "pyramid" }, not ${JSON.stringify(h)}`, MANIFEST_FILE);
+    }
+    pkg.headFeatures = { mode: 'roi', roiScale: h.roiScale };
   }
   const need = (name: string) => {
     const t = tensors.get(name);

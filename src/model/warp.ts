@@ -98,6 +98,8 @@ export function createWarpSource(img: RgbImage, arch: Pick<CaffeNetArch, 'channe
   };
 }
 
+let scratch = new Float32Array(0);
+
 /** Where the warp runs: tfjs ops on the backend ('tensor'), or JavaScript into the batch ('cpu'). */
 export type WarpMethod = 'tensor' | 'cpu';
 
@@ -150,7 +152,12 @@ export function warpProposals(src: WarpSource, boxes: ArrayLike<number>, opts: W
   const S = opts.size;
   if (method === 'cpu') {
     if (src.arch.channelOrder !== 'BGR') throw new Error('the JavaScript warp writes BGR; use the tensor warp for an RGB network');
-    const out = new Float32Array(n * S * S * 3);
+    // tfjs-wasm copies a new tensor's values into its heap, so one scratch buffer serves every
+    // batch: a fresh 10 MB array per batch of 16 crops made the worker's garbage collector part of
+    // the warp's time. The cpu backend keeps the array it is given, so it gets its own.
+    const len = n * S * S * 3;
+    if (tf.getBackend() === 'wasm' && scratch.length < len) scratch = new Float32Array(len);
+    const out = tf.getBackend() === 'wasm' ? scratch.subarray(0, len) : new Float32Array(len);
     const mean = src.arch.mean as [number, number, number];
     for (let i = 0; i < n; i++) warpBoxInto(src.image, [boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]], mean, out, i * S * S * 3, S, opts.padding);
     return tf.tensor4d(out, [n, S, S, 3]);

@@ -17,7 +17,8 @@
 import type { RgbImage } from '../core/image/raster';
 import type { SelectiveSearchOptions } from '../core/selectiveSearch/types';
 import { type FinishOptions, type FinishedDetections, type ScoredProposals, finishDetections } from '../core/detect';
-import type { FeatureBatch } from '../model/extract';
+import type { FeatureBatch, FeatureMode } from '../model/extract';
+import type { RoiOptions } from '../model/sharedConv';
 
 export interface Cancellable {
   signal?: AbortSignal;
@@ -33,11 +34,18 @@ export interface ProposalEngine<P extends Proposals = Proposals, H extends Cance
   propose(image: RgbImage, options: SelectiveSearchOptions, hooks?: H): Promise<P>;
 }
 
-/** What to compute per proposal, beyond the heads' outputs. */
+/** What to compute per proposal, beyond the heads' outputs, and how. */
 export interface FeatureOptions {
   fc7?: boolean;
   pool5?: boolean;
   batchSize?: number;
+  /**
+   * 'warp' (R-CNN, default): the whole network on a warped crop of every proposal; 'roi'
+   * (SPPnet / Fast R-CNN, model/sharedConv.ts): conv1..conv5 once on the photo, RoI pooling, then
+   * fc6, fc7 and the heads per proposal. Same outputs, other features.
+   */
+  features?: FeatureMode;
+  roi?: RoiOptions;
 }
 
 /** How a feature run went: wall time, and what tfjs holds afterwards where the engine can tell. */
@@ -64,14 +72,15 @@ export interface DetectorModel {
   detection?: { nmsThreshold: number } | null;
 }
 
-export interface DetectOptions extends FinishOptions, Cancellable {
+export interface DetectOptions extends FinishOptions, Cancellable, Pick<FeatureOptions, 'features' | 'roi' | 'batchSize'> {
   /** Selective-search settings, or the proposals themselves. */
   proposals?: SelectiveSearchOptions | Float32Array;
 }
 
 export interface DetectResult extends FinishedDetections {
   scored: ScoredProposals;
-  timings: { proposals: number; cnn: number; nms: number };
+  /** ms; cnnStages: the CNN stage's parts summed over its batches (FeatureBatch.timing). */
+  timings: { proposals: number; cnn: number; nms: number; cnnStages: NonNullable<FeatureBatch['timing']> };
 }
 
 export class NoSvmHeadError extends Error {
@@ -106,7 +115,12 @@ export class Detector {
   ): Promise<FeatureRunSummary> {
     const svmScores = !!this.model.svmClasses;
     const bboxDeltas = svmScores && (opts.regression ?? true) && this.model.hasBoxRegressor;
-    return this.engines.features.extract(image, proposals, { fc7: opts.fc7 ?? false, pool5: opts.pool5 ?? false, batchSize: opts.batchSize, svmScores, bboxDeltas }, { signal: opts.signal, onBatch: opts.onBatch });
+    return this.engines.features.extract(
+      image,
+      proposals,
+      { fc7: opts.fc7 ?? false, pool5: opts.pool5 ?? false, batchSize: opts.batchSize, svmScores, bboxDeltas, features: opts.features ?? 'warp', roi: opts.roi },
+      { signal: opts.signal, onBatch: opts.onBatch },
+    );
   }
 
   /**
@@ -159,11 +173,21 @@ export class Detector {
     const t0 = performance.now();
     const proposals = options.proposals instanceof Float32Array ? options.proposals : (await this.propose(image, options.proposals ?? {}, { signal: options.signal })).boxes;
     const t1 = performance.now();
-    const scored = await this.score(image, proposals, { signal: options.signal, regression: options.useRegression });
+    const cnnStages: NonNullable<FeatureBatch['timing']> = {};
+    const scored = await this.score(image, proposals, {
+      signal: options.signal,
+      regression: options.useRegression,
+      features: options.features,
+      roi: options.roi,
+      batchSize: options.batchSize,
+      onBatch: (b) => {
+        for (const [k, v] of Object.entries(b.timing ?? {}) as Array<[keyof typeof cnnStages, number]>) cnnStages[k] = (cnnStages[k] ?? 0) + v;
+      },
+    });
     const t2 = performance.now();
     const finished = this.finish(scored, options);
     const t3 = performance.now();
-    return { ...finished, scored, timings: { proposals: t1 - t0, cnn: t2 - t1, nms: t3 - t2 } };
+    return { ...finished, scored, timings: { proposals: t1 - t0, cnn: t2 - t1, nms: t3 - t2, cnnStages } };
   }
 
   async dispose(): Promise<void> {

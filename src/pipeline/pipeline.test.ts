@@ -69,7 +69,7 @@ function expectSame(a: number[][][], b: number[][][]) {
 }
 
 describe('one pipeline for the app, rcnn eval and rcnn detect', () => {
-  it('gives the same detections on the same photo and proposals', async () => {
+  it.each(['warp', 'roi'] as const)('gives the same detections on the same photo and proposals (%s features)', async (mode) => {
     const classes = pkg.svm!.classes;
     const C = classes.length;
     expect(pkg.boxRegressor?.classes).toEqual(classes);
@@ -82,6 +82,7 @@ describe('one pipeline for the app, rcnn eval and rcnn detect', () => {
     const scores = new Float32Array(N * C).fill(NaN);
     const deltas = new Float32Array(N * C * 4);
     await appDetector(pool, info).extract(image, proposals, {
+      features: mode,
       onBatch: (b) => {
         scores.set(b.svmScores!, b.start * C);
         deltas.set(b.bboxDeltas!, b.start * C * 4);
@@ -94,7 +95,7 @@ describe('one pipeline for the app, rcnn eval and rcnn detect', () => {
 
     // rcnn eval (and the trainer's validation): training workers, heads on this thread, evaluateModel.
     const im: DatasetImage = { id: 'fruits', record: {} as DatasetImage['record'], raster: image, sx: 1, sy: 1, width: image.width, height: image.height, proposals, gt: makeGroundTruth([], []) };
-    const trainer = await startFeaturePool(1, pkg.architecture, pkg.weights, [im]);
+    const trainer = await startFeaturePool(1, pkg.architecture, pkg.weights, [im], { features: mode });
     let evalDets;
     try {
       evalDets = (await evaluateModel(trainer, [im], classes, pkg.svm!, pkg.boxRegressor!, { ...EVAL_DEFAULTS, proposals: N, nmsThreshold: IOU }, () => {})).detections[0].withRegression[0];
@@ -105,7 +106,7 @@ describe('one pipeline for the app, rcnn eval and rcnn detect', () => {
 
     // rcnn detect: the in-process Detector.
     const detector = createInProcessDetector(pkg);
-    const run = await detector.detect(image, { proposals, iouThreshold: IOU });
+    const run = await detector.detect(image, { proposals, iouThreshold: IOU, features: mode });
     await detector.dispose();
 
     const appByClass = byClass(app.detections, C);

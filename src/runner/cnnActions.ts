@@ -10,8 +10,9 @@ import type { BackendName } from '../model/backend';
 import type { ModelSource } from '../workers/cnnProtocol';
 import type { WeightName } from '../model/caffenet';
 import type { LayerName } from '../model/architecture';
-import type { FeatureBatch } from '../model/extract';
 import { downloadInWorker } from './download';
+import type { FeatureBatch, FeatureMode } from '../model/extract';
+import { DEFAULT_ROI_SCALE, type RoiScale } from '../model/roiGeometry';
 import { computeProposals, proposalEngine } from './proposalActions';
 import { Detector } from '../pipeline/detector';
 import type { ModelInfo } from '../model/modelInfo';
@@ -40,6 +41,15 @@ export interface FeaturesResult {
   cropsPerSecond: number;
   backend: string;
   complete: boolean;
+  /** R-CNN's warped crops, or RoI pooling out of the photo's conv5 (docs/fast-rcnn.md). */
+  mode: FeatureMode;
+  /** The photo's scale on the RoI path. */
+  roiScale: RoiScale;
+  /**
+   * Where the time went, ms summed over batches and workers (FeatureBatch.timing: warp and cnn,
+   * or conv, roiPool and fc). Worker time, so with several workers it exceeds the wall time `ms`.
+   */
+  stageMs: Partial<Record<string, number>>;
   /** tf.memory() of the CNN workers after the run (what they keep: the model, the photo). */
   tfMemory?: { numTensors: number; numBytes: number; workers: number };
 }
@@ -186,7 +196,7 @@ export async function switchBackend(b: BackendName | 'auto'): Promise<void> {
     const info = await pool.setBackend(b);
     useStore.getState().setBackendState(info);
     describeBackendWarnings();
-    useStore.getState().setFeatures(null);
+    useStore.setState({ features: null, otherFeatures: null });
   } catch (e) {
     useStore.getState().pushMessage({ kind: 'error', text: `Could not switch to ${b}: ${(e as Error).message}`, hint: 'Try "auto".' });
   }
@@ -220,7 +230,9 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
     // A run that was cancelled part-way resumes: only the proposals not computed yet go through
     // the network again (same proposals, model and backend).
     const prev = useStore.getState().features;
-    const resume = prev && !prev.complete && prev.proposals === proposals && prev.imageKey === image.key && prev.modelName === model.name && prev.backend === (useStore.getState().backend?.name ?? '?');
+    const mode = useStore.getState().featureMode;
+    const roiScale = model.headFeatures?.roiScale ?? DEFAULT_ROI_SCALE;
+    const resume = prev && !prev.complete && prev.mode === mode && prev.proposals === proposals && prev.imageKey === image.key && prev.modelName === model.name && prev.backend === (useStore.getState().backend?.name ?? '?');
     let result: FeaturesResult = resume
       ? { ...prev }
       : {
@@ -240,21 +252,28 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
           cropsPerSecond: 0,
           backend: useStore.getState().backend?.name ?? '?',
           complete: false,
+          mode,
+          roiScale,
+          stageMs: {},
         };
     const todo = Int32Array.from(Array.from({ length: total }, (_, i) => i).filter((i) => !result.computed[i]));
     const todoBoxes = new Float32Array(todo.length * 4);
     todo.forEach((i, k) => todoBoxes.set(proposals.boxes.subarray(4 * i, 4 * i + 4), 4 * k));
     useStore.getState().setFeatures(result);
     let lastPush = 0;
-    const label = `CNN features (${result.backend})`;
+    const label = `CNN features (${mode === 'roi' ? 'shared conv, ' : ''}${result.backend})`;
     useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: resume ? `resuming: ${todo.length} left` : undefined });
     const msBefore = result.ms;
+    const stageMs: Partial<Record<string, number>> = { ...result.stageMs };
     const summary = await appDetector(p, model).extract(image.image, todoBoxes, {
       fc7: true,
       signal: ctl.signal,
+      features: mode,
+      roi: { scale: roiScale },
       onBatch: (b) => {
           // Batches already in flight when the run was cancelled are dropped.
           if (ctl.signal.aborted) return;
+          for (const [k, v] of Object.entries(b.timing ?? {})) stageMs[k] = (stageMs[k] ?? 0) + (v ?? 0);
           for (let k = 0; k < b.count; k++) {
             const i = todo[b.start + k];
             if (b.fc7) result.fc7.set(b.fc7.subarray(k * fc7Dim, (k + 1) * fc7Dim), i * fc7Dim);
@@ -262,7 +281,7 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
             if (b.bboxDeltas && result.deltas) result.deltas.set(b.bboxDeltas.subarray(k * C * 4, (k + 1) * C * 4), i * C * 4);
             result.computed[i] = 1;
           }
-          result = { ...result, done: result.done + b.count, ms: msBefore + (performance.now() - startedAt) };
+          result = { ...result, done: result.done + b.count, ms: msBefore + (performance.now() - startedAt), stageMs: { ...stageMs } };
           const now = performance.now();
           if (now - lastPush > 150 || result.done === total) {
             lastPush = now;
@@ -324,4 +343,12 @@ export async function downloadModelBundle(): Promise<{ name: string; bytes: numb
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
   return { name, bytes: bytes.byteLength };
+}
+
+/**
+ * Forward-only throughput of the app's own CNN workers (conv1..fc7 on a fixed batch, no warp, no
+ * heads): the peer `rcnn bench app` measures the CNN stage against, in the same browser run.
+ */
+export async function benchForwardOnly(batch: number, ms: number): Promise<{ cropsPerSecond: number; workers: number }> {
+  return (await ensureCnn()).benchForward(batch, ms);
 }

@@ -167,6 +167,12 @@ export class CnnWorkerClient {
     return { bytes: r.bytes, name: r.name };
   }
 
+  /** Forward-only passes of `batch` crops for `ms` (cnnProtocol.ts benchForward). */
+  async benchForward(batch: number, ms: number): Promise<{ passes: number; ms: number }> {
+    const r = await this.request({ type: 'benchForward', batch, ms }, 'benchForward').done;
+    return { passes: r.passes, ms: r.ms };
+  }
+
   async dispose(): Promise<void> {
     this.cachedImage = null;
     await this.request({ type: 'dispose' }, 'disposed').done;

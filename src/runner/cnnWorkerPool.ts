@@ -103,9 +103,12 @@ export class CnnWorkerPool {
     const key = rasterFingerprint(image);
     const t0 = performance.now();
     if (this.active.length === 1) return this.active[0].extract(image, boxes, options, { ...hooks, imageKey: key });
-    // Chunks of a few batches: small enough to balance, large enough to keep batches full.
-    const batch = options.batchSize ?? 16;
-    const chunk = Math.max(batch, Math.min(4 * batch, Math.ceil(total / (2 * this.active.length))));
+    // Chunks of a few batches: small enough to balance, large enough to keep batches full. On the
+    // RoI path a proposal costs about a twentieth of a crop, so chunks are a quarter of the
+    // proposals each (two per worker): each worker computes the photo's conv5 once and keeps it.
+    const roi = options.features === 'roi';
+    const batch = options.batchSize ?? (roi ? 128 : 16);
+    const chunk = roi ? Math.max(batch, Math.ceil(total / (2 * this.active.length))) : Math.max(batch, Math.min(2 * batch, Math.ceil(total / (2 * this.active.length))));
     let next = 0;
     let done = 0;
     const inner = new AbortController();
@@ -131,7 +134,10 @@ export class CnnWorkerPool {
       }
     };
     try {
-      await Promise.all(this.active.map((c) =>
+      // Two chunks in flight per worker: the worker starts the second as soon as the first ends,
+      // instead of idling while its result reaches this thread and the next request comes back
+      // (which waits behind whatever this thread is rendering).
+      await Promise.all(this.active.flatMap((c) => [c, c]).map((c) =>
         work(c).catch((e) => {
           inner.abort(); // one failure stops the others
           throw e;
@@ -149,6 +155,16 @@ export class CnnWorkerPool {
       cropsPerSecond: total / (ms / 1000),
       memory: { numTensors: mem.reduce((s, m) => s + m.numTensors, 0), numBytes: mem.reduce((s, m) => s + m.numBytes, 0), workers: mem.length },
     };
+  }
+
+  /**
+   * Forward-only throughput of the pool (every active worker at once, as `rcnn bench cnn-browser`
+   * measures a pool): crops done by all workers over the longest wall time.
+   */
+  async benchForward(batch: number, ms: number): Promise<{ cropsPerSecond: number; workers: number }> {
+    const r = await Promise.all(this.active.map((c) => c.benchForward(batch, ms)));
+    const wall = Math.max(...r.map((x) => x.ms));
+    return { cropsPerSecond: (r.reduce((s, x) => s + x.passes, 0) * batch) / (wall / 1000), workers: r.length };
   }
 
   async dispose(): Promise<void> {

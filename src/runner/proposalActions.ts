@@ -33,6 +33,15 @@ function pool(): ProposalPool {
   return proposalPool;
 }
 
+/**
+ * Starts the selective-search workers now (module loading and start-up), so that the first
+ * search does not pay for it: the app calls it on opening, while the first photo decodes in its
+ * own worker. The CLI's `rcnn proposals` warms its pool the same way before it times a search.
+ */
+export function warmUpProposalWorkers(): void {
+  pool().warmUp();
+}
+
 /** Selective search in the pool of Web Workers, as the pipeline's proposal engine (src/pipeline). */
 export const proposalEngine: ProposalEngine<ProposalJobResult, Cancellable & Omit<ProposalJobOptions, keyof SelectiveSearchOptions>> = {
   propose: (image, options, hooks = {}) => pool().run(image, { ...options, ...hooks }),

@@ -35,3 +35,38 @@ describe('store: messages', () => {
     expect(st().messages.map((m) => m.text)).toEqual(['2', '3', '4']);
   });
 });
+
+describe('store: the warp / shared-convolution switch', () => {
+  type F = NonNullable<ReturnType<typeof useStore.getState>['features']>;
+  const run = (mode: 'warp' | 'roi', complete = true) => ({ mode, complete, imageKey: 'k', ms: mode === 'warp' ? 9000 : 700 }) as unknown as F;
+  it('keeps the complete run it switches from and brings back the run of the mode it switches to', () => {
+    const st = () => useStore.getState();
+    st().setModel(info('bundled', 0.3), 'bundled');
+    expect(st().featureMode).toBe('warp');
+    const warp = run('warp');
+    st().setFeatures(warp);
+    st().setFeatureMode('roi');
+    expect(st().features).toBeNull(); // the shared path has not run yet
+    expect(st().otherFeatures).toBe(warp);
+    const roi = run('roi');
+    st().setFeatures(roi);
+    st().setFeatureMode('warp');
+    expect([st().features, st().otherFeatures]).toEqual([warp, roi]);
+    // A cancelled (incomplete) run is dropped; the other mode's complete run stays.
+    st().setFeatures(run('warp', false));
+    st().setFeatureMode('roi');
+    expect([st().features, st().otherFeatures]).toEqual([roi, null]);
+    // New proposals drop both.
+    st().setFeatureMode('warp');
+    st().setProposals(null);
+    expect([st().features, st().otherFeatures]).toEqual([null, null]);
+  });
+
+  it('follows what a newly loaded model\'s heads were trained on', () => {
+    const st = () => useStore.getState();
+    st().setModel({ ...info('roi heads', 0.3), headFeatures: { mode: 'roi', roiScale: 'fast-rcnn' } } as unknown as ModelInfo, 'roi');
+    expect(st().featureMode).toBe('roi');
+    st().setModel(info('bundled', 0.3), 'bundled');
+    expect(st().featureMode).toBe('warp');
+  });
+});

@@ -14,6 +14,7 @@ import type { LoadedImage } from '../runner/decodeClient';
 import type { ProposalsResult } from '../runner/proposalActions';
 import type { FeaturesResult } from '../runner/cnnActions';
 import type { ZooState } from '../runner/zooLoad';
+import type { FeatureMode } from '../model/extract';
 import { createViewSlice, type ViewSlice } from './views';
 
 /** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
@@ -92,6 +93,14 @@ export interface PipelineState {
   /** Where the model came from, in words. */
   modelSource: string | null;
   features: FeaturesResult | null;
+  /**
+   * How the CNN stage gets each proposal's features: R-CNN's warped crops, or the shared
+   * convolution of SPPnet / Fast R-CNN (docs/fast-rcnn.md). `features` is the run in this mode.
+   */
+  featureMode: FeatureMode;
+  /** The last complete run in the other mode on the same proposals, kept for the side-by-side comparison. */
+  otherFeatures: FeaturesResult | null;
+  setFeatureMode: (m: FeatureMode) => void;
   nmsParams: NmsParams;
   /** Wall time of each stage of the last run, ms. */
   timings: Partial<Record<string, number>>;
@@ -147,20 +156,37 @@ export const useStore = create<AppState>()((set, get, store) => ({
   model: null,
   modelSource: null,
   features: null,
+  featureMode: 'warp',
+  otherFeatures: null,
+  // The run of the mode switched to comes back if there is one; the one switched from is kept
+  // (complete runs only: a cancelled one is dropped, as a new photo drops it).
+  setFeatureMode: (featureMode) =>
+    set((s) => {
+      if (s.featureMode === featureMode) return {};
+      const back = s.otherFeatures?.mode === featureMode ? s.otherFeatures : null;
+      const keep = s.features?.complete ? s.features : s.otherFeatures?.mode !== featureMode ? s.otherFeatures : null;
+      return { featureMode, features: back, otherFeatures: keep, selectedProposal: s.selectedProposal };
+    }),
   nmsParams: { scoreThreshold: 0, iouThreshold: RCNN_NMS_THRESHOLD, convention: 'continuous', useRegression: true },
   timings: {},
   zoo: { busy: null, result: null, cannotFetch: null, listing: null },
   setZoo: (p) => set((s) => ({ zoo: { ...s.zoo, ...p } })),
   setBackendState: (backend) => set({ backend }),
   setBackendPref: (backendPref) => set({ backendPref }),
-  // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's.
+  // A different model brings its own NMS threshold (chosen on its validation photos), else R-CNN's,
+  // and the feature path its heads were trained on (RoI pooling for `rcnn train --features roi`).
   setModel: (model, modelSource) =>
-    set((s) => ({
-      model,
-      modelSource,
-      features: null,
-      nmsParams: model && (s.model?.name !== model.name || s.modelSource !== modelSource) ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
-    })),
+    set((s) => {
+      const changed = !!model && (s.model?.name !== model.name || s.modelSource !== modelSource);
+      return {
+        model,
+        modelSource,
+        features: null,
+        otherFeatures: null,
+        nmsParams: changed ? { ...s.nmsParams, iouThreshold: defaultNmsThreshold(model) } : s.nmsParams,
+        featureMode: changed ? (model.headFeatures?.mode ?? 'warp') : s.featureMode,
+      };
+    }),
   setFeatures: (features) => set({ features }),
   setNmsParams: (p) => set((s) => ({ nmsParams: { ...s.nmsParams, ...p } })),
   setTiming: (stage, ms) => set((s) => ({ timings: { ...s.timings, [stage]: ms } })),
@@ -176,9 +202,9 @@ export const useStore = create<AppState>()((set, get, store) => ({
   setShowGroundTruth: (showGroundTruth) => set({ showGroundTruth }),
 
   setProposalParams: (p) => set((s) => ({ proposalParams: { ...s.proposalParams, ...p } })),
-  setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null }),
+  setProposals: (proposals) => set({ proposals, selectedProposal: null, features: null, otherFeatures: null }),
   resetResults: () => {
-    set({ proposals: null, features: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false });
+    set({ proposals: null, features: null, otherFeatures: null, timings: {}, selectedProposal: null, groundTruth: null, gtDrawing: false });
     get().resetViews();
   },
   setStage: (stage) => set({ stage }),

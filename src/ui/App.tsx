@@ -13,6 +13,7 @@ import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { cancelImageLoad, loadSample } from '../runner/imageActions';
 import { ModelButton } from './model/ModelDialog';
 import { computeFeatures } from '../runner/cnnActions';
+import { warmUpProposalWorkers } from '../runner/proposalActions';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -123,6 +124,7 @@ export function App() {
 
   useEffect(() => {
     if (!useStore.getState().image) void loadSample(DEFAULT_SAMPLE);
+    warmUpProposalWorkers();
   }, []);
 
   // Left/Right arrows step through the stages unless the user is typing or on a slider.

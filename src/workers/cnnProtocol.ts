@@ -9,6 +9,7 @@
  *   extract            -> 'progress'* 'batch'* then 'done' (FeatureBatch per batch, as it completes)
  *   getWeights         -> 'weights'
  *   exportBundle       -> 'bundle'
+ *   benchForward       -> 'benchForward'                 (forward-only passes in a time budget)
  *   dispose            -> 'disposed'
  *   cancel {target}    -> the target request ends with an 'error' whose name is 'AbortError'
  * Any request can end in 'error' instead ({ name, message, file? }).
@@ -56,6 +57,12 @@ export type CnnRequest =
   | { type: 'extract'; id: number; image: ImageMessage; boxes: Float32Array; options: ExtractOptions }
   | { type: 'getWeights'; id: number; names: WeightName[] }
   | { type: 'exportBundle'; id: number; float16?: boolean }
+  /**
+   * The forward-only peer of `rcnn bench app`: conv1..fc7 of the loaded model on one fixed batch
+   * of preprocessed crops (no warp, no heads), fc7 read back, repeated for `ms` after one warm-up
+   * pass; what `rcnn bench cnn-browser` measures, in the app's own workers.
+   */
+  | { type: 'benchForward'; id: number; batch: number; ms: number }
   | { type: 'cancel'; id: number; target: number }
   | { type: 'dispose'; id: number };
 
@@ -69,6 +76,7 @@ export type CnnResponse =
   | { type: 'done'; id: number; total: number; ms: number; cropsPerSecond: number; memory: TfMemory }
   | { type: 'weights'; id: number; tensors: Partial<Record<WeightName, { shape: number[]; data: Float32Array }>> }
   | { type: 'bundle'; id: number; bytes: ArrayBuffer; name: string }
+  | { type: 'benchForward'; id: number; passes: number; ms: number }
   | { type: 'disposed'; id: number }
   | { type: 'error'; id: number; name: string; message: string; file?: string };
 

@@ -148,6 +148,46 @@ describe('CNN worker protocol (host + client over a MessageChannel)', () => {
 });
 
 describe('CnnWorkerPool', () => {
+  it('shared-convolution features: each worker computes conv5 of the photo once and pools its chunks from it', async () => {
+    const { CnnWorkerPool } = await import('../runner/cnnWorkerPool');
+    const ports: MessagePort[] = [];
+    const clients = [0, 1].map(() => {
+      const ch = new MessageChannel();
+      const host = new CnnWorkerHost((msg: CnnResponse, transfer?: ArrayBuffer[]) => ch.port1.postMessage(msg, transfer ?? []), {
+        chooseBackend: async () => ({ name: 'wasm', requested: 'wasm', fellBack: false, software: false, notes: [] }) satisfies BackendInfo,
+      });
+      ch.port1.onmessage = (e: MessageEvent<CnnRequest>) => host.handle(e.data);
+      const port = ch.port2 as unknown as WorkerLike & { start(): void };
+      const c = new CnnWorkerClient(port);
+      port.start();
+      ports.push(ch.port1, ch.port2);
+      return c;
+    });
+    const pool = new CnnWorkerPool(clients);
+    await pool.init();
+    const a227 = caffeNetArch({ width: 0.125, numClasses: 3 });
+    const p = { ...pkg(), architecture: a227, weights: randomWeights(a227, { seed: 3 }), svm: { ...pkg().svm!, weights: Float32Array.from({ length: 2 * a227.fc7 }, (_, i) => Math.sin(i)) } };
+    await pool.loadModel({ kind: 'bytes', name: 'tiny227.rcnn', bytes: (await encodeBundle(p)).slice().buffer });
+    const many = new Float32Array(4 * 40);
+    for (let i = 0; i < 40; i++) many.set([i, i % 7, 30 + i, 20 + (i % 7) * 5], 4 * i);
+    const got = new Float32Array(40 * 2);
+    let convRuns = 0;
+    await pool.extract(image, many, { batchSize: 4, features: 'roi', roi: { scale: 'search' } }, {
+      onBatch: (b) => {
+        got.set(b.svmScores!, b.start * 2);
+        if (b.timing?.conv) convRuns++;
+      },
+    });
+    // 40 proposals in chunks of 10: five chunks per worker, one conv5 per worker.
+    expect(convRuns).toBe(2);
+    const direct = new RcnnModel(p);
+    const ref = await extractAll(direct, image, { boxes: many, features: 'roi', roi: { scale: 'search' } });
+    direct.dispose();
+    expect(Array.from(got)).toEqual(Array.from(ref.svmScores!));
+    await pool.dispose();
+    for (const port of ports) port.close();
+  });
+
   it('spreads proposals over workers and returns the same features with global indices', async () => {
     const { CnnWorkerPool } = await import('../runner/cnnWorkerPool');
     const ports: MessagePort[] = [];

@@ -6,9 +6,11 @@ import { cnnBench } from '../bench/cnn';
 import { cnnBrowserBench } from '../bench/cnnBrowser';
 import { svmBench, ridgeBench } from '../bench/learn';
 import { warpBench } from '../bench/warp';
+import { detectBench } from '../bench/detect';
+import { appBench } from '../bench/app';
 
 /** Benchmark targets; each prints a table. Add new ones here. */
-export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, warpBench, cnnBench, cnnBrowserBench, svmBench, ridgeBench];
+export const benchTargets: BenchTarget[] = [nmsBench, proposalsBench, warpBench, cnnBench, cnnBrowserBench, svmBench, ridgeBench, detectBench, appBench];
 
 export const benchCommand: Command = {
   name: 'bench',

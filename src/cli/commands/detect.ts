@@ -4,11 +4,12 @@ import { BUNDLED_MODEL_DIR } from '../defaults';
 import { DEFAULT_SEED, type SearchMode } from '../../core/selectiveSearch/index';
 import { scaleDetection, detectionsToJson } from '../../core/detect';
 import { defaultNmsThreshold } from '../../core/nms';
+import { FEATURE_OPTIONS, featureMismatchNote, featureOptionsHelp, readFeatureOptions } from '../featureOptions';
 
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'Run the whole R-CNN pipeline on one image and print the detections as JSON.',
-  usage: 'detect <image> [--model DIR] [--proposals N] [--mode fast|quality] [--seed S] [--score-threshold T] [--nms T] [--inclusive] [--no-regression]',
+  usage: 'detect <image> [--model DIR] [--proposals N] [--mode fast|quality] [--seed S] [--score-threshold T] [--nms T] [--inclusive] [--no-regression] [--features warp|roi] [--roi-scale fast-rcnn|search]',
   details: [
     'Prints {"image":{"width","height"},"model","proposals","regression",',
     '"detections":[{"class","score","box":[x1,y1,x2,y2],"proposal":[...]}],"timings":{decode,proposals,cnn,nms,total in ms}}',
@@ -23,6 +24,8 @@ export const detectCommand: Command = {
     '                       model\'s own, chosen on its validation photos, else R-CNN\'s 0.3)',
     '  --inclusive          compute NMS areas with +1 pixel (the MATLAB release\'s convention)',
     '  --no-regression      report proposal boxes instead of regressed ones',
+    ...featureOptionsHelp('how each proposal gets its CNN features'),
+    'cnnStages splits the CNN stage (ms): warp and cnn on the warp path; conv, roiPool and fc on the roi path.',
   ].join('\n'),
   options: {
     model: { type: 'string' },
@@ -33,6 +36,7 @@ export const detectCommand: Command = {
     nms: { type: 'string' },
     inclusive: { type: 'boolean' },
     'no-regression': { type: 'boolean' },
+    ...FEATURE_OPTIONS,
   },
   positionals: true,
   async run({ positionals, values, stdout, stderr }) {
@@ -49,6 +53,9 @@ export const detectCommand: Command = {
     const pkg = await loadModelForCli(modelPath);
     const iouThreshold = numberOption(values, 'nms', defaultNmsThreshold(pkg), { min: 0, max: 1 });
     if (!pkg.svm) throw new CliError(`${modelPath} has no SVM head: it can extract features but not detect`, 1, 'Use a model trained by `rcnn train` or an imported rcnn-ilsvrc13.');
+    const feat = readFeatureOptions(values, pkg);
+    const mismatch = featureMismatchNote(pkg, feat);
+    if (mismatch) stderr(`rcnn detect: ${mismatch}\n`);
     const { loadDetector } = await import('../../pipeline/node');
     const detector = await loadDetector(pkg);
     let run;
@@ -59,6 +66,8 @@ export const detectCommand: Command = {
         iouThreshold,
         convention: values.inclusive ? 'inclusive' : 'continuous',
         useRegression: !values['no-regression'],
+        features: feat.features,
+        roi: { scale: feat.roiScale },
       });
     } finally {
       await detector.dispose();
@@ -71,10 +80,14 @@ export const detectCommand: Command = {
         detectionsToJson(
           dets,
           { decode: tDecode - t0, proposals: run.timings.proposals, cnn: run.timings.cnn, nms: run.timings.nms, total: tEnd - t0 },
-          { image: { width: img.originalWidth, height: img.originalHeight }, model: pkg.name, proposals: run.scored.proposals.length / 4, regression: run.regressed },
+          { image: { width: img.originalWidth, height: img.originalHeight }, model: pkg.name, proposals: run.scored.proposals.length / 4, regression: run.regressed, features: feat.features === 'roi' ? `roi (${feat.roiScale})` : 'warp', cnnStages: roundAll(run.timings.cnnStages) },
         ),
       ) + '\n',
     );
     return 0;
   },
 };
+
+function roundAll(o: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v ?? 0)]));
+}

@@ -13,6 +13,7 @@ import { startFeaturePool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { BUNDLED_MODEL_DIR } from '../defaults';
 import type { ApMetric, DetectionEvaluation } from '../../core/eval/ap';
+import { FEATURE_OPTIONS, featureCacheKey, featureMismatchNote, featureOptionsHelp, readFeatureOptions } from '../featureOptions';
 
 function apLines(e: DetectionEvaluation): string {
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'nan');
@@ -22,7 +23,7 @@ function apLines(e: DetectionEvaluation): string {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'PASCAL VOC detection AP (IoU 0.5) of a model on a VOC folder: one "AP <class> <value>" line per class, then "mAP <value>".',
-  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--nms T] [--metric voc2010|voc2007] [--scorer svm|softmax] [--no-regression] [--count-at T] [--threads N] [--cache DIR] [--feature-cache DIR]',
+  usage: 'eval --data DIR [--split FILE] [--model DIR] [--proposals N] [--nms T] [--metric voc2010|voc2007] [--scorer svm|softmax] [--no-regression] [--count-at T] [--threads N] [--cache DIR] [--feature-cache DIR] [--features warp|roi] [--roi-scale S]',
   details: [
     '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/)',
     '  --split FILE      image ids to evaluate, one per line (default: ImageSets/Main/test.txt if present, else trainval.txt,\n                    else every annotation in Annotations/)',
@@ -41,6 +42,7 @@ export const evalCommand: Command = {
     '  --cache DIR       proposal cache (default .cache/rcnn)',
     '  --feature-cache DIR  read and keep the CNN features in DIR (as rcnn train --feature-cache; keyed by the',
     '                    network, image and boxes): evaluating other heads on the same CNN then skips the CNN',
+    ...featureOptionsHelp('the CNN features the heads score'),
     'Difficult objects are ignored; a detection must overlap a ground truth with IoU >= 0.5.',
   ].join('\n'),
   options: {
@@ -56,6 +58,7 @@ export const evalCommand: Command = {
     threads: { type: 'string' },
     cache: { type: 'string' },
     'feature-cache': { type: 'string' },
+    ...FEATURE_OPTIONS,
   },
   async run({ values, stdout, stderr }) {
     const say = (l: string) => stderr(`${l}\n`);
@@ -82,6 +85,9 @@ export const evalCommand: Command = {
       head = pkg.svm;
     }
     const classes = head.classes;
+    const feat = readFeatureOptions(values, pkg);
+    const mismatch = featureMismatchNote(pkg, feat);
+    if (mismatch) say(mismatch);
     if (pkg.boxRegressor && pkg.boxRegressor.classes.join() !== classes.join()) {
       throw new CliError(`${modelPath}: the box regressors' classes (${pkg.boxRegressor.classes.join(', ')}) are not the scorer's (${classes.join(', ')})`, 1);
     }
@@ -108,8 +114,8 @@ export const evalCommand: Command = {
       log: say,
       onProgress: (d, t) => (d % 50 === 0 || d === t) && say(`images and proposals: ${d}/${t}`),
     });
-    const pool = await startFeaturePool(threads, pkg.architecture, pkg.weights, images);
-    const featureCache = values['feature-cache'] ? new FeatureCache(resolve(String(values['feature-cache'])), modelKey(pkg.architecture, pkg.weights), images.map((im) => im.raster)) : null;
+    const pool = await startFeaturePool(threads, pkg.architecture, pkg.weights, images, feat);
+    const featureCache = values['feature-cache'] ? new FeatureCache(resolve(String(values['feature-cache'])), featureCacheKey(modelKey(pkg.architecture, pkg.weights), feat), images.map((im) => im.raster)) : null;
     if (featureCache) pool.features = featureCache.wrap(pool.features.bind(pool));
     try {
       const useReg = !values['no-regression'] && !!pkg.boxRegressor;
@@ -123,7 +129,7 @@ export const evalCommand: Command = {
         say(formatThresholdCount(countAtThreshold(lists, images.map((im) => im.gt), classes, t)));
       }
       if (featureCache) say(featureCache.summary());
-      say(`${images.length} images, ${proposals} proposals each, ${scorer} scores, NMS ${nmsThreshold}${values.nms === undefined && pkg.detection ? ' (the model\'s)' : ''}, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
+      say(`${images.length} images, ${proposals} proposals each, ${feat.features === 'roi' ? `RoI-pooled features (${feat.roiScale})` : 'warped crops'}, ${scorer} scores, NMS ${nmsThreshold}${values.nms === undefined && pkg.detection ? ' (the model\'s)' : ''}, ${metric} AP, ${useReg ? 'with' : 'without'} box regression on stdout; ${e.seconds.toFixed(0)} s`);
       stdout(apLines(primary));
     } finally {
       await pool.dispose();

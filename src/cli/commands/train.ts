@@ -11,6 +11,8 @@ import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluat
 import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
 import { startFeaturePool, type TrainerPool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
+import { FEATURE_OPTIONS, featureCacheKey, readFeatureOptions } from '../featureOptions';
+import { ROI_SCALE_TEXT } from '../../model/sharedConv';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch, type CaffeNetArch } from '../../model/architecture';
 import { COLOUR_AUGMENT } from '../../model/finetune/cpuWarp';
@@ -31,7 +33,7 @@ function formatAp(e: EvalResult['withoutRegression']): string {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train an R-CNN on a PASCAL VOC folder: fine-tune the CNN, then SVMs with hard negatives, then box regressors.',
-  usage: 'train --data DIR --out DIR [--init MODEL] [--stages cnn,svm,bbox] [--width W] [--epochs E | --iterations N] [--seed S]',
+  usage: 'train --data DIR --out DIR [--init MODEL] [--stages cnn,svm,bbox] [--width W] [--epochs E | --iterations N] [--seed S] [--features warp|roi]',
   details: [
     '  --data DIR        PASCAL VOC layout (JPEGImages/, Annotations/, ImageSets/Main/trainval.txt)',
     '  --out DIR         where the model package, training log and checkpoints go (resumes from a checkpoint there)',
@@ -78,6 +80,12 @@ export const trainCommand: Command = {
     '  --cache DIR       proposal cache (default .cache/rcnn)',
     '  --checkpoint-every N  save weights and momentum every N iterations (default 200); a rerun resumes there',
     '  --seed S          seed of the split, initialisation and sampling (default 1)',
+    '  --features M      what the SVMs and box regressors are trained and validated on: warp (R-CNN\'s warped crops,',
+    '                    default) | roi (RoI pooling out of the photo\'s conv5, as Fast R-CNN; the package records it in',
+    '                    headFeatures, so detect / eval / the app use the same path); the cnn stage fine-tunes on warped',
+    '                    crops either way',
+    '  --roi-scale S     the photo\'s size for --features roi: fast-rcnn (shorter side 600, longer at most 1000, default) |',
+    '                    search (500 px wide, the image selective search segments)',
   ].join('\n'),
   options: {
     data: { type: 'string' },
@@ -109,6 +117,7 @@ export const trainCommand: Command = {
     augment: { type: 'string' },
     wb: { type: 'string' },
     blur: { type: 'string' },
+    ...FEATURE_OPTIONS,
   },
   async run({ values, stderr, stdout }) {
     const say = (l: string) => stderr(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -161,6 +170,7 @@ interface TrainOptions {
   svmNegativeIou: number;
   hardEpochs: number;
   refit: boolean;
+  feat: ReturnType<typeof readFeatureOptions>;
   maxImages: number;
   /** --iterations (null: from --epochs). */
   iterations: number | null;
@@ -204,6 +214,8 @@ function readTrainOptions(values: CommandContext['values']): TrainOptions {
   const svmNegativeIou = numberOption(values, 'svm-neg-iou', SVM_NEGATIVE_IOU, { min: 0, max: 1 });
   const hardEpochs = numberOption(values, 'hard-epochs', 1, { min: 1, max: 10, integer: true });
   if (svmAug > 0 && augmentation.augment === 'none') throw new CliError('--svm-aug copies the ground truth with the fine-tuning augmentation: use --augment window or colour', 2);
+  const feat = readFeatureOptions(values);
+  if (svmAug > 0 && feat.features === 'roi') throw new CliError('--svm-aug makes augmented warped crops, which --features roi does not use: drop one of them', 2);
   const refit = values.refit === true;
   if (refit && valFraction === 0) throw new CliError('--refit trains the heads again on train + val after choosing on val: --val-fraction must be above 0', 2);
   if (refit && !stages.has('svm') && !stages.has('bbox')) throw new CliError('--refit refits the svm / bbox stages: add them to --stages', 2);
@@ -218,7 +230,7 @@ function readTrainOptions(values: CommandContext['values']): TrainOptions {
   const bboxSamples = numberOption(values, 'bbox-samples', 32, { min: 0, integer: true });
   const evalProposals = numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true });
   return {
-    dataDir, outDir, stages, seed, threads, width, valFraction, strategy, cacheDir, svmC, bboxLambda, augmentation, svmAug, svmNegativeIou, hardEpochs, refit,
+    dataDir, outDir, stages, seed, threads, width, valFraction, strategy, cacheDir, svmC, bboxLambda, augmentation, svmAug, svmNegativeIou, hardEpochs, refit, feat,
     maxImages, iterations, epochs, weightDecay, checkpointEvery, svmProposals, bboxSamples, evalProposals,
     evalEvery: values['checkpoint-every'] !== undefined ? checkpointEvery : FINE_TUNE_DEFAULTS.evalEvery,
     init: values.init === undefined ? undefined : String(values.init),
@@ -337,6 +349,7 @@ function newPackage(r: TrainRun, weights: NamedWeights, base: ModelPackage | nul
     weights,
     svm: existing?.svm,
     boxRegressor: existing?.boxRegressor,
+    ...(existing?.headFeatures ? { headFeatures: existing.headFeatures } : {}),
     provenance: {
       createdBy: 'rcnn train',
       createdAt: new Date().toISOString(),
@@ -396,8 +409,14 @@ async function headsAndValidation(r: TrainRun, pkg: ModelPackage, weights: Named
   const needHeads = o.stages.has('svm') || o.stages.has('bbox');
   const headOptions = headOptionsOf(o);
   // Heads and validation share one feature pool; validation images follow the training images.
-  const pool = needHeads || val.length > 0 ? await startFeaturePool(o.threads, arch, weights, [...train, ...val]) : null;
-  const featureCache = pool && o.featureCache ? new FeatureCache(resolve(o.featureCache), modelKey(arch, weights), [...train, ...val].map((im) => im.raster)) : null;
+  const pool = needHeads || val.length > 0 ? await startFeaturePool(o.threads, arch, weights, [...train, ...val], o.feat) : null;
+  const featureCache = pool && o.featureCache ? new FeatureCache(resolve(o.featureCache), featureCacheKey(modelKey(arch, weights), o.feat), [...train, ...val].map((im) => im.raster)) : null;
+  if (needHeads) {
+    // The heads say which features they score (detect, eval and the app follow it).
+    if (o.feat.features === 'roi') pkg.headFeatures = { mode: 'roi', roiScale: o.feat.roiScale };
+    else delete pkg.headFeatures;
+    if (o.feat.features === 'roi') r.say(`SVMs and box regressors on RoI-pooled features (${ROI_SCALE_TEXT[o.feat.roiScale]}), not warped crops`);
+  }
   if (pool && featureCache) pool.features = featureCache.wrap(pool.features.bind(pool));
   try {
     let heads: Candidates = { svm: [], bbox: [] };

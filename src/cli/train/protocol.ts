@@ -6,6 +6,8 @@
  */
 import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
+import type { FeatureMode } from '../../model/extract';
+import type { RoiScale } from '../../model/sharedConv';
 
 export type FineTuneStrategy = 'all' | 'upper' | 'fc';
 
@@ -57,6 +59,12 @@ export interface InitRequest {
   gainJitter: number;
   /** Fraction of training crops blurred (Gaussian, sigma uniform in [0, 2) px). */
   blur: number;
+  /**
+   * How 'features' requests compute fc7 / pool5: warped crops (R-CNN, default) or RoI pooling
+   * out of the photo's conv5 (model/sharedConv.ts), at roiScale.
+   */
+  features?: FeatureMode;
+  roiScale?: RoiScale;
 }
 
 /**

@@ -166,8 +166,11 @@ export class TrainerPool {
   }
 }
 
-/** A pool that only extracts features (no training state) over the given images. */
-export async function startFeaturePool(threads: number, arch: CaffeNetArch, weights: NamedWeights, images: readonly DatasetImage[]): Promise<TrainerPool> {
+/**
+ * A pool that only extracts features (no training state) over the given images, warped crops
+ * (R-CNN) or RoI-pooled out of each photo's conv5 (`features: { features: 'roi', roiScale }`).
+ */
+export async function startFeaturePool(threads: number, arch: CaffeNetArch, weights: NamedWeights, images: readonly DatasetImage[], features: Pick<PoolInit, 'features' | 'roiScale'> = {}): Promise<TrainerPool> {
   const pool = new TrainerPool(threads);
   await pool.start({
     arch,
@@ -182,6 +185,7 @@ export async function startFeaturePool(threads: number, arch: CaffeNetArch, weig
     augment: 'none',
     gainJitter: 0,
     blur: 0,
+    ...features,
   });
   return pool;
 }

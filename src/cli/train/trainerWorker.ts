@@ -13,6 +13,9 @@ import { randomAugment, warpBoxInto, type WarpAugment } from '../../model/finetu
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment, InitRequest, WorkerRequest, WorkerResponse } from './protocol';
+import { RcnnHeads } from '../../model/heads';
+import { pool5Length } from '../../model/architecture';
+import { type ConvMap, computeConvMap, extractRoiFeatures } from '../../model/sharedConv';
 
 if (!parentPort) throw new Error('trainerWorker must run as a worker thread');
 const port = parentPort;
@@ -194,7 +197,8 @@ function augmentedCrops(image: number, boxes: Float32Array, a: FeatureAugment): 
  * fc7 of every box and pool5 (Caffe C,H,W order) of the requested rows, for one image; with
  * `augment`, each box is warped with its own random augmentation instead of the plain R-CNN warp.
  */
-function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment): void {
+function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment): void | Promise<void> {
+  if (init!.features === 'roi') return onRoiFeatures(id, image, boxes, pool5Rows, augment);
   const t0 = performance.now();
   const n = boxes.length >> 2;
   const arch = init!.arch;
@@ -235,6 +239,41 @@ function onFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: I
   send({ type: 'features', id, fc7, pool5: p5, ms: performance.now() - t0 }, [fc7.buffer, p5.buffer]);
 }
 
+/** conv5 of the last photo asked for: a worker often gets several requests for one photo in a row. */
+let roiMap: { image: number; map: ConvMap } | null = null;
+let noHeads: RcnnHeads | null = null;
+
+/**
+ * onFeatures on the shared-convolution path (--features roi): conv1..conv5 once on the photo,
+ * each box RoI-pooled out of conv5 (its pool5), then fc6 and fc7.
+ */
+async function onRoiFeatures(id: number, image: number, boxes: Float32Array, pool5Rows: Int32Array, augment?: FeatureAugment): Promise<void> {
+  if (augment) throw new Error('augmented SVM positives are warped crops, which the shared-convolution path (--features roi) does not make: drop --svm-aug');
+  const t0 = performance.now();
+  const arch = init!.arch;
+  noHeads ??= new RcnnHeads({}, { fc7: arch.fc7, pool5: pool5Length(arch) });
+  const model = { net: net!, arch, heads: noHeads, maxBindingBytes: Infinity, name: 'trainer' };
+  if (roiMap?.image !== image) {
+    roiMap?.map.dispose();
+    roiMap = null;
+    roiMap = { image, map: await computeConvMap(model, rasters[image], { scale: init!.roiScale, pool: 'cpu' }) };
+  }
+  const n = boxes.length >> 2;
+  const fc7 = new Float32Array(n * arch.fc7);
+  const d5 = pool5Length(arch);
+  const pool5 = new Float32Array(pool5Rows.length * d5);
+  const rowPos = new Map<number, number>();
+  pool5Rows.forEach((r, k) => rowPos.set(r, k));
+  for await (const b of extractRoiFeatures(model, roiMap.map, { boxes, batchSize: FEATURE_BATCH, pool5: pool5Rows.length > 0, fc7: true, svmScores: false, bboxDeltas: false })) {
+    fc7.set(b.fc7!, b.start * arch.fc7);
+    if (b.pool5) for (let i = 0; i < b.count; i++) {
+      const k = rowPos.get(b.start + i);
+      if (k !== undefined) pool5.set(b.pool5.subarray(i * d5, (i + 1) * d5), k * d5);
+    }
+  }
+  send({ type: 'features', id, fc7, pool5, ms: performance.now() - t0 }, [fc7.buffer, pool5.buffer]);
+}
+
 async function onState(id: number): Promise<void> {
   const weights = await net!.getWeights();
   const vel = new Float32Array(flatLength);
@@ -258,7 +297,7 @@ port.on('message', async (req: WorkerRequest) => {
         onEval(req.id, req.windows);
         break;
       case 'features':
-        onFeatures(req.id, req.image, req.boxes, req.pool5Rows, req.augment);
+        await onFeatures(req.id, req.image, req.boxes, req.pool5Rows, req.augment);
         break;
       case 'state':
         await onState(req.id);

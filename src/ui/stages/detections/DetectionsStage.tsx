@@ -8,6 +8,11 @@ import { drawLabels, type Label } from '../../labels';
 import { rgbToRgba } from '../../../core/image/raster';
 import { detectionsToJson, scaleDetection, type Detection } from '../../../core/detect';
 import { matchDetections, type MatchResult } from '../../../core/eval/matchDetections';
+import { regressedBoxes } from '../../../state/derived';
+import { FeatureModeSwitch, MODE_LABEL } from '../../sharedConv/FeatureModeSwitch';
+import { PathComparison } from '../../sharedConv/PathComparison';
+import { runsByMode } from '../../sharedConv/compare';
+import '../../sharedConv/sharedConv.css';
 
 /** Which detection the list points at (shared by the list and the overlay). */
 
@@ -35,17 +40,44 @@ function drawDetections(ctx: CanvasRenderingContext2D, vt: ViewTransform, dets: 
   return dets.map((d) => d.box);
 }
 
+/**
+ * The other path's detections (the run kept from before the switch) with the same NMS settings,
+ * for drawing both sets at once; null without a complete run of the other path on these proposals.
+ */
+export function useOtherDetections(): Detection[] | null {
+  const features = useStore((s) => s.features);
+  const other = useStore((s) => s.otherFeatures);
+  const image = useStore((s) => s.image);
+  const p = useStore((s) => s.nmsParams);
+  return useMemo(() => {
+    if (!image) return null;
+    const runs = runsByMode(features, other, image.key);
+    const o = other && runs[other.mode] === other ? other : null;
+    if (!o) return null;
+    return computeNms(o, regressedBoxes(o, image.image.width, image.image.height), p)?.detections ?? null;
+  }, [features, other, image, p]);
+}
+
+/** The other path's boxes: thin and dotted, no labels, under the current path's. */
+function drawOther(ctx: CanvasRenderingContext2D, vt: ViewTransform, dets: Detection[]): DrawnBoxes {
+  for (const d of dets) strokeBox(ctx, d.box, classColor(d.classIndex), 2, vt, [2, 4]);
+  return dets.map((d) => d.box);
+}
+
 export function useDetectionsOverlay() {
   const nms = useNms();
+  const other = useOtherDetections();
   const hovered = useStore((s) => s.detectionsView.hovered);
   const match = useGroundTruthMatch(nms?.detections);
   const draw = useCallback(
     (ctx: CanvasRenderingContext2D, vt: ViewTransform) => {
-      return nms ? drawDetections(ctx, vt, nms.detections, match, hovered) : [];
+      const under = other ? drawOther(ctx, vt, other) : [];
+      const top = nms ? drawDetections(ctx, vt, nms.detections, match, hovered) : [];
+      return [...top, ...under];
     },
-    [nms, match, hovered],
+    [nms, other, match, hovered],
   );
-  return { draw, key: [nms, hovered, match] };
+  return { draw, key: [nms, other, hovered, match] };
 }
 
 function download(name: string, blob: Blob): void {
@@ -144,9 +176,12 @@ export function DetectionsStage() {
   const setHovered = ((hovered: number | null) => useStore.getState().setView('detectionsView', { hovered }));
   const match = useGroundTruthMatch(nms?.detections);
   const [exporting, setExporting] = useState(false);
+  const other = useOtherDetections();
+  const otherMode = features?.mode === 'warp' ? 'roi' : 'warp';
   if (!features || !image || features.imageKey !== image.key) {
     return (
       <div className="stage-body pending" data-testid="stage-pending">
+        <FeatureModeSwitch idSuffix="detections" />
         <p>
           <strong>Not computed yet.</strong> Detections need every stage before: proposals, CNN features and SVM scores.
         </p>
@@ -161,7 +196,7 @@ export function DetectionsStage() {
   const stageTimes: Array<[string, number | undefined]> = [
     ['Decode', image.decodeMs],
     ['Selective search', timings.proposals],
-    ['Warp + CNN + SVM + regression', timings.features],
+    [features.mode === 'roi' ? 'conv once + RoI pooling + fc + SVM + regression' : 'Warp + CNN + SVM + regression', features.complete ? features.ms : timings.features],
     ['NMS', nms?.ms],
   ];
   const total = stageTimes.reduce((a, [, v]) => a + (v ?? 0), 0);
@@ -199,6 +234,11 @@ export function DetectionsStage() {
   };
   return (
     <div className="stage-body">
+      <FeatureModeSwitch idSuffix="detections" />
+      <p className="small det-sets" data-testid="detection-sets" data-current={dets.length} data-other={other ? other.length : ''}>
+        Solid: {MODE_LABEL[features.mode]}, {dets.length} box{dets.length === 1 ? '' : 'es'}.{' '}
+        {other ? `Dotted: ${MODE_LABEL[otherMode]}, ${other.length} box${other.length === 1 ? '' : 'es'} with the same NMS settings.` : `Switch to "${MODE_LABEL[otherMode]}" to draw its detections too.`}
+      </p>
       <p data-testid="detections-summary">
         <strong>{dets.length}</strong> detection{dets.length === 1 ? '' : 's'} at score ≥ {params.scoreThreshold.toFixed(2)} and NMS IoU {params.iouThreshold.toFixed(2)}
         {nms?.regressed ? ', regressed boxes' : ', proposal boxes'}.
@@ -262,6 +302,7 @@ export function DetectionsStage() {
         </tbody>
       </table>
       <p className="muted small">R-CNN reported about 13 s per image on a 2014 GPU and 53 s on a CPU with full CaffeNet and 2000 proposals.</p>
+      <PathComparison detailed={false} />
     </div>
   );
 }

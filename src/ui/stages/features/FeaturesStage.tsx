@@ -9,7 +9,11 @@ import { FeatureMapView } from './FeatureMapView';
 import { ArchitectureView } from './ArchitectureView';
 import { useInspection } from './useInspection';
 import { useConv1Weights } from './conv1Weights';
+import { FeatureModeSwitch } from '../../sharedConv/FeatureModeSwitch';
+import { PathComparison } from '../../sharedConv/PathComparison';
+import { RoiGridPicture } from '../../sharedConv/RoiGridPicture';
 import './features.css';
+import '../../sharedConv/sharedConv.css';
 
 export function FeaturesStage() {
   const image = useStore((s) => s.image);
@@ -29,6 +33,7 @@ export function FeaturesStage() {
         Each warped crop goes through AlexNet (CaffeNet layout): five convolutional layers, then two fully connected layers of {model?.architecture.fc7 ?? 4096} units. R-CNN keeps the
         last hidden layer, fc7, as the crop's feature vector, and pool5 for box regression.
       </p>
+      <FeatureModeSwitch idSuffix="features" />
       <RunPanel />
       {!fresh ? (
         <div className="pending" data-testid="stage-pending">
@@ -51,6 +56,13 @@ export function FeaturesStage() {
           conv1={conv1.weights}
         />
       )}
+      <details className="section" open>
+        <summary>
+          <h3>Warp every proposal, or convolve once</h3>
+        </summary>
+        <PathComparison detailed />
+        <RoiGridPicture />
+      </details>
       <details className="section" open>
         <summary>
           <h3>conv1 filters</h3>
