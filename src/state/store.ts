@@ -14,6 +14,7 @@ import type { LoadedImage } from '../runner/decodeClient';
 import type { ProposalsResult } from '../runner/proposalActions';
 import type { FeaturesResult } from '../runner/cnnActions';
 import { createViewSlice, type ViewSlice } from './views';
+import { createTrainSlice, type TrainSlice } from './trainSlice';
 
 /** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
 export type StageId = string;
@@ -126,10 +127,11 @@ export interface PipelineState {
   clearMessages: () => void;
 }
 
-export type AppState = PipelineState & ViewSlice;
+export type AppState = PipelineState & ViewSlice & TrainSlice;
 
 export const useStore = create<AppState>()((set, get, store) => ({
   ...createViewSlice(set, get, store),
+  ...createTrainSlice(set, get, store),
   image: null,
   imageLoading: false,
   stage: 'image',

@@ -12,6 +12,7 @@ import { drawGroundTruth, useGroundTruthDrawing } from './GroundTruth';
 import { cancelImageLoad, loadSample } from '../runner/imageActions';
 import { ModelButton } from './model/ModelDialog';
 import { computeFeatures } from '../runner/cnnActions';
+import { TrainButton, TrainView } from './train/TrainView';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -119,6 +120,7 @@ export function App() {
   const stage = useStore((s) => s.stage);
   const loading = useStore((s) => s.imageLoading);
   const def = stageById(stage);
+  const trainOpen = useStore((s) => s.train.open);
 
   useEffect(() => {
     if (!useStore.getState().image) void loadSample(DEFAULT_SAMPLE);
@@ -162,18 +164,20 @@ export function App() {
   const Panel = def.Panel;
 
   return (
-    <div className="app">
+    <div className={`app${trainOpen ? ' app-train' : ''}`}>
       <header className="app-header">
         <h1>
           R-CNN Explorer <span className="subtitle">Girshick et al. 2014, stage by stage, in your browser</span>
         </h1>
         <div className="header-actions">
+          <TrainButton />
           <ModelButton />
           <RunAllButton />
           <UploadButton />
         </div>
       </header>
-      <Stepper status={status} />
+      {!trainOpen && <Stepper status={status} />}
+      {trainOpen ? <TrainView /> : (
       <main className="workspace">
         <section className="viewer" aria-label="Image view">
           {image ? (
@@ -196,6 +200,7 @@ export function App() {
           <Panel />
         </section>
       </main>
+      )}
       <footer className="app-footer">
         <ProgressBar onCancel={cancelByUser} />
         <ProgressAnnouncer />

@@ -1,0 +1,103 @@
+/**
+ * What a training run in the Train view shows as it goes and when it ends: the phases with their
+ * timings, the mining passes of every class's SVM, the hardest negatives found, the box-regression
+ * pairs, the held-out AP and the model. Plain data (it lives in the store).
+ */
+import type { RetrainStats } from '../core/learn/svm';
+import type { TrainSettings } from '../state/trainSlice';
+
+export type TrainPhaseId = 'prepare' | 'stats' | 'positives' | 'mining' | 'bbox' | 'evaluate' | 'model';
+
+export interface TrainPhase {
+  id: TrainPhaseId;
+  label: string;
+  done: number;
+  total: number;
+  /** performance.now() at start and end (ms); end null while it runs. */
+  start: number | null;
+  end: number | null;
+  detail?: string;
+}
+
+/** One class's SVM as mining went: retrains (cache size, added, evicted, objective) per pass. */
+export interface ClassMining {
+  name: string;
+  positives: number;
+  candidateNegatives: number;
+  addedPerPass: number[];
+  retrains: RetrainStats[];
+}
+
+/** A negative the final SVM scored highest: the box it most wanted to call an object. */
+export interface HardNegative {
+  photo: string;
+  /** Box in the photo's own pixels. */
+  box: [number, number, number, number];
+  score: number;
+  /** Best IoU with a ground truth of the class (below 0.3, by the SVM's negative rule). */
+  iou: number;
+}
+
+export interface ClassRegression {
+  name: string;
+  pairs: number;
+  /** IoU with the ground truth of every training pair before and after the learnt regression. */
+  iouBefore: number[];
+  iouAfter: number[];
+  /** A few pairs to draw: proposal, regressed box and ground truth, in the photo's pixels. */
+  examples: Array<{ photo: string; proposal: number[]; regressed: number[]; target: number[] }>;
+}
+
+export interface ClassAp {
+  name: string;
+  ap: number;
+  /** Held-out objects (not difficult) of the class. */
+  positives: number;
+  precision: number[];
+  recall: number[];
+}
+
+export interface HeldOutEvaluation {
+  photos: number;
+  proposals: number;
+  withRegression: { perClass: ClassAp[]; map: number } | null;
+  withoutRegression: { perClass: ClassAp[]; map: number };
+}
+
+export interface TrainedModel {
+  name: string;
+  /** The .rcnn bundle (CNN weights of the active model + the new heads). */
+  bytes: ArrayBuffer;
+  card: string;
+  /** Loaded into the app as the active model. */
+  active: boolean;
+}
+
+export interface TrainRun {
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  /** Why it failed or what was lost when cancelled. */
+  message?: string;
+  startedAt: number;
+  endedAt: number | null;
+  settings: TrainSettings;
+  classes: string[];
+  /** Photo names (VOC ids) in each part. */
+  trainPhotos: string[];
+  heldOutPhotos: string[];
+  /** The CNN the features come from. */
+  cnn: string;
+  backend: string;
+  phases: TrainPhase[];
+  /** The trainer's log, as `rcnn train` prints it. */
+  log: string[];
+  featureScale: { fc7: number; pool5: number } | null;
+  mining: ClassMining[];
+  hardNegatives: HardNegative[][];
+  regression: ClassRegression[];
+  evaluation: HeldOutEvaluation | null;
+  model: TrainedModel | null;
+  /** Main-thread frame times while the run went (ms): what the page felt like. */
+  frames: { count: number; over50: number; max: number; p99: number } | null;
+  /** Largest JS heap seen on the page during the run (bytes; Chromium's performance.memory). */
+  peakHeap: number | null;
+}
