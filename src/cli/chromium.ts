@@ -17,7 +17,7 @@ export function chromiumExecutable(): string | undefined {
   return undefined;
 }
 
-/** Flags measured to work headless here (see BROWSER-AND-TFJS-NOTES.md). */
+/** Flags measured to work headless here (see docs/platform-notes.md). */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-quic',

@@ -4,6 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from './main';
 import { encodeNpy } from './npy';
+import { caffeNetArch } from '../model/architecture';
+import { randomWeights } from '../model/caffenet';
+import { exportOnnx } from '../model/onnx/export';
+import { decodeOnnxModel, encodeOnnxModel } from '../model/onnx/proto';
+import { encodeBundle, type ModelPackage } from '../model/package';
+import { savePackageDir } from '../model/packageNode';
 
 async function run(args: string[]) {
   let out = '';
@@ -78,6 +84,59 @@ describe('rcnn: what goes wrong is said in a line, never a stack trace', () => {
       const r = await run(['bench', ...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err, args.join(' ')).toContain(says);
+    }
+  });
+
+  it('rcnn import and --model name every bad model file in one line: a tensor larger than its data, a bundle, a manifest, a weight file', async () => {
+    const arch = caffeNetArch({ width: 0.125, numClasses: 0 });
+    const pkg: ModelPackage = { name: 'tiny', architecture: arch, classes: null, weights: randomWeights(arch, { seed: 2, scheme: 'caffe' }), provenance: { createdBy: 'test', createdAt: '' } };
+    // The audit's case: fc6's Gemm weight declared 100000 x 100000, with its real (small) data.
+    const m = decodeOnnxModel(exportOnnx(pkg, { opset: 9 }).bytes);
+    const w = m.graph.initializer.find((t) => t.name === m.graph.node.find((n) => n.opType === 'Gemm')!.input[1])!;
+    w.dims = [100000, 100000];
+    const huge = join(dir, 'huge.onnx');
+    writeFileSync(huge, encodeOnnxModel(m));
+    const bundle = await encodeBundle(pkg);
+    const cut = join(dir, 'cut.rcnn');
+    writeFileSync(cut, bundle.subarray(0, bundle.length >> 1));
+    const whole = join(dir, 'whole.rcnn');
+    writeFileSync(whole, bundle);
+    const pkgDir = join(dir, 'pkg');
+    await savePackageDir(pkg, pkgDir);
+    const headless = join(dir, 'headless.rcnn');
+    writeFileSync(headless, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]));
+
+    for (const [file, says] of [
+      [huge, `${huge}: not a readable ONNX model: tensor ${w.name} declares 100000 x 100000 = 10000000000 values (40000000000 bytes) but holds ${512 * 1152 * 4} bytes: the file is truncated or corrupt`],
+      [cut, `${cut} is an R-CNN Explorer bundle (.rcnn), not an ONNX file, and it is truncated: cnn.bin needs`],
+      [whole, `${whole} is already a model package (an R-CNN Explorer .rcnn bundle), not an ONNX file: it needs no import`],
+      [join(pkgDir, 'model.json'), `${join(pkgDir, 'model.json')} is JSON (a model package's model.json?), not an ONNX file: a package needs no import`],
+      [join(pkgDir, 'cnn.bin'), `${join(pkgDir, 'cnn.bin')} looks like one weight file of a model package (.bin), not an ONNX file`],
+      [headless, `${headless} is named .rcnn but is not an R-CNN Explorer bundle`],
+      [SAMPLE, `${SAMPLE} is a JPEG image, not an ONNX model`],
+    ] as const) {
+      const r = await run(['import', file, '--out', join(dir, 'imported')]);
+      expect(r.code, file).toBe(1);
+      expect(r.err.split('\n')[0], file).toContain(`rcnn import: ${says}`);
+      expect(r.err.split('\n').filter(Boolean).length, file).toBeLessThanOrEqual(2); // the line and a hint
+      expect(r.err, file).not.toMatch(/unexpected error|\n\s+at |wire type/);
+    }
+    // The same files as --model of detect and forward: one line each, named for what they are.
+    const npy = join(dir, 'crop.npy');
+    writeFileSync(npy, encodeNpy({ shape: [1, 3, 227, 227], data: new Float32Array(3 * 227 * 227) }));
+    for (const [file, says] of [
+      [huge, /declares 100000 x 100000 = 10000000000 values .* the file is truncated or corrupt/],
+      [cut, /is truncated: cnn\.bin needs \d+ bytes, \d+ left/],
+      [join(pkgDir, 'cnn.bin'), /looks like one weight file of a model package: give the folder that holds it and its model\.json/],
+      [headless, /is named \.rcnn but is not a bundle/],
+    ] as const) {
+      for (const args of [['detect', SAMPLE, '--model', file, '--proposals', '5'], ['forward', '--model', file, '--input', npy, '--output', join(dir, 'o.npy')]]) {
+        const r = await run(args);
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.err, args.join(' ')).toMatch(new RegExp(`^rcnn ${args[0]}: cannot load the model .* \\(--model\\): `));
+        expect(r.err, args.join(' ')).toMatch(says);
+        expect(r.err, args.join(' ')).not.toMatch(/unexpected error|\n\s+at |wire type/);
+      }
     }
   });
 

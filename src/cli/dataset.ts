@@ -29,6 +29,7 @@ import {
   fitAnnotationToImage,
   parseImageSet,
   parseVocXml,
+  VocAnnotationError,
 } from '../core/dataset/voc';
 import { type SplitResult, stratifiedSplit } from '../core/dataset/split';
 
@@ -194,7 +195,8 @@ export function readVocDataset(root: string, opts: ReadVocOptions = {}): VocData
     try {
       parsed.push({ id, annotationPath, annotation: parseVocXml(xml, annotationPath) });
     } catch (e) {
-      skip(id, annotationPath, errorText(e));
+      // A VocAnnotationError names the file itself; skip() names it once.
+      skip(id, annotationPath, e instanceof VocAnnotationError ? e.detail : errorText(e));
     }
   }
   const classes = opts.classes ? [...opts.classes] : collectClassNames(parsed.map((p) => p.annotation));

@@ -160,8 +160,8 @@ export function scaleBoxes(boxes: ArrayLike<number>, sx: number, sy: number = sx
 }
 
 /**
- * The R-CNN box transform (RCNN-SPEC section 6), continuous convention: with P and G given by
- * centre (x, y) and size (w, h),
+ * The R-CNN box transform (docs/algorithm.md section 6), continuous convention: with P and G given
+ * by centre (x, y) and size (w, h),
  *   tx = (Gx - Px) / Pw,  ty = (Gy - Py) / Ph,  tw = log(Gw / Pw),  th = log(Gh / Ph).
  * Encodes N proposals P against N targets G (flat, paired by index) into 4N deltas.
  */

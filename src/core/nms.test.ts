@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BELOW_THRESHOLD, KEPT, nms, nmsPerClass } from './nms';
 
-describe('greedy NMS (RCNN-SPEC section 7)', () => {
+describe('greedy NMS (docs/algorithm.md section 7)', () => {
   // Four boxes: 0 and 1 overlap with IoU 0.6806 (continuous), 2 overlaps 0 with IoU 0.25, 3 is apart.
   const boxes = new Float32Array([
     0, 0, 10, 10, // 0

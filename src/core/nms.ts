@@ -1,16 +1,18 @@
 /**
- * Greedy non-maximum suppression exactly as R-CNN (RCNN-SPEC section 7, rcnn/nms.m):
- * drop boxes scoring below the score threshold, sort by score (descending), repeatedly keep the
- * best remaining box and remove every remaining box whose IoU with it is *strictly above* the
- * overlap threshold. Ties in score are broken by the lower input index first, so results are
- * deterministic.
+ * Greedy non-maximum suppression exactly as R-CNN (docs/algorithm.md section 7, rcnn/nms.m): drop
+ * boxes scoring below the score threshold, sort by score (descending), repeatedly keep the best
+ * remaining box and remove every remaining box whose IoU with it is *strictly above* the overlap
+ * threshold. Ties in score are broken by the lower input index first, so results are deterministic.
  *
  * Besides the kept indices we record, for every suppressed box, which kept box removed it, so
  * the UI can replay the process.
  */
 import { type AreaConvention, sideOffset } from './geometry';
 
-/** R-CNN's per-class NMS overlap threshold (RCNN-SPEC section 7), used when a model names none. */
+/**
+ * R-CNN's per-class NMS overlap threshold (docs/algorithm.md section 7), used when a model names
+ * none.
+ */
 export const RCNN_NMS_THRESHOLD = 0.3;
 
 /** The NMS threshold to use with a model by default: its own (model.json `detection`), else R-CNN's. */

@@ -1,5 +1,5 @@
 /**
- * RCNN-SPEC.md's defaults that no behavioural test pinned (found by changing each constant and
+ * docs/algorithm.md's defaults that no behavioural test pinned (found by changing each constant and
  * running the tests: nothing failed). Each is checked here by what it does where that is cheap,
  * else by value, with the spec's section.
  */
@@ -17,7 +17,7 @@ import { warpBoxInto } from '../model/finetune/cpuWarp';
 import { IMAGENET_MEAN_BGR } from '../model/architecture';
 import { useStore } from '../state/store';
 
-describe('RCNN-SPEC defaults', () => {
+describe('docs/algorithm.md defaults', () => {
   it('section 1: about 2000 proposals, in the core, the app and the CLI', () => {
     expect(DEFAULT_MAX_BOXES).toBe(2000);
     expect(useStore.getState().proposalParams.maxBoxes).toBe(2000);
@@ -55,7 +55,7 @@ describe('RCNN-SPEC defaults', () => {
     expect([FINE_TUNE_DEFAULTS.positivesPerBatch, FINE_TUNE_DEFAULTS.backgroundPerBatch]).toEqual([32, 96]);
   });
 
-  it('section 3: the trainer warps with 16 px of context by default, as the app does', () => {
+  it('section 4: the trainer warps with 16 px of context by default, as the app does (section 2)', () => {
     const img = { width: 40, height: 30, data: Uint8Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 37) % 256) };
     const size = 31; // small, so the padding is a large share of the crop
     const byDefault = new Float32Array(size * size * 3);

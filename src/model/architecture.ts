@@ -3,9 +3,9 @@
  * counts and multiply-adds. No tfjs here, so the architecture view (and the package manifest)
  * can use it without loading a backend.
  *
- * Default numbers are RCNN-SPEC section 3 (CaffeNet as trained by Caffe and used by R-CNN).
- * Layouts: activations are NHWC inside tfjs; every *exposed* flat vector (pool5, fc6, fc7...)
- * is in Caffe's C,H,W order so features match Caffe/ONNX feature indices.
+ * Default numbers are docs/algorithm.md section 3 (CaffeNet as trained by Caffe and used by R-CNN).
+ * Layouts: activations are NHWC inside tfjs; every *exposed* flat vector (pool5, fc6, fc7...) is in
+ * Caffe's C,H,W order so features match Caffe/ONNX feature indices.
  */
 
 export type ConvName = 'conv1' | 'conv2' | 'conv3' | 'conv4' | 'conv5';
@@ -82,7 +82,7 @@ export interface CaffeNetArch {
 }
 
 export const CAFFE_LRN: LrnSpec = { size: 5, alpha: 1e-4, beta: 0.75, k: 1 };
-/** ImageNet mean per channel, BGR (the approximation RCNN-SPEC section 2 allows). */
+/** ImageNet mean per channel, BGR (the approximation docs/algorithm.md section 2 allows). */
 export const IMAGENET_MEAN_BGR: [number, number, number] = [104, 117, 123];
 const CAFFENET_CONV_FILTERS = [96, 256, 384, 384, 256] as const;
 const CAFFENET_FC = 4096;
@@ -108,7 +108,10 @@ export function scaleChannels(c: number, width: number): number {
   return Math.max(8, Math.round((c * width) / 8) * 8);
 }
 
-/** CaffeNet (RCNN-SPEC section 3), optionally narrowed: same code, same layer shapes and order. */
+/**
+ * CaffeNet (docs/algorithm.md section 3), optionally narrowed: same code, same layer shapes and
+ * order.
+ */
 export function caffeNetArch(opts: CaffeNetOptions = {}): CaffeNetArch {
   const width = opts.width ?? 1;
   if (!(width > 0)) throw new Error(`width multiplier must be > 0, got ${width}`);

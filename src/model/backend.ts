@@ -4,7 +4,7 @@
  * Order of preference: WebGPU, WebGL, wasm, cpu, except that a software GPU (SwiftShader,
  * llvmpipe, a WebGPU adapter with isFallbackAdapter) is never preferred over wasm: measured on a
  * GPU-less machine, SwiftShader WebGPU/WebGL run CaffeNet 15-60x slower than wasm
- * (BROWSER-AND-TFJS-NOTES.md). An optional micro-benchmark settles close calls.
+ * (docs/platform-notes.md). An optional micro-benchmark settles close calls.
  * tf.setBackend can silently fall back to another backend, so the active one is always read
  * back with tf.getBackend() and reported.
  *

@@ -17,7 +17,7 @@ function randn(n: number, seed: number, scale = 1): Float32Array {
 }
 
 describe('architecture', () => {
-  it('full CaffeNet has the shapes, parameters and multiply-adds of RCNN-SPEC section 3', () => {
+  it('full CaffeNet has the shapes, parameters and multiply-adds of docs/algorithm.md section 3', () => {
     const a = caffeNetArch();
     const info = Object.fromEntries(describeArch(a).map((l) => [l.name, l]));
     expect(info.conv1.shape).toEqual([96, 55, 55]);

@@ -15,7 +15,8 @@ import {
 } from './architecture';
 
 /**
- * CaffeNet (RCNN-SPEC section 3) on tfjs ops, for inference and for training with the same graph.
+ * CaffeNet (docs/algorithm.md section 3) on tfjs ops, for inference and for training with the same
+ * graph.
  *
  * Input: NHWC float32 [B, H, W, 3], BGR, mean-subtracted (warp.ts produces it).
  * Weights live in tf.Variables; a grouped conv keeps one variable per group and a wide fc layer

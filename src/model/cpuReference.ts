@@ -169,10 +169,10 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>, flo
 }
 
 /**
- * R-CNN's warp written out per output pixel (RCNN-SPEC section 2), for the warp tests: dilate
- * about the centre by size / (size - 2 * padding); output pixel (u, v) samples the continuous
- * point X1 + (u + 0.5) * w / size (pixel i covers [i, i + 1)); bilinear between pixel centres,
- * edge pixels held in the half pixel next to the border; mean (0) outside [0, W] x [0, H].
+ * R-CNN's warp written out per output pixel (docs/algorithm.md section 2), for the warp tests:
+ * dilate about the centre by size / (size - 2 * padding); output pixel (u, v) samples the
+ * continuous point X1 + (u + 0.5) * w / size (pixel i covers [i, i + 1)); bilinear between pixel
+ * centres, edge pixels held in the half pixel next to the border; mean (0) outside [0, W] x [0, H].
  * Returns NHWC, BGR, mean-subtracted.
  */
 export function refWarp(

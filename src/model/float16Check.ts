@@ -1,6 +1,6 @@
 /**
  * Measures what float16 storage of the CNN weights does to the features and scores, so a package
- * is stored in float16 only when that is measured to be harmless (ARCHITECTURE.md): the same
+ * is stored in float16 only when that is measured to be harmless (docs/architecture.md): the same
  * crops through the float32 and the float16-rounded weights, compared at fc7 and at the SVM
  * scores (or fc8). Computation stays float32 in both.
  */

@@ -1,6 +1,6 @@
 /**
  * tfjs in Node (CLI, tests, training): the wasm backend (SIMD, single thread) and the cpu
- * backend. tfjs-node cannot be installed here (BROWSER-AND-TFJS-NOTES.md), so wasm is the fast
+ * backend. tfjs-node cannot be installed here (docs/platform-notes.md), so wasm is the fast
  * path. Loading '@tensorflow/tfjs' registers the gradient functions training needs (its Node
  * bundle carries them; the ESM gradient files cannot be loaded by Node directly).
  * Browser code must not import this file: use backend.ts.

@@ -137,6 +137,40 @@ describe('model package', () => {
     await expect(fetchPackage('/models/missing', { fetch: fakeFetch })).rejects.toThrow(/HTTP 404/);
   });
 
+  it("refuses manifest paths that leave the model's folder, and packages over the download cap, before fetching a binary", async () => {
+    const { manifest, files } = await encodePackage(samplePackage());
+    const requested: string[] = [];
+    const serve = (m: unknown, binary: (url: string) => Response) =>
+      (async (url: string) => {
+        requested.push(url);
+        return url.endsWith('/model.json') ? new Response(JSON.stringify(m)) : binary(url);
+      }) as unknown as typeof fetch;
+    const ok = (url: string) => new Response(files.get(url.split('/').pop()!) as Uint8Array<ArrayBuffer>);
+    for (const bad of ['../../secret.bin', '/etc/passwd', 'https://elsewhere.example/cnn.bin', 'sub/../../x.bin', 'C:\\x.bin', '..']) {
+      const m = { ...manifest, files: manifest.files.map((f, i) => (i === 0 ? { ...f, path: bad } : f)) };
+      requested.length = 0;
+      await expect(fetchPackage('https://models.example/m', { fetch: serve(m, ok) })).rejects.toThrow(
+        `https://models.example/m/model.json lists the file ${JSON.stringify(bad)}, which is not a plain name inside the model's folder (like cnn.bin)`,
+      );
+      expect(requested).toEqual(['https://models.example/m/model.json']);
+    }
+    // The same check holds for dropped files and bundles (they share parseManifest).
+    const m = { ...manifest, files: [{ ...manifest.files[0], path: '../cnn.bin' }] };
+    await expect(packageFromFiles([{ name: 'model.json', bytes: new TextEncoder().encode(JSON.stringify(m)) }])).rejects.toThrow(/not a plain name inside the model's folder/);
+
+    // A manifest listing more than the cap: refused from the manifest alone.
+    requested.length = 0;
+    const total = manifest.files.reduce((s, f) => s + f.byteLength, 0);
+    await expect(fetchPackage('https://models.example/m', { fetch: serve(manifest, ok), maxBytes: total - 1 })).rejects.toThrow(/lists [\d.]+ MB of files, over the [\d.]+ MB download limit; nothing more was downloaded/);
+    expect(requested).toEqual(['https://models.example/m/model.json']);
+    // A binary that streams on past the cap: stopped there, named.
+    const endless = () => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(65536)) }));
+    const err = await fetchPackage('https://models.example/m', { fetch: serve(manifest, endless), maxBytes: total }).catch((e) => e);
+    expect(err).toBeInstanceOf(PackageError);
+    expect(err.file).toBe('cnn.bin');
+    expect(err.message).toMatch(/^cnn\.bin \(https:\/\/models\.example\/m\/cnn\.bin\) is larger than the [\d.]+ MB download limit: stopped after [\d.]+ MB \(the server sent no length\)$/);
+  });
+
   it('names the broken or truncated file', async () => {
     const pkg = samplePackage();
     const dir = await mkdtemp(join(tmpdir(), 'rcnn-pkg-'));

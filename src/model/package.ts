@@ -13,12 +13,12 @@
  * (with a plain fallback); Node folder I/O is in packageNode.ts.
  *
  * Loading (host arrays) is separate from inference (uploading to a tfjs backend: RcnnModel in
- * features.ts), as in tfjs-models.
+ * rcnnModel.ts), as in tfjs-models.
  */
 import { type CaffeNetArch, pool5Length, validateArch } from './architecture';
 import { type HostTensor, type NamedWeights, type WeightName, weightShapes } from './caffenet';
 import { sha256Hex } from './sha256';
-import { readBodyWithProgress } from '../core/readBody';
+import { DEFAULT_MAX_DOWNLOAD_BYTES, downloadWithLimits, formatMB } from '../core/download';
 
 export const PACKAGE_FORMAT = 'rcnn-explorer-model';
 export const PACKAGE_VERSION = 1;
@@ -26,7 +26,8 @@ export const MANIFEST_FILE = 'model.json';
 export const BUNDLE_MAGIC = 'RCNNPKG1';
 
 /**
- * Per-class linear SVMs on fc7 (RCNN-SPEC section 5): score[c] = (fc7 * featureScale) . w_c + b_c.
+ * Per-class linear SVMs on fc7 (docs/algorithm.md section 5):
+ *   score[c] = (fc7 * featureScale) . w_c + b_c.
  * featureScale makes the mean fc7 L2 norm 20 on the training set, as R-CNN does.
  */
 export interface SvmHead {
@@ -40,8 +41,8 @@ export interface SvmHead {
 }
 
 /**
- * Per-class ridge box regressors on pool5 (RCNN-SPEC section 6). For class c and pool5 feature x
- * (Caffe C,H,W order, times featureScale):
+ * Per-class ridge box regressors on pool5 (docs/algorithm.md section 6). For class c and pool5
+ * feature x (Caffe C,H,W order, times featureScale):
  *   raw = x . W_c + b_c            (W_c is D x 4, b_c is 4)
  *   deltas = raw . T_c + mean_c    (undoes the target standardisation; T_c is 4 x 4)
  * deltas are (tx, ty, tw, th) as in src/core/geometry.ts encodeBoxes/decodeBoxes. Plain per-target
@@ -247,7 +248,21 @@ export function parseManifest(json: string | unknown, source = MANIFEST_FILE): P
   if (!m || m.format !== PACKAGE_FORMAT) throw new PackageError(`${source} is not an R-CNN Explorer model manifest (format field is ${JSON.stringify(m?.format)})`, source);
   if (m.formatVersion > PACKAGE_VERSION) throw new PackageError(`${source} has format version ${m.formatVersion}; this app reads up to ${PACKAGE_VERSION}`, source);
   if (!Array.isArray(m.files) || !Array.isArray(m.tensors) || !m.architecture) throw new PackageError(`${source} lacks files, tensors or architecture`, source);
+  for (const f of m.files) {
+    if (!isPlainRelativePath(f?.path)) {
+      throw new PackageError(`${source} lists the file ${JSON.stringify(f?.path)}, which is not a plain name inside the model's folder (like cnn.bin): no "..", absolute paths, addresses or backslashes`, source);
+    }
+  }
   return m;
+}
+
+/**
+ * A manifest's file paths are fetched relative to its folder (fetchPackage) and matched by name
+ * in dropped folders: "../../x", "/etc/x", "https://elsewhere/x" or "C:\\x" would leave the
+ * model's folder, or its server. Only plain names in subfolders are allowed.
+ */
+function isPlainRelativePath(p: unknown): p is string {
+  return typeof p === 'string' && p.length > 0 && p.length <= 200 && p.split('/').every((seg) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(seg) && seg !== '..');
 }
 
 /** Checks a binary file's size and SHA-256 against the manifest. */
@@ -354,13 +369,20 @@ export async function decodeBundle(bytes: Uint8Array, name = 'the bundle'): Prom
 export interface FetchOptions {
   fetch?: typeof fetch;
   signal?: AbortSignal;
-  /** Bytes received so far and the total expected (from the manifest), across all files. */
+  /** Bytes received so far and the total expected (from the manifest), across all files. Throttled. */
   onProgress?: (loaded: number, total: number) => void;
+  /** Most bytes the whole package may download (default DEFAULT_MAX_DOWNLOAD_BYTES). */
+  maxBytes?: number;
 }
+
+/** A manifest is a few KB of JSON; more is not a manifest. */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 /**
  * Loads a package from a URL prefix (the folder holding model.json, e.g. "models/caffenet-025")
- * or a bundle URL (ending in .rcnn). Progress counts bytes of the binaries.
+ * or a bundle URL (ending in .rcnn). Progress counts bytes of the binaries. Every file comes
+ * from inside the folder (parseManifest refuses other paths) and the binaries together may not
+ * exceed `maxBytes`.
  */
 export async function fetchPackage(url: string, opts: FetchOptions = {}): Promise<ModelPackage> {
   const f = opts.fetch ?? globalThis.fetch.bind(globalThis);
@@ -370,22 +392,23 @@ export async function fetchPackage(url: string, opts: FetchOptions = {}): Promis
   }
   const base = url.replace(/\/(model\.json)?$/, '');
   const manifestUrl = `${base}/${MANIFEST_FILE}`;
-  const res = await f(manifestUrl, { signal: opts.signal });
-  if (!res.ok) throw new PackageError(`could not fetch ${manifestUrl}: HTTP ${res.status}`, MANIFEST_FILE);
-  const manifest = parseManifest(await res.text(), manifestUrl);
+  const manifestBytes = await fetchBytes(f, manifestUrl, { ...opts, onProgress: undefined, maxBytes: MAX_MANIFEST_BYTES }, 0, 0, MANIFEST_FILE);
+  const manifest = parseManifest(new TextDecoder().decode(manifestBytes), manifestUrl);
   const total = manifest.files.reduce((s, x) => s + x.byteLength, 0);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
+  if (total > maxBytes) throw new PackageError(`${manifestUrl} lists ${formatMB(total)} of files, over the ${formatMB(maxBytes)} download limit; nothing more was downloaded`, MANIFEST_FILE);
   const files = new Map<string, Uint8Array>();
   let loaded = 0;
   opts.onProgress?.(0, total);
   for (const entry of manifest.files) {
-    const bytes = await fetchBytes(f, `${base}/${entry.path}`, opts, loaded, total, entry.path);
+    const bytes = await fetchBytes(f, `${base}/${entry.path}`, { ...opts, maxBytes: maxBytes - loaded }, loaded, total, entry.path);
     loaded += bytes.byteLength;
     files.set(entry.path, bytes);
   }
   return decodePackage(manifest, files);
 }
 
-/** GETs a URL into bytes, reporting progress as the body streams in. */
+/** GETs a URL into bytes with core/download.ts's limits (cap, cancel, throttled progress, http(s) redirects only). */
 export async function fetchBytes(
   f: typeof fetch,
   url: string,
@@ -394,10 +417,18 @@ export async function fetchBytes(
   total: number,
   label = url,
 ): Promise<Uint8Array> {
-  const res = await f(url, { signal: opts.signal });
-  if (!res.ok) throw new PackageError(`could not fetch ${url}: HTTP ${res.status}`, label);
-  const grand = total || Number(res.headers.get('content-length')) || 0;
-  return readBodyWithProgress(res, (got, expected) => opts.onProgress?.(before + got, Math.max(grand, expected, before + got)));
+  try {
+    return await downloadWithLimits(url, {
+      fetch: f,
+      signal: opts.signal,
+      maxBytes: opts.maxBytes,
+      label: label === url ? url : `${label} (${url})`,
+      onProgress: opts.onProgress && ((got, expected) => opts.onProgress!(before + got, Math.max(total || expected || 0, before + got))),
+    });
+  } catch (e) {
+    if ((e as Error)?.name === 'DownloadError') throw new PackageError((e as Error).message, label);
+    throw e;
+  }
 }
 
 /**

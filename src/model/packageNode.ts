@@ -15,6 +15,7 @@ import {
   isBundle,
   parseManifest,
 } from './package';
+import { sniffModelFile } from './modelSniff';
 
 /** Writes model.json + cnn.bin (+ heads.bin) into `dir` (created if needed). */
 export async function savePackageDir(pkg: ModelPackage, dir: string, opts: EncodeOptions = {}): Promise<string[]> {
@@ -79,6 +80,10 @@ export async function loadModelPath(path: string): Promise<ModelPackage> {
   if (isBundle(bytes)) return decodeBundle(bytes, path);
   if (basename(path) === 'model.json') return loadPackageDir(join(path, '..'));
   if (/\.json$/i.test(path)) throw new PackageError(`${path} is not a package manifest: a package's manifest is named model.json and sits beside its .bin files`, path);
+  // Named for what they are (model/modelSniff.ts), not as failed ONNX ("unsupported wire type").
+  const kind = sniffModelFile(bytes, basename(path));
+  if (kind === 'package-binary') throw new PackageError(`${path} looks like one weight file of a model package: give the folder that holds it and its model.json`, path);
+  if (kind === 'not-a-bundle') throw new PackageError(`${path} is named .rcnn but is not a bundle (a bundle starts with RCNNPKG1; this one does not): it may be truncated or another kind of file`, path);
   const { importOnnx } = await import('./onnx/import');
   return importOnnx(bytes, { source: basename(path) }).pkg;
 }

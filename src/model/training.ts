@@ -149,7 +149,7 @@ export interface TrainStepOptions {
 /**
  * One SGD step of softmax cross-entropy on fc8 with dropout (training mode): returns the loss.
  * `labels` are class indices (0 = background in R-CNN fine-tuning). The optimizer is the
- * caller's (e.g. tf.train.momentum(0.001, 0.9), RCNN-SPEC section 4).
+ * caller's (e.g. tf.train.momentum(0.001, 0.9), docs/algorithm.md section 4).
  */
 export function trainStep(net: CaffeNet, optimizer: tf.Optimizer, x: tf.Tensor4D, labels: Int32Array | number[], opts: TrainStepOptions = {}): number {
   if (net.arch.fc8 <= 0) throw new Error('training needs a classifier layer (fc8)');

@@ -1,5 +1,5 @@
 /**
- * Warping proposals into CNN inputs (RCNN-SPEC section 2), batched on the tfjs backend.
+ * Warping proposals into CNN inputs (docs/algorithm.md section 2), batched on the tfjs backend.
  *
  * 1. Dilate each box about its centre by S / (S - 2p) (S = 227, p = 16), so that after warping
  *    the proposal fills the central S - 2p pixels and p pixels of real context surround it.

@@ -11,7 +11,7 @@ import type { ModelSource } from '../workers/cnnProtocol';
 import type { WeightName } from '../model/caffenet';
 import type { LayerName } from '../model/architecture';
 import type { FeatureBatch } from '../model/extract';
-import { fetchModelBytes } from './modelSources';
+import { downloadInWorker } from './download';
 import { computeProposals, proposalEngine } from './proposalActions';
 import { Detector } from '../pipeline/detector';
 import type { ModelInfo } from '../model/modelInfo';
@@ -99,10 +99,11 @@ async function loadModelInto(p: CnnWorkerPool, source: ModelSource, label: strin
   st.setProgress({ label: 'Loading the model', stage: 'features', done: 0, total: 1, startedAt, detail: label });
   try {
     if (source.kind === 'url' && /\.(onnx|rcnn)(\?|#|$)/i.test(source.url)) {
-      // One download on the page instead of one per worker (a pool fetches a URL in every worker).
-      const bytes = await fetchModelBytes(source.url, {
+      // One download instead of one per CNN worker (a pool fetches a URL in every worker), in
+      // the download worker: reading a fast body on the page stalled it for seconds.
+      const bytes = await downloadInWorker(source.url, {
         signal,
-        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t), startedAt, detail: `${label}: download` }),
+        onProgress: (l, t) => useStore.getState().setProgress({ label: 'Loading the model', stage: 'features', done: l, total: Math.max(1, t ?? l), startedAt, detail: `${label}: download` }),
       });
       source = { kind: 'bytes', name: label, bytes };
     }

@@ -2,7 +2,6 @@
  * Model files into the app: what the user picks, drops or types becomes a ModelSource for the CNN
  * workers (which sniff and validate the bytes). No DOM beyond File, no workers: unit-tested.
  */
-import { readBodyWithProgress } from '../core/readBody';
 import type { ModelSource } from '../workers/cnnProtocol';
 
 /** What the loader accepts, for file inputs and messages. */
@@ -45,25 +44,4 @@ export function validateModelUrl(text: string, base = globalThis.location?.href)
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`Only http and https addresses can be loaded (got ${u.protocol}).`);
   return u.href;
-}
-
-/**
- * GETs a model file (.onnx or .rcnn) into memory with progress as the body streams in (on the
- * page: this module must not pull tfjs into the page's bundle, so it does not use model/package.ts).
- */
-export async function fetchModelBytes(
-  url: string,
-  opts: { signal?: AbortSignal; onProgress?: (loaded: number, total: number) => void; fetch?: typeof fetch } = {},
-): Promise<ArrayBuffer> {
-  const f = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  let res: Response;
-  try {
-    res = await f(url, { signal: opts.signal });
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new Error(`could not fetch ${url} (${(e as Error).message}): the server may not allow cross-origin requests`);
-  }
-  if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
-  const bytes = await readBodyWithProgress(res, opts.onProgress);
-  return bytes.buffer as ArrayBuffer;
 }

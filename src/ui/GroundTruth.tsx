@@ -1,6 +1,6 @@
 import { useCallback, useRef, useState } from 'react';
 import { useStore } from '../state/store';
-import { addGroundTruthBox, loadVocAnnotation, removeGroundTruthBox } from '../runner/groundTruthActions';
+import { addGroundTruthBox, loadVocAnnotation, markReloadableGroundTruth, removeGroundTruthBox } from '../runner/groundTruthActions';
 import { SAMPLES, sampleUrl } from '../runner/decodeClient';
 import type { ViewTransform } from './ImageCanvas';
 import { drawLabels, type Label } from './labels';
@@ -11,7 +11,9 @@ async function loadSampleAnnotation(path: string): Promise<void> {
     useStore.getState().pushMessage({ kind: 'error', text: `Could not load ${path} (HTTP ${res.status}).` });
     return;
   }
-  await loadVocAnnotation(new File([await res.text()], path.split('/').pop()!, { type: 'application/xml' }));
+  if (await loadVocAnnotation(new File([await res.text()], path.split('/').pop()!, { type: 'application/xml' }))) {
+    markReloadableGroundTruth(useStore.getState().groundTruth);
+  }
 }
 
 /** Known class names to offer when drawing (the fruit-animals classes; a loaded model adds its own). */

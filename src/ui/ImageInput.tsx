@@ -3,6 +3,7 @@ import { loadFile, loadSample } from '../runner/imageActions';
 import { SAMPLES, sampleUrl } from '../runner/decodeClient';
 import { useStore } from '../state/store';
 import { loadVocAnnotation } from '../runner/groundTruthActions';
+import { ReplacePhotoDialog } from './ReplacePhotoDialog';
 
 /** A VOC annotation: .xml, or an XML type. Not SVG (image/svg+xml), which goes to the image decoder and its message. */
 function isXml(f: File): boolean {
@@ -96,6 +97,8 @@ export function UploadButton() {
           if (files.length) void loadFiles(files, 'file');
         }}
       />
+      {/* Every new photo (button, drop, paste, sample) passes through here: asks before it discards the user's ground truth. */}
+      <ReplacePhotoDialog />
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <div>Drop the photo to run R-CNN on it</div>

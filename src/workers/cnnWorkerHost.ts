@@ -10,6 +10,7 @@ import { RcnnModel } from '../model/rcnnModel';
 import { importOnnx } from '../model/onnx/import';
 import { type ModelPackage, PackageError, decodeBundle, encodeBundle, fetchBytes, fetchPackage, isBundle, packageFromFiles } from '../model/package';
 import { type WarpSource, createWarpSource } from '../model/warp';
+import { sniffModelFile } from '../model/modelSniff';
 import { type CnnRequest, type CnnResponse, type ModelSource, type ProgressPhase, batchTransferables } from './cnnProtocol';
 
 export type Post = (msg: CnnResponse, transfer?: ArrayBuffer[]) => void;
@@ -212,12 +213,10 @@ export class CnnWorkerHost {
  * ONNX parser error: a package's model.json or .bin picked alone, or a .rcnn that is not a bundle.
  */
 function explainNotOnnx(b: Uint8Array, name: string): void {
-  const lower = name.toLowerCase();
-  let first = 0;
-  while (first < b.length && first < 64 && (b[first] === 0x20 || b[first] === 0x0a || b[first] === 0x0d || b[first] === 0x09 || b[first] === 0xef || b[first] === 0xbb || b[first] === 0xbf)) first++;
-  if (lower.endsWith('.json') || b[first] === 0x7b /* { */) {
+  const kind = sniffModelFile(b, name);
+  if (kind === 'manifest') {
     throw new Error(`${name} is a package manifest (JSON), which needs its weight files: pick model.json together with its .bin files (cnn.bin, heads.bin), or drop the whole folder.`);
   }
-  if (lower.endsWith('.bin')) throw new Error(`${name} is one weight file of a model package: pick model.json together with all its .bin files, or drop the whole folder.`);
-  if (lower.endsWith('.rcnn')) throw new Error(`${name} is not an R-CNN Explorer bundle (a .rcnn file starts with RCNNPKG1; this one does not): it may be truncated or another kind of file. Download the bundle again.`);
+  if (kind === 'package-binary') throw new Error(`${name} is one weight file of a model package: pick model.json together with all its .bin files, or drop the whole folder.`);
+  if (kind === 'not-a-bundle') throw new Error(`${name} is not an R-CNN Explorer bundle (a .rcnn file starts with RCNNPKG1; this one does not): it may be truncated or another kind of file. Download the bundle again.`);
 }

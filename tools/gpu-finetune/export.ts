@@ -8,7 +8,8 @@
  *   - the same fixed validation sample (256 positive + 768 background windows, seed + 99);
  *   - for each validation image its first N proposals and its ground truth, for a softmax mAP;
  *   - each training image's ground truth (meta.trainEval; its proposals are its windows after the
- *     ground truth), for heads.py (the SVMs and box regressors of RCNN-SPEC sections 5-6 on a GPU);
+ *     ground truth), for heads.py (the SVMs and box regressors of docs/algorithm.md sections 5-6
+ *     on a GPU);
  *   - optionally (--probe DIR, a VOC folder) out-of-domain photos with their proposals and boxes,
  *     which finetune.py only reports on (never trains or selects on by itself).
  * Usage: tsx tools/gpu-finetune/export.ts --data DIR --out DIR [--seed 1] [--val-fraction 0.15]

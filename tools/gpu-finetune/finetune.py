@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stage 1 of R-CNN training (RCNN-SPEC section 4) on a CUDA GPU with PyTorch.
+"""Stage 1 of R-CNN training (docs/algorithm.md section 4) on a CUDA GPU with PyTorch.
 
 The same recipe as `rcnn train --stages cnn` (src/cli/train/finetune.ts, cnnWorker.ts,
 src/model/finetune/cpuWarp.ts), for a machine with a GPU, where the wasm trainer's 1.75 s per

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stages 2 and 3 of R-CNN (RCNN-SPEC sections 5-6) and the validation mAP on a CUDA GPU, to
+"""Stages 2 and 3 of R-CNN (docs/algorithm.md sections 5-6) and the validation mAP on a CUDA GPU, to
 compare CNNs by what matters: the R-CNN detector's mAP with SVMs and box regressors, not the
 softmax mAP that finetune.py prints (three CNNs with the shipped CNN's softmax mAP scored 2.6-5.5
 points lower once `rcnn train` had fitted SVMs to them, and that stage costs an hour per CNN on the

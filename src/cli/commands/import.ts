@@ -4,6 +4,10 @@ import type { Command } from '../command';
 import { CliError } from '../command';
 import { describeArch, totalMacs, totalParams } from '../../model/architecture';
 import { OnnxImportError, importOnnx } from '../../model/onnx/import';
+import { ProtoError } from '../../model/onnx/proto';
+import { PackageError, decodeBundle } from '../../model/package';
+import { sniffModelFile } from '../../model/modelSniff';
+import { sniffFormat } from '../../core/image/decode';
 import { savePackageBundle, savePackageDir } from '../../model/packageNode';
 import { type Float16Effect, measureFloat16Effect, syntheticCrops } from '../../model/float16Check';
 import { useNodeBackend } from '../../model/node';
@@ -41,12 +45,16 @@ export const importCommand: Command = {
     } catch (e) {
       throw new CliError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(e as Error).message}`);
     }
+    await refuseIfNotOnnx(bytes, path);
     let result;
     try {
       result = importOnnx(bytes, { source: basename(path), name: (values.name as string | undefined) ?? basename(path).replace(/\.onnx$/i, '') });
     } catch (e) {
       if (e instanceof OnnxImportError) throw new CliError(`${path}: ${e.message}`);
-      throw e;
+      // Whatever else a file makes the reader throw (a tensor declared larger than its data, a
+      // count no array can hold) is about the file: one line naming it, never a stack trace.
+      const msg = (e as Error)?.message ?? String(e);
+      throw new CliError(`${path}: not a readable ONNX model: ${e instanceof ProtoError ? msg : `${(e as Error)?.name ?? 'error'}: ${msg}`}`, 1, IMPORT_HINT);
     }
     const { pkg, report } = result;
     const float16 = Boolean(values.float16);
@@ -100,3 +108,36 @@ export const importCommand: Command = {
     return 0;
   },
 };
+
+const IMPORT_HINT = 'rcnn import converts an AlexNet-family .onnx file (bvlc_alexnet, caffenet, rcnn-ilsvrc13) into a model package.';
+
+/**
+ * A model package (bundle, model.json, a .bin) needs no import: say what the file is and how to
+ * use it, as the app does (model/modelSniff.ts), instead of the ONNX reader's "unsupported wire type".
+ */
+async function refuseIfNotOnnx(bytes: Uint8Array, path: string): Promise<void> {
+  if (bytes.length === 0) throw new CliError(`${path} is empty (0 bytes)`, 1, IMPORT_HINT);
+  const image = sniffFormat(bytes);
+  if (image !== 'unknown') throw new CliError(`${path} is a ${image.toUpperCase()} image, not an ONNX model`, 1, IMPORT_HINT);
+  const kind = sniffModelFile(bytes, basename(path));
+  if (kind === 'bundle') {
+    try {
+      await decodeBundle(bytes, path);
+    } catch (e) {
+      if (!(e instanceof PackageError)) throw e;
+      const rest = e.message.startsWith(`${path} is `) ? e.message.slice(path.length + 1) : `is damaged: ${e.message}`;
+      throw new CliError(`${path} is an R-CNN Explorer bundle (.rcnn), not an ONNX file, and it ${rest}`, 1, 'Download or write the bundle again.');
+    }
+    throw new CliError(`${path} is already a model package (an R-CNN Explorer .rcnn bundle), not an ONNX file: it needs no import`, 1, `Use it as it is, e.g. rcnn detect photo.jpg --model ${path}`);
+  }
+  if (kind === 'manifest') {
+    throw new CliError(`${path} is JSON (a model package's model.json?), not an ONNX file: a package needs no import`, 1, 'Use the package folder as it is, e.g. rcnn detect photo.jpg --model DIR');
+  }
+  if (kind === 'package-binary') {
+    throw new CliError(`${path} looks like one weight file of a model package (.bin), not an ONNX file`, 1, 'Use the package folder that holds it and its model.json, e.g. rcnn detect photo.jpg --model DIR');
+  }
+  if (kind === 'not-a-bundle') {
+    throw new CliError(`${path} is named .rcnn but is not an R-CNN Explorer bundle (a bundle starts with RCNNPKG1; this one does not): it may be truncated or another kind of file`, 1, 'Download or write the bundle again; rcnn import converts .onnx files.');
+  }
+}
+

@@ -62,7 +62,7 @@ export const trainCommand: Command = {
     '                    fine-tuning augmentation (--augment, --wb, --blur; give the CNN\'s own with --stages svm,bbox);',
     '                    default 0: ground truth only, as the paper',
     '  --bbox-samples N  box-regression pairs kept per image, a random subset of the proposals over 0.6 IoU',
-    '                    (default 32; 0 = all of them, as RCNN-SPEC section 6)',
+    '                    (default 32; 0 = all of them, as docs/algorithm.md section 6)',
     '  --bbox-lambda LIST ridge regularisation of the box regressors (default 1000, the paper\'s); several values',
     '                    (100,1000) solve one set each on the same pairs and keep the one with the best validation mAP',
     '  --refit           after validation has chosen C and lambda, train the SVMs and box regressors again on',
@@ -189,7 +189,7 @@ export const trainCommand: Command = {
     if (base) {
       weights = { ...base.weights };
       if (base.architecture.fc8 !== numOut || !base.classes || base.classes.join() !== ['background', ...classes].join()) {
-        // A new (N + 1)-way classifier, randomly initialised (RCNN-SPEC section 4).
+        // A new (N + 1)-way classifier, randomly initialised (docs/algorithm.md section 4).
         delete weights['fc8.weight'];
         delete weights['fc8.bias'];
         const { randomWeights } = await import('../../model/caffenet');

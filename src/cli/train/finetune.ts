@@ -1,7 +1,7 @@
 /**
- * Stage 1 of R-CNN training (RCNN-SPEC section 4): fine-tune the CNN as an (N + 1)-way classifier
- * of warped proposals. Windows with IoU >= 0.5 to a ground truth are positives of its class
- * (ground-truth boxes included, as the release's window file does), the rest background; each
+ * Stage 1 of R-CNN training (docs/algorithm.md section 4): fine-tune the CNN as an (N + 1)-way
+ * classifier of warped proposals. Windows with IoU >= 0.5 to a ground truth are positives of its
+ * class (ground-truth boxes included, as the release's window file does), the rest background; each
  * mini-batch has 32 positives and 96 background windows drawn uniformly at random from the whole
  * training set, like Caffe's window data layer.
  */

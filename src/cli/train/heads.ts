@@ -1,8 +1,8 @@
 /**
  * Stages 2 and 3 of R-CNN training on the fine-tuned CNN's features:
- * - per-class linear SVMs on fc7 with hard-negative mining (RCNN-SPEC section 5): ground-truth
- *   boxes are the positives, proposals under 0.3 IoU with every instance of the class the
- *   negatives, one pass over the training images;
+ * - per-class linear SVMs on fc7 with hard-negative mining (docs/algorithm.md section 5):
+ *   ground-truth boxes are the positives, proposals under 0.3 IoU with every instance of the class
+ *   the negatives, one pass over the training images;
  * - per-class ridge box regressors on pool5 (section 6) from proposals over 0.6 IoU.
  * Features are scaled so their mean L2 norm is 20, the factor measured on a sample of training
  * windows first, as rcnn_feature_stats.m does.
@@ -29,9 +29,9 @@ export interface HeadOptions {
   /** Box-regression samples kept per image (random subset of the > 0.6 IoU proposals; 0 = all). */
   bboxSamplesPerImage: number;
   /**
-   * SVM regularisation C values (RCNN-SPEC: 0.001). With several, one set of SVMs per value is
-   * mined in the same pass over the images (the CNN features are the cost, not the solver), for
-   * the caller to choose between on validation images.
+   * SVM regularisation C values (docs/algorithm.md section 5: 0.001). With several, one set of SVMs
+   * per value is mined in the same pass over the images (the CNN features are the cost, not the
+   * solver), for the caller to choose between on validation images.
    */
   svmC?: readonly number[];
   /**
@@ -42,13 +42,14 @@ export interface HeadOptions {
   positiveCopies?: number;
   positiveAugment?: Omit<FeatureAugment, 'seed'>;
   /**
-   * Ridge lambda of the box regressors (RCNN-SPEC: 1000). With several, one set of regressors per
-   * value is solved on the same pairs, for the caller to choose between on validation images.
+   * Ridge lambda of the box regressors (docs/algorithm.md section 6: 1000). With several, one set
+   * of regressors per value is solved on the same pairs, for the caller to choose between on
+   * validation images.
    */
   bboxLambda?: readonly number[];
   /**
-   * SVM negatives: proposals whose IoU with every instance of the class is below this (RCNN-SPEC
-   * section 5: 0.3, which the paper chose on validation from 0-0.5).
+   * SVM negatives: proposals whose IoU with every instance of the class is below this
+   * (docs/algorithm.md section 5: 0.3, which the paper chose on validation from 0-0.5).
    */
   svmNegativeIou?: number;
   /**

@@ -1,7 +1,7 @@
 /**
  * Messages between `rcnn train` / `rcnn eval` (main thread) and its CNN worker threads. Each
  * worker runs its own single-threaded tfjs-wasm instance (wasm threads do not work here, see
- * BROWSER-AND-TFJS-NOTES.md), so data parallelism over worker threads is how training uses every
+ * docs/platform-notes.md), so data parallelism over worker threads is how training uses every
  * core. Images and windows live in SharedArrayBuffers: no worker copies the dataset.
  */
 import type { CaffeNetArch } from '../../model/architecture';

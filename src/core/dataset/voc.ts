@@ -44,8 +44,9 @@ export interface VocAnnotation {
 }
 
 export class VocAnnotationError extends Error {
-  constructor(readonly source: string, message: string) {
-    super(`${source}: ${message}`);
+  /** `detail`: what is wrong, without the file's name (workers send it back to be rebuilt). */
+  constructor(readonly source: string, readonly detail: string) {
+    super(`${source}: ${detail}`);
     this.name = 'VocAnnotationError';
   }
 }
@@ -74,7 +75,7 @@ export function parseVocXml(xml: string, source = 'annotation'): VocAnnotation {
     root = doc.root;
     for (const w of doc.warnings) warnings.push(`${source}: ${w}`);
   } catch (e) {
-    if (e instanceof XmlParseError) throw new VocAnnotationError(source, `not readable as XML: ${e.message}`);
+    if (e instanceof XmlParseError) throw new VocAnnotationError(source, e.refused ? `not read, because it ${e.message}` : `not readable as XML: ${e.message}`);
     throw e;
   }
   const ann = findFirst(root, 'annotation');

@@ -1,5 +1,5 @@
 /**
- * Per-class bounding-box regressors on pool5 features (RCNN-SPEC section 6;
+ * Per-class bounding-box regressors on pool5 features (docs/algorithm.md section 6;
  * rcnn_train_bbox_regressor.m and rcnn_predict_bbox_regressor.m).
  *
  * Training pairs (P, G) are the proposals with IoU > 0.6 to their best ground truth of the class

@@ -4,16 +4,16 @@
  * panel uses the very same functions to colour each proposal, so what it shows is what training
  * does. Thresholds are the paper's / release's:
  *
- * - Fine-tuning (RCNN-SPEC 4; Caffe window_data_layer): a proposal whose best IoU with any
- *   ground truth is >= 0.5 is a positive of that ground truth's class, every other proposal is
- *   background.
- * - SVMs (RCNN-SPEC 5; rcnn_train.m): the ground-truth boxes are the only positives; for class c,
- *   a proposal with IoU < 0.3 with every instance of c is a negative; the rest is ignored. (Per
- *   class: a proposal on a dog is a negative for "cat".)
- * - Box regression (RCNN-SPEC 6; rcnn_train_bbox_regressor.m): a proposal is assigned to the
- *   ground truth it overlaps most (any class) and used, for that ground truth's class, when that
- *   IoU is > 0.6. This is the paper's "assign P to the ground-truth box with maximum IoU, if and
- *   only if the overlap is greater than 0.6", which the release implements.
+ * - Fine-tuning (docs/algorithm.md section 4; Caffe window_data_layer): a proposal whose best IoU
+ *   with any ground truth is >= 0.5 is a positive of that ground truth's class, every other
+ *   proposal is background.
+ * - SVMs (docs/algorithm.md section 5; rcnn_train.m): the ground-truth boxes are the only
+ *   positives; for class c, a proposal with IoU < 0.3 with every instance of c is a negative; the
+ *   rest is ignored. (Per class: a proposal on a dog is a negative for "cat".)
+ * - Box regression (docs/algorithm.md section 6; rcnn_train_bbox_regressor.m): a proposal is
+ *   assigned to the ground truth it overlaps most (any class) and used, for that ground truth's
+ *   class, when that IoU is > 0.6. This is the paper's "assign P to the ground-truth box with
+ *   maximum IoU, if and only if the overlap is greater than 0.6", which the release implements.
  *
  * Release details worth knowing: its proposal lists start with the ground-truth boxes themselves
  * (roidb_from_voc.m), so GT boxes are also fine-tuning positives and box-regression samples

@@ -1,5 +1,5 @@
 /**
- * Per-class linear SVMs of R-CNN (RCNN-SPEC section 5, rcnn_train.m).
+ * Per-class linear SVMs of R-CNN (docs/algorithm.md section 5, rcnn_train.m).
  *
  * The release trains each class with liblinear type 3 (`-s 3 -c 0.001 -w1 2 -B 10`):
  * L2-regularised L1-hinge loss, solved in the dual by the coordinate descent of Hsieh et al.,

@@ -1,5 +1,5 @@
 /**
- * Selective search (Uijlings et al., IJCV 2013) as R-CNN uses it: RCNN-SPEC section 1.
+ * Selective search (Uijlings et al., IJCV 2013) as R-CNN uses it: docs/algorithm.md section 1.
  *
  * Pure TypeScript on typed arrays: no DOM, no tfjs, no Node APIs, so the same code runs in the
  * page, in a Web Worker and in Node.

@@ -1,7 +1,7 @@
 /**
- * Types of the selective-search stage (Uijlings et al., IJCV 2013, as used by R-CNN; RCNN-SPEC
- * section 1). Everything that crosses a worker boundary is plain data: numbers, strings and typed
- * arrays, so a run result can be posted with its buffers as transferables.
+ * Types of the selective-search stage (Uijlings et al., IJCV 2013, as used by R-CNN;
+ * docs/algorithm.md section 1). Everything that crosses a worker boundary is plain data: numbers,
+ * strings and typed arrays, so a run result can be posted with its buffers as transferables.
  */
 
 /**

@@ -1,11 +1,11 @@
 /**
- * R-CNN's warp (RCNN-SPEC section 2) on the CPU, straight into a training batch: the fine-tuning
- * loop samples 128 windows from up to 128 different images per iteration, as Caffe's window data
- * layer does, so a batched GPU op per image would be dominated by per-call overhead. Same sampling
- * as warp.ts / cpuReference.refWarp (continuous coordinates, bilinear between pixel centres,
- * the border pixel held in the half pixel next to the edge, the mean outside the image), plus the
- * window layer's augmentation: horizontal mirror and a small colour jitter, and optionally a
- * photometric colour transform (hue rotation, saturation, brightness) as a 3x3 matrix on RGB and
+ * R-CNN's warp (docs/algorithm.md section 2) on the CPU, straight into a training batch: the
+ * fine-tuning loop samples 128 windows from up to 128 different images per iteration, as Caffe's
+ * window data layer does, so a batched GPU op per image would be dominated by per-call overhead.
+ * Same sampling as warp.ts / cpuReference.refWarp (continuous coordinates, bilinear between pixel
+ * centres, the border pixel held in the half pixel next to the edge, the mean outside the image),
+ * plus the window layer's augmentation: horizontal mirror and a small colour jitter, and optionally
+ * a photometric colour transform (hue rotation, saturation, brightness) as a 3x3 matrix on RGB and
  * a Gaussian blur of the crop.
  */
 import type { RgbImage } from '../../core/image/raster';

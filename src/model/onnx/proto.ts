@@ -586,7 +586,7 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const size = { [OnnxDataType.FLOAT]: 4, [OnnxDataType.FLOAT16]: 2, [OnnxDataType.DOUBLE]: 8, [OnnxDataType.INT64]: 8, [OnnxDataType.INT32]: 4, [OnnxDataType.INT8]: 1, [OnnxDataType.UINT8]: 1 }[t.dataType as 1];
     if (!size) throw new ProtoError(`tensor ${t.name}: data type ${t.dataType} is not supported`);
-    if (raw.byteLength !== n * size) throw new ProtoError(`tensor ${t.name}: ${raw.byteLength} bytes of data for ${n} values of ${size} bytes (truncated file?)`);
+    if (raw.byteLength !== n * size) throw new ProtoError(`tensor ${t.name} declares ${t.dims.join(' x ') || 'a scalar'} = ${n} values (${n * size} bytes) but holds ${raw.byteLength} bytes: the file is truncated or corrupt`);
     out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       switch (t.dataType) {

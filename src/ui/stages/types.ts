@@ -1,6 +1,6 @@
 /**
  * What a stage of the app is: its words, its panel, what it draws on the photo and what it needs.
- * Each stage is one `<id>/stage.tsx` exporting a StageDefinition; registry.ts lists them in order.
+ * Each stage is one `<id>/stage.ts` exporting a StageDefinition; registry.ts lists them in order.
  * See src/ui/stages/README.md for how to add one.
  */
 import type { ComponentType } from 'react';

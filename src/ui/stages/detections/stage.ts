@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../types';
+import { unavailableReason } from '../../NoSvmHead';
 import { DetectionsStage, useDetectionsOverlay } from './DetectionsStage';
 
 export const detectionsStage: StageDefinition = {
@@ -10,4 +11,5 @@ export const detectionsStage: StageDefinition = {
   useOverlay: useDetectionsOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  unavailable: (s) => unavailableReason(s.model, 'detections'),
 };

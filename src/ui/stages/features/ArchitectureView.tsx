@@ -25,7 +25,7 @@ function Note({ id }: { id: keyof typeof ALEXNET_DESIGN_NOTES }) {
   );
 }
 
-/** Blocks an fc weight is cut into for the binding cap (as src/model/features.ts BlockedMatrix does). */
+/** Blocks an fc weight is cut into for the binding cap (as src/model/caffenet.ts cuts it). */
 function fcBlocks(l: LayerInfo, cap: number | null, layers: LayerInfo[]): number {
   if (!cap) return 1;
   const i = layers.indexOf(l);

@@ -1,5 +1,5 @@
 /**
- * One proposal through the network with its intermediate activations (runner/cnn.ts
+ * One proposal through the network with its intermediate activations (runner/cnnActions.ts
  * inspectProposal), cached per model, backend, proposal set and index so that stepping back and
  * forth or switching the shown layer never re-runs the CNN.
  */

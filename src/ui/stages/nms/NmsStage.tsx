@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import { useNms, type NmsView } from '../../../state/derived';
 import { KEPT, BELOW_THRESHOLD } from '../../../core/nms';
@@ -133,6 +134,7 @@ export function NmsStage() {
     [nms],
   );
 
+  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (!features || !image || features.imageKey !== image.key) {
     return (
       <div className="stage-body pending" data-testid="stage-pending">

@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../types';
+import { unavailableReason } from '../../NoSvmHead';
 import { NmsStage, useNmsOverlay } from './NmsStage';
 
 export const nmsStage: StageDefinition = {
@@ -10,4 +11,5 @@ export const nmsStage: StageDefinition = {
   useOverlay: useNmsOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  unavailable: (s) => unavailableReason(s.model, 'nms'),
 };

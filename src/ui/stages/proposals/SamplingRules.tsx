@@ -102,8 +102,8 @@ export function useSamplingRules(svmClass: number): { rules: RuleView[]; classes
 }
 
 /**
- * How R-CNN's three models would label this image's proposals during training, side by side:
- * the same proposals, three different rules (RCNN-SPEC sections 4-6). Choosing one shows it on
+ * How R-CNN's three models would label this image's proposals during training, side by side: the
+ * same proposals, three different rules (docs/algorithm.md sections 4-6). Choosing one shows it on
  * the main image.
  */
 export function SamplingRules() {

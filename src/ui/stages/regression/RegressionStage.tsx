@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef } from 'react';
+import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import type { SvmView } from '../../../state/views';
 import { useRegressedBoxes } from '../../../state/derived';
@@ -127,6 +128,7 @@ export function RegressionStage() {
     [f, regressed, top, cls, gtCur],
   );
 
+  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (model && !model.bboxClasses) {
     return (
       <div className="stage-body reg-stage">

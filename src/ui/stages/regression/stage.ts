@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../types';
+import { unavailableReason } from '../../NoSvmHead';
 import { RegressionStage } from './RegressionStage';
 import { useRegressionOverlay } from './overlay';
 
@@ -11,5 +12,5 @@ export const regressionStage: StageDefinition = {
   useOverlay: useRegressionOverlay,
   needs: 'features',
   streamsFromCnn: true,
-  unavailable: (s) => (s.model && !s.model.bboxClasses ? `${s.model.name} has no box regressors` : null),
+  unavailable: (s) => unavailableReason(s.model, 'regression'),
 };

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import type { SvmView } from '../../../state/views';
 import { computeFeatures } from '../../../runner/cnnActions';
@@ -75,6 +76,7 @@ export function SvmStage() {
   const selected = useStore((s) => s.selectedProposal);
   const select = useStore((s) => s.setSelectedProposal);
   const view = useStore((s) => s.svmView);
+  const model = useStore((s) => s.model);
   const f = info?.features;
   const C = info?.C ?? 0;
   const order = useMemo(() => (f ? rowOrder(f.scores, C, f.total, view.sortBy !== null && view.sortBy < C ? view.sortBy : null, f.computed) : new Int32Array(0)), [f, C, view.sortBy]);
@@ -82,6 +84,7 @@ export function SvmStage() {
   const half = useMemo(() => (f ? maxAbsDeviation(f.scores, C, centre0, f.computed) : 1), [f, C, centre0]);
   const column = useMemo(() => (f ? classColumn(f.scores, C, cls0, f.computed) : new Float32Array(0)), [f, C, cls0]);
 
+  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (!features || !image || features.imageKey !== image.key) return <Pending text="SVM scores come out of the CNN with the features: run it on every proposal." />;
   if (!info || !f) {
     return (

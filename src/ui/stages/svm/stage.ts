@@ -1,4 +1,5 @@
 import type { StageDefinition } from '../types';
+import { unavailableReason } from '../../NoSvmHead';
 import { SvmStage } from './SvmStage';
 import { useSvmOverlay } from './overlay';
 
@@ -11,4 +12,5 @@ export const svmStage: StageDefinition = {
   useOverlay: useSvmOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  unavailable: (s) => unavailableReason(s.model, 'svm'),
 };
