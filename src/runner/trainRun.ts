@@ -3,10 +3,10 @@
  * timings, the mining passes of every class's SVM, the hardest negatives found, the box-regression
  * pairs, the held-out AP and the model. Plain data (it lives in the store).
  */
-import type { RetrainStats } from '../core/learn/svm';
-import type { TrainSettings } from '../state/trainSlice';
+import type { TrainSettings } from '../pipeline/train/settings';
+import type { ClassAp, ClassMining, ClassRegression, HardNegative, TrainPhaseId } from '../workers/trainProtocol';
 
-export type TrainPhaseId = 'prepare' | 'stats' | 'positives' | 'mining' | 'bbox' | 'evaluate' | 'model';
+export type { ClassAp, ClassMining, ClassRegression, HardNegative, TrainPhaseId } from '../workers/trainProtocol';
 
 export interface TrainPhase {
   id: TrainPhaseId;
@@ -17,44 +17,6 @@ export interface TrainPhase {
   start: number | null;
   end: number | null;
   detail?: string;
-}
-
-/** One class's SVM as mining went: retrains (cache size, added, evicted, objective) per pass. */
-export interface ClassMining {
-  name: string;
-  positives: number;
-  candidateNegatives: number;
-  addedPerPass: number[];
-  retrains: RetrainStats[];
-}
-
-/** A negative the final SVM scored highest: the box it most wanted to call an object. */
-export interface HardNegative {
-  photo: string;
-  /** Box in the photo's own pixels. */
-  box: [number, number, number, number];
-  score: number;
-  /** Best IoU with a ground truth of the class (below 0.3, by the SVM's negative rule). */
-  iou: number;
-}
-
-export interface ClassRegression {
-  name: string;
-  pairs: number;
-  /** IoU with the ground truth of every training pair before and after the learnt regression. */
-  iouBefore: number[];
-  iouAfter: number[];
-  /** A few pairs to draw: proposal, regressed box and ground truth, in the photo's pixels. */
-  examples: Array<{ photo: string; proposal: number[]; regressed: number[]; target: number[] }>;
-}
-
-export interface ClassAp {
-  name: string;
-  ap: number;
-  /** Held-out objects (not difficult) of the class. */
-  positives: number;
-  precision: number[];
-  recall: number[];
 }
 
 export interface HeldOutEvaluation {

@@ -7,34 +7,9 @@
 import type { StateCreator } from 'zustand';
 import type { AddReport, TrainPhoto } from '../core/dataset/trainingSet';
 import type { TrainRun } from '../runner/trainRun';
+import { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../pipeline/train/settings';
 
-/** What `rcnn train --stages svm,bbox` takes as options, with its defaults (docs/algorithm.md sections 5-6). */
-export interface TrainSettings {
-  /** Share of the photos held out to measure AP (`--val-fraction`). */
-  heldOut: number;
-  /** Seed of the split, the mining order and the samples (`--seed`). */
-  seed: number;
-  /** Proposals per photo for mining and for the held-out evaluation (`--svm-proposals`, `--eval-proposals`). */
-  proposals: number;
-  /** SVM C (`--svm-c`). */
-  svmC: number;
-  /** Passes of hard-negative mining (`--hard-epochs`). */
-  hardEpochs: number;
-  /** Ridge lambda of the box regressors (`--bbox-lambda`). */
-  bboxLambda: number;
-  /** Box-regression pairs kept per photo (`--bbox-samples`). */
-  bboxSamples: number;
-}
-
-export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
-  heldOut: 0.2,
-  seed: 1,
-  proposals: 2000,
-  svmC: 0.001,
-  hardEpochs: 1,
-  bboxLambda: 1000,
-  bboxSamples: 32,
-};
+export { DEFAULT_TRAIN_SETTINGS, type TrainSettings } from '../pipeline/train/settings';
 
 export interface TrainState {
   /** The Train view is shown instead of the eight stages. */

@@ -6,10 +6,10 @@ import { CliError, numberOption, stringOption, type Command } from '../command';
 import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
-import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../train/heads';
+import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../../pipeline/train/heads';
 import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
-import { startFeaturePool } from '../train/trainerPool';
+import { poolSource, startFeaturePool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from '../train/protocol';
 import { caffeNetArch } from '../../model/architecture';
@@ -279,7 +279,7 @@ export const trainCommand: Command = {
     if (pool && featureCache) pool.features = featureCache.wrap(pool.features.bind(pool));
     try {
       if (needHeads && pool) {
-        const h = await trainHeads(pool, classes, train, arch.fc7, headOptions, say);
+        const h = await trainHeads(poolSource(pool), classes, train, arch.fc7, headOptions, say);
         svmCandidates = h.svmCandidates;
         if (svmCandidates.length) keepSvm(svmCandidates[0]);
         bboxCandidates = h.bboxCandidates;
@@ -339,7 +339,7 @@ export const trainCommand: Command = {
           // above, on heads that had not seen those images.
           const all = [...train, ...val];
           say(`refitting the ${[headOptions.svm && `SVMs (C ${pkg.provenance.metrics!['svm C']})`, headOptions.bbox && `box regressors (lambda ${pkg.provenance.metrics!['box regression lambda']})`].filter(Boolean).join(' and ')} on all ${all.length} images (train + val)`);
-          const h = await trainHeads(pool, classes, all, arch.fc7, {
+          const h = await trainHeads(poolSource(pool), classes, all, arch.fc7, {
             ...headOptions,
             svmC: svmCandidates.length ? [svmCandidates[best].C] : headOptions.svmC,
             bboxLambda: bboxCandidates.length ? [bboxCandidates[bestJ].lambda] : headOptions.bboxLambda,

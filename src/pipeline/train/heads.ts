@@ -10,14 +10,11 @@
 import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
-import { BBOX_LAMBDA_DEFAULT, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
+import { BBOX_LAMBDA_DEFAULT, predictBoxDeltas, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
 import { mulberry32, shuffleInPlace } from '../../core/learn/random';
+import { decodeBoxes, iou } from '../../core/geometry';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
-import type { DatasetImage } from './data';
-import { toRaster } from './data';
-import { forEachOnWorkers, type TrainerPool } from './trainerPool';
-import { formatEta } from './finetune';
-import type { FeatureAugment } from './protocol';
+import { forEachOnWorkers, formatEta, toRaster, type FeatureAugment, type FeatureSource, type RunHooks, type TrainImage } from './source';
 
 export interface HeadOptions {
   /** Proposals per image used for mining (best-ranked first); R-CNN uses all (~2000). */
@@ -75,6 +72,36 @@ export interface BoxRegressorCandidate {
   stats: Array<{ class: string; samples: number; method: string; seconds: number }>;
 }
 
+/** A negative the final SVM scores highest: the box it most wanted to call an object. */
+export interface HardNegativeExample {
+  /** Index into the training images, and the box (original pixels) with its score. */
+  image: number;
+  box: [number, number, number, number];
+  score: number;
+  /** Best IoU with a ground truth of the class (under 0.3 by the negative rule). */
+  iou: number;
+}
+
+export interface RegressionInsight {
+  pairs: number;
+  /** IoU of each training pair's proposal with its ground truth, before and after the regression. */
+  iouBefore: Float32Array;
+  iouAfter: Float32Array;
+  /** Image of each pair, its proposal and ground truth (flat, original pixels) and the regressed box. */
+  image: Int32Array;
+  proposals: Float32Array;
+  targets: Float32Array;
+  regressed: Float32Array;
+}
+
+/** What the app shows of the recipe besides the heads (for the first C and lambda). */
+export interface HeadInsight {
+  /** Per class: the cached negatives the final SVM scores highest, best first. */
+  hardNegatives: HardNegativeExample[][];
+  /** Per class: the box-regression pairs (null without the bbox stage). */
+  regression: Array<RegressionInsight | null>;
+}
+
 export interface HeadResult {
   /** The SVMs of every C value, in the order given (empty without the svm stage). */
   svmCandidates: SvmCandidate[];
@@ -83,10 +110,19 @@ export interface HeadResult {
   fc7Scale: number;
   pool5Scale: number;
   seconds: number;
+  insight: HeadInsight;
+}
+
+/** Progress and retrains as they happen (what the app draws while it trains). */
+export interface HeadHooks extends RunHooks {
+  /** Class c's k-th SVM retrained (in the mining pass `pass`, 0-based). */
+  onRetrain?: (c: number, k: number, stats: RetrainStats, pass: number) => void;
+  /** Hardest negatives kept per class in `insight` (default 12). */
+  hardNegatives?: number;
 }
 
 /** Candidates of one image: its ground-truth boxes first (as the release's roidb), then proposals. */
-function candidates(im: DatasetImage, maxProposals: number): Float32Array {
+function candidates(im: TrainImage, maxProposals: number): Float32Array {
   const p = im.proposals.subarray(0, 4 * Math.min(maxProposals, im.proposals.length >> 2));
   const out = new Float32Array(im.gt.boxes.length + p.length);
   out.set(im.gt.boxes, 0);
@@ -95,17 +131,20 @@ function candidates(im: DatasetImage, maxProposals: number): Float32Array {
 }
 
 export async function trainHeads(
-  pool: TrainerPool,
+  source: FeatureSource,
   classes: string[],
-  train: readonly DatasetImage[],
+  train: readonly TrainImage[],
   fc7Dim: number,
   o: HeadOptions,
   say: (line: string) => void,
+  hooks: HeadHooks = {},
 ): Promise<HeadResult> {
   const t0 = performance.now();
   const C = classes.length;
-  const W = pool.workers.length;
+  const W = source.lanes;
   const rand = mulberry32(o.seed);
+  const { signal } = hooks;
+  let statsDone = 0;
 
   // 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m).
   const statImages = shuffleInPlace(Int32Array.from(train.keys()), rand).slice(0, Math.min(200, train.length));
@@ -126,14 +165,16 @@ export async function trainHeads(
       const rows = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), pickRand).slice(0, Math.min(n, 40));
       const boxes = new Float32Array(rows.length * 4);
       rows.forEach((r, j) => boxes.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
-      return pool.features(w, statImages[k], toRaster(im, boxes), Int32Array.from(rows.keys()));
+      return source.features(w, statImages[k], toRaster(im, boxes), Int32Array.from(rows.keys()));
     },
     (_k, f) => {
       const n = f.fc7.length / fc7Dim;
       fc7Norms.add(f.fc7, n, fc7Dim);
       pool5Dim = f.pool5.length / n;
       pool5Norms.add(f.pool5, n, pool5Dim);
+      hooks.onProgress?.('stats', ++statsDone, statImages.length);
     },
+    signal,
   );
   const fc7Scale = featureScaleFactor(fc7Norms.mean);
   const pool5Scale = featureScaleFactor(pool5Norms.mean);
@@ -147,17 +188,20 @@ export async function trainHeads(
   for (let copy = 0; o.svm && copy <= copies; copy++) {
     const augment = (i: number): FeatureAugment | undefined =>
       copy === 0 ? undefined : { ...o.positiveAugment!, seed: (o.seed * 7919 + i * 104729 + copy * 15485863) >>> 0 };
+    let posDone = 0;
     await forEachOnWorkers(
       train.length,
       W,
-      (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
+      (i, w) => (train[i].gt.labels.length ? source.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
       (i, f) => {
+        hooks.onProgress?.('positives', copy * train.length + ++posDone, (copies + 1) * train.length);
         if (!f) return;
         scaleFeaturesInPlace(f.fc7, fc7Scale);
         train[i].gt.labels.forEach((c, j) => {
           for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
         });
       },
+      signal,
     );
   }
   const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
@@ -174,6 +218,7 @@ export async function trainHeads(
   const bboxFeat = Array.from({ length: C }, () => new GrowableF32());
   const bboxP: number[][] = Array.from({ length: C }, () => []);
   const bboxG: number[][] = Array.from({ length: C }, () => []);
+  const bboxImage: number[][] = Array.from({ length: C }, () => []);
   const candidateNegatives = new Array<number>(C).fill(0);
   const epochs = o.svm ? (o.hardEpochs ?? 1) : 1;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`hardEpochs must be a positive integer, not ${epochs}`);
@@ -201,7 +246,7 @@ export async function trainHeads(
             rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
           }
         }
-        const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+        const f = o.svm ? await source.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await source.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
         return { i, cand, s, rows, f };
       },
       (_k, { i, cand, s, rows, f }) => {
@@ -219,6 +264,7 @@ export async function trainHeads(
               addedNow[k][c] += res.added;
               if (res.retrained) {
                 const st = res.retrained;
+                hooks.onRetrain?.(c, k, st, epoch);
                 say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
               }
             });
@@ -229,29 +275,34 @@ export async function trainHeads(
           const c = s.bboxClass[r];
           const g = s.bboxTarget[r];
           bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+          bboxImage[c].push(i);
           for (let q = 0; q < 4; q++) {
             bboxP[c].push(cand[4 * r + q]);
             bboxG[c].push(train[i].gt.boxes[4 * g + q]);
           }
         }
         done++;
+        hooks.onProgress?.('mining', epoch * order.length + done, epochs * order.length);
         if (done % 20 === 0 || done === order.length) {
           const el = (performance.now() - tPass) / 1000;
           say(`svm/bbox features${epochs > 1 ? ` (pass ${epoch + 1} of ${epochs})` : ''}: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
         }
       },
+      signal,
     );
     // Every pass ends with a retrain on the cache (the release's last-image update).
     if (o.svm) miners.forEach((perClass, k) =>
       perClass.forEach((m, c) => {
         const st = m.finish();
+        if (st) hooks.onRetrain?.(c, k, st, epoch);
         if (st) say(`svm ${classes[c]}${tagC(k)}: ${epoch + 1 < epochs ? `end of pass ${epoch + 1}` : 'final'} retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
       }),
     );
     if (!first) say(`hard negatives new in pass ${epoch + 1}: ${Cs.map((_, k) => classes.map((n, c) => `${n} ${addedNow[k][c]}`).join(', ') + tagC(k)).join('; ')}`);
   }
 
-  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0 };
+  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0, insight: { hardNegatives: [], regression: [] } };
+  if (o.svm) result.insight.hardNegatives = miners[0].map((m, c) => hardestNegatives(m, train, c, o.proposalsPerImage, hooks.hardNegatives ?? 12));
   if (o.svm) {
     miners.forEach((perClass, k) => {
       const weights = new Float32Array(C * fc7Dim);
@@ -278,12 +329,15 @@ export async function trainHeads(
       const n = bboxP[c].length / 4;
       heads.forEach(({ lambda, head, stats }, k) => {
         const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda, featureScale: pool5Scale }) : null;
+        if (k === 0) result.insight.regression[c] = reg ? regressionInsight(reg, bboxFeat[c].view(), bboxP[c], bboxG[c], bboxImage[c]) : null;
         if (reg) {
           head.weights.set(reg.weights, c * D * 4);
           head.bias.set(Array.from(reg.bias), c * 4);
           head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
           head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
-          say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
+          const ins = result.insight.regression[c];
+          const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+          say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s${k === 0 && ins ? `, mean IoU with the ground truth ${mean(ins.iouBefore).toFixed(3)} -> ${mean(ins.iouAfter).toFixed(3)} on these pairs` : ''}`);
         } else {
           head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
           if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
@@ -296,6 +350,47 @@ export async function trainHeads(
   }
   result.seconds = (performance.now() - t0) / 1000;
   return result;
+}
+
+/**
+ * The cached negatives class c's final SVM scores highest (the cache holds every negative that
+ * scored above -1.2 at the last retrain, so the hardest of all are in it), with their boxes.
+ */
+function hardestNegatives(m: HardNegativeMiner, train: readonly TrainImage[], c: number, maxProposals: number, k: number): HardNegativeExample[] {
+  const n = m.cacheSize;
+  const scores = m.score(m.cachedNegatives, n);
+  const keys = m.cachedKeys;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || keys[a] - keys[b]);
+  const out: HardNegativeExample[] = [];
+  for (const r of order.slice(0, k)) {
+    if (keys[r] < 0) continue;
+    const image = Math.floor(keys[r] / 4294967296);
+    const row = keys[r] - image * 4294967296;
+    const im = train[image];
+    const b = candidates(im, maxProposals).subarray(4 * row, 4 * row + 4);
+    let best = 0;
+    im.gt.labels.forEach((l, j) => {
+      if (l === c) best = Math.max(best, iou(b, im.gt.boxes.subarray(4 * j, 4 * j + 4)));
+    });
+    out.push({ image, box: [b[0], b[1], b[2], b[3]], score: scores[r], iou: best });
+  }
+  return out;
+}
+
+/** Each training pair's IoU with its ground truth before and after the learnt regression. */
+function regressionInsight(reg: ClassBoxRegressor, features: Float32Array, P: number[], G: number[], image: number[]): RegressionInsight {
+  const n = P.length / 4;
+  const proposals = Float32Array.from(P);
+  const targets = Float32Array.from(G);
+  const regressed = decodeBoxes(proposals, predictBoxDeltas(reg, features, n));
+  const iouBefore = new Float32Array(n);
+  const iouAfter = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = targets.subarray(4 * i, 4 * i + 4);
+    iouBefore[i] = iou(proposals.subarray(4 * i, 4 * i + 4), g);
+    iouAfter[i] = iou(regressed.subarray(4 * i, 4 * i + 4), g);
+  }
+  return { pairs: n, iouBefore, iouAfter, image: Int32Array.from(image), proposals, targets, regressed };
 }
 
 /** An append-only Float32 buffer (JS number arrays would cost 8 bytes a value and re-copy on growth). */
