@@ -42,27 +42,48 @@ function spec(p: TrainPhoto, classes: string[]): TrainPhotoSpec {
   };
 }
 
-/** Frame times of the page (requestAnimationFrame deltas) and its JS heap, while a run goes. */
+/**
+ * What the page felt while a run went: the time between animation frames (what a user sees as
+ * jank), the main thread's long tasks (over 50 ms: what the page itself spent, whatever else the
+ * machine was doing), and the JS heap (Chromium's performance.memory, read once a second: the
+ * getter is not free, reading it every frame cost more than the frames).
+ */
 function pageMonitor() {
   const deltas: number[] = [];
   let last = performance.now();
   let raf = 0;
   let peakHeap: number | null = null;
+  const longTasks: number[] = [];
   const heap = () => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
   const tick = (t: number) => {
     deltas.push(t - last);
     last = t;
-    const h = heap();
-    if (h !== null) peakHeap = Math.max(peakHeap ?? 0, h);
     raf = requestAnimationFrame(tick);
   };
   raf = requestAnimationFrame(tick);
+  const sample = () => {
+    const h = heap();
+    if (h !== null) peakHeap = Math.max(peakHeap ?? 0, h);
+  };
+  sample();
+  const timer = setInterval(sample, 1000);
+  let observer: PerformanceObserver | null = null;
+  try {
+    observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+    observer.observe({ type: 'longtask', buffered: false });
+  } catch {
+    observer = null; // no Long Tasks API in this browser
+  }
   return {
-    stop(): Pick<TrainRun, 'frames' | 'peakHeap'> {
+    stop(): Pick<TrainRun, 'frames' | 'peakHeap' | 'longTasks'> {
       cancelAnimationFrame(raf);
+      clearInterval(timer);
+      sample();
+      observer?.disconnect();
       const sorted = [...deltas].sort((a, b) => a - b);
       return {
         frames: sorted.length ? { count: sorted.length, over50: sorted.filter((d) => d > 50).length, max: sorted[sorted.length - 1], p99: sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] } : null,
+        longTasks: observer ? { count: longTasks.length, total: longTasks.reduce((a, b) => a + b, 0), max: Math.max(0, ...longTasks) } : null,
         peakHeap,
       };
     },
@@ -151,6 +172,7 @@ export async function startTraining(): Promise<void> {
     evaluation: null,
     model: null,
     frames: null,
+    longTasks: null,
     peakHeap: null,
   };
   st.setTrain({ run });

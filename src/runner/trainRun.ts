@@ -60,6 +60,8 @@ export interface TrainRun {
   model: TrainedModel | null;
   /** Main-thread frame times while the run went (ms): what the page felt like. */
   frames: { count: number; over50: number; max: number; p99: number } | null;
+  /** The page's main-thread tasks over 50 ms during the run (the Long Tasks API), where available. */
+  longTasks: { count: number; total: number; max: number } | null;
   /** Largest JS heap seen on the page during the run (bytes; Chromium's performance.memory). */
   peakHeap: number | null;
 }

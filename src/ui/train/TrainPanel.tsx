@@ -196,10 +196,22 @@ function PagePerformance({ run }: { run: TrainRun }) {
   if (!run.frames) return null;
   const f = run.frames;
   return (
-    <p className="muted small" data-testid="train-frames" data-max={f.max.toFixed(1)} data-over50={f.over50} data-frames={f.count} data-heap={run.peakHeap ?? ''}>
+    <p
+      className="muted small"
+      data-testid="train-frames"
+      data-max={f.max.toFixed(1)}
+      data-p99={f.p99.toFixed(1)}
+      data-over50={f.over50}
+      data-frames={f.count}
+      data-long-tasks={run.longTasks?.count ?? ''}
+      data-long-max={run.longTasks?.max.toFixed(1) ?? ''}
+      data-heap={run.peakHeap ?? ''}
+    >
       While it trained, the page drew {f.count} frames: the slowest took {f.max.toFixed(0)} ms, {f.over50} took over 50 ms
-      (99 % under {f.p99.toFixed(0)} ms){run.peakHeap ? `; the page's JavaScript heap peaked at ${(run.peakHeap / 2 ** 20).toFixed(0)} MB` : ''}. Every
-      solver and every CNN pass ran in a worker.
+      (99 % under {f.p99.toFixed(0)} ms)
+      {run.longTasks && `; the page's own thread ran ${run.longTasks.count} task${run.longTasks.count === 1 ? '' : 's'} over 50 ms${run.longTasks.count ? ` (the longest ${run.longTasks.max.toFixed(0)} ms)` : ''}`}
+      {run.peakHeap ? `; its JavaScript heap peaked at ${(run.peakHeap / 2 ** 20).toFixed(0)} MB` : ''}. Every solver and every CNN pass ran in a
+      worker; frame times also count the time the machine gave to other programs.
     </p>
   );
 }
