@@ -63,7 +63,7 @@ function expectSameDetections(a: Array<{ class: string; score: number; box: numb
 }
 
 test('trains in the browser as rcnn train does: same held-out AP, a .rcnn that detects the same in the app and in rcnn detect', async ({ page }) => {
-  test.setTimeout(600_000);
+  test.setTimeout(900_000);
   const errors = collectConsoleErrors(page);
   const root = datasetRoot();
   // Default (code-unit) order, as the app's VOC export lists trainval.txt: training visits the
@@ -87,7 +87,7 @@ test('trains in the browser as rcnn train does: same held-out AP, a .rcnn that d
   await page.getByTestId('setting-heldOut').fill(String(100 * HELD_OUT));
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'running');
-  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'done', { timeout: 400_000 });
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'done', { timeout: 700_000 });
   await screenshot(page, 'train-done');
 
   // What the run showed: every phase timed, mining retrains per class, hard negatives, regression pairs.

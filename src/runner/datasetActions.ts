@@ -21,6 +21,12 @@ import { sha256Hex } from '../model/sha256';
 import { IdbDatasetStore } from './trainDb';
 
 let store: DatasetStore | null = null;
+let adding: AbortController | null = null;
+
+/** Stops adding photos after the current one (those added stay). */
+export function cancelAdding(): void {
+  adding?.abort();
+}
 
 export function datasetStore(): DatasetStore {
   if (!store) store = typeof indexedDB === 'undefined' ? new MemoryDatasetStore() : new IdbDatasetStore();
@@ -84,10 +90,13 @@ export async function addFiles(files: File[]): Promise<AddReport | null> {
   const rest = files.filter((f) => !isZip(f));
   let report: AddReport = { added: [], duplicates: [], refused: [], notes: [], ignored: [] };
   const what = files.length === 1 ? files[0].name : zips.length && !rest.length ? `${zips.length} zip files` : `${files.length} files`;
-  const progress = (label: string) => (done: number, total: number) => setTrain({ busy: { label, done, total } });
+  const startedAt = performance.now();
+  const progress = (label: string) => (done: number, total: number) => setTrain({ busy: { label, done, total, startedAt } });
+  const ctl = (adding = new AbortController());
   try {
     for (const z of zips) {
-      setTrain({ busy: { label: `Reading ${z.name}`, done: 0, total: 1 } });
+      if (ctl.signal.aborted) break;
+      setTrain({ busy: { label: `Reading ${z.name}`, done: 0, total: 1, startedAt } });
       let entries;
       try {
         entries = await readZip(zipSourceFromBlob(z), { name: z.name });
@@ -96,18 +105,19 @@ export async function addFiles(files: File[]): Promise<AddReport | null> {
         report.refused.push({ file: z.name, reason: e.message, hint: e.hint });
         continue;
       }
-      const r = await importVocFiles(datasetStore(), t().photos, entries.map((e) => ({ name: e.name, size: e.size, read: e.read })), sha256Hex, progress(`Adding the photos of ${z.name}`));
+      const r = await importVocFiles(datasetStore(), t().photos, entries.map((e) => ({ name: e.name, size: e.size, read: e.read })), sha256Hex, progress(`Adding the photos of ${z.name}`), ctl.signal);
       report = mergeReports(report, r);
       setTrain((s) => ({ photos: [...s.photos, ...r.added] }));
     }
-    if (rest.length) {
-      const r = await importVocFiles(datasetStore(), t().photos, rest.map(fromFile), sha256Hex, progress('Adding photos'));
+    if (rest.length && !ctl.signal.aborted) {
+      const r = await importVocFiles(datasetStore(), t().photos, rest.map(fromFile), sha256Hex, progress('Adding photos'), ctl.signal);
       report = mergeReports(report, r);
       setTrain((s) => ({ photos: [...s.photos, ...r.added] }));
     }
   } catch (e) {
     fail('Adding the photos failed part-way', e, 'The photos added before the failure are kept; add the others again.');
   } finally {
+    adding = null;
     // The first photo added goes into the editor (to see what came in, or to box it).
     setTrain((s) => ({ busy: null, report: { ...report, what }, selected: report.added[0]?.id ?? s.selected ?? s.photos[0]?.id ?? null, selectedBox: report.added.length ? null : s.selectedBox }));
   }
@@ -224,7 +234,7 @@ export function download(bytes: Uint8Array | ArrayBuffer, name: string, type = '
 export async function exportDataset(): Promise<{ name: string; bytes: number } | null> {
   const photos = t().photos;
   if (!photos.length) return null;
-  setTrain({ busy: { label: 'Writing the VOC zip', done: 0, total: 1 } });
+  setTrain({ busy: { label: 'Writing the VOC zip', done: 0, total: 1, startedAt: performance.now() } });
   try {
     const zip = await writeZip(await vocFiles(photos, (id) => datasetStore().bytes(id)));
     download(zip, 'rcnn-dataset-voc.zip', 'application/zip');

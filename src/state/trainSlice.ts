@@ -26,7 +26,7 @@ export interface TrainState {
   filter: string;
   settings: TrainSettings;
   /** Adding or importing photos, or exporting: what and how far. */
-  busy: { label: string; done: number; total: number } | null;
+  busy: { label: string; done: number; total: number; startedAt: number } | null;
   /** What the last add or import did (shown until the next one). */
   report: (AddReport & { what: string }) | null;
   run: TrainRun | null;

@@ -188,7 +188,8 @@ export class TrainWorkerHost {
               'box regression lambda': s.bboxLambda,
             }
           : { 'svm C': s.svmC, 'box regression lambda': s.bboxLambda },
-        notes: [card],
+        notes: [`Trained in the browser on ${start.train.length} photos (${start.heldOut.length} held out); the settings and the held-out AP per class are in the model card.`],
+        card,
       },
     };
     const bytes = await encodeBundle(pkg);

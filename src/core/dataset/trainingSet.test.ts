@@ -89,6 +89,13 @@ describe('the Train view dataset', () => {
     expect(r2.duplicates).toEqual([{ file: 'copy of cat.jpg', as: 'cat' }]);
     expect(await store.list()).toHaveLength(2);
     expect(await store.bytes(r1.added[0].id)).toEqual(a);
+    // Stopped part-way: what went in stays, the rest is named.
+    const ctl = new AbortController();
+    const many = [3, 4, 5, 6].map((k) => ({ file: inputFromBytes(`p${k}.jpg`, jpegOf(32, 24, k)) }));
+    const r3 = await addPhotos(store, await store.list(), many, sha256Hex, (done) => done === 0 && ctl.abort(), ctl.signal);
+    expect(r3.added.map((p) => p.name)).toEqual(['p3']);
+    expect(r3.notes).toEqual(['Stopped: 3 files not added (p4.jpg, p5.jpg, p6.jpg)']);
+    expect(await store.list()).toHaveLength(3);
   });
 
   it('imports a VOC zip (JPEGImages + Annotations), fitting boxes to each photo and reporting every repair', async () => {

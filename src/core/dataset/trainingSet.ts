@@ -221,12 +221,17 @@ export interface AddInput {
  * Adds photos to the store (and to `existing`, the caller's current list, for duplicate and name
  * checks). One at a time, so a folder of 2,000 photos is never in memory at once.
  */
-export async function addPhotos(store: DatasetStore, existing: readonly TrainPhoto[], inputs: readonly AddInput[], hash: Hash, onProgress?: (done: number, total: number) => void): Promise<AddReport> {
+export async function addPhotos(store: DatasetStore, existing: readonly TrainPhoto[], inputs: readonly AddInput[], hash: Hash, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<AddReport> {
   const report: AddReport = { added: [], duplicates: [], refused: [], notes: [], ignored: [] };
   const byId = new Map(existing.map((p) => [p.id, p]));
   const names = new Set(existing.map((p) => p.name));
   let done = 0;
   for (const { file, annotation } of inputs) {
+    if (signal?.aborted) {
+      // What went in stays in; the rest is named so the user knows what to add again.
+      report.notes.push(`Stopped: ${inputs.length - done} file${inputs.length - done === 1 ? '' : 's'} not added (${inputs.slice(done, done + 3).map((x) => x.file.name).join(', ')}${inputs.length - done > 3 ? ', …' : ''})`);
+      break;
+    }
     onProgress?.(done++, inputs.length);
     let bytes: Uint8Array;
     try {
@@ -284,7 +289,7 @@ export async function addPhotos(store: DatasetStore, existing: readonly TrainPho
  * Annotations/*.xml, or photos and XML files side by side. An annotation goes with the photo its
  * <filename> names, else with the photo of the same stem; a photo without one comes without boxes.
  */
-export async function importVocFiles(store: DatasetStore, existing: readonly TrainPhoto[], files: readonly InputFile[], hash: Hash, onProgress?: (done: number, total: number) => void): Promise<AddReport> {
+export async function importVocFiles(store: DatasetStore, existing: readonly TrainPhoto[], files: readonly InputFile[], hash: Hash, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<AddReport> {
   const photos: InputFile[] = [];
   const xmls: InputFile[] = [];
   const ignored: string[] = [];
@@ -325,7 +330,7 @@ export async function importVocFiles(store: DatasetStore, existing: readonly Tra
     }
     annotations.set(photo, { xml: ann, source: x.name, hasObjects: /<object[\s>/]/i.test(text) });
   }
-  const report = await addPhotos(store, existing, photos.map((file) => ({ file, annotation: annotations.get(file) })), hash, onProgress);
+  const report = await addPhotos(store, existing, photos.map((file) => ({ file, annotation: annotations.get(file) })), hash, onProgress, signal);
   report.refused.unshift(...refusedXml);
   report.notes.unshift(...notes);
   report.ignored.push(...ignored);

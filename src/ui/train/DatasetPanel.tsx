@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import { useStore } from '../../state/store';
 import { cleanClassName, summarise, type TrainPhoto } from '../../core/dataset/trainingSet';
-import { addFiles, clearDataset, deletePhoto, exportDataset, renameClass, setBoxClass, setBoxes, setNoObjects } from '../../runner/datasetActions';
+import { addFiles, cancelAdding, clearDataset, deletePhoto, exportDataset, renameClass, setBoxClass, setBoxes, setNoObjects } from '../../runner/datasetActions';
 import { classColor } from '../palette';
 import { addMiddleBox } from './BoxEditor';
 
@@ -206,6 +206,26 @@ function SelectedPhoto({ photo }: { photo: TrainPhoto }) {
   );
 }
 
+function BusyRow({ busy }: { busy: NonNullable<ReturnType<typeof useStore.getState>['train']['busy']> }) {
+  const el = (performance.now() - busy.startedAt) / 1000;
+  const eta = busy.done > 0 && busy.total > busy.done ? (el / busy.done) * (busy.total - busy.done) : NaN;
+  return (
+    <div className="load-progress row" role="status" data-testid="dataset-busy">
+      <span className="small">{busy.label}…</span>
+      <progress max={Math.max(1, busy.total)} value={busy.done} aria-label={busy.label} />
+      <span className="small">
+        {busy.done}/{busy.total}
+        {Number.isFinite(eta) ? `, about ${Math.ceil(eta)} s left` : ''}
+      </span>
+      {busy.label.startsWith('Adding') || busy.label.startsWith('Reading') ? (
+        <button className="btn btn-small" onClick={cancelAdding} data-testid="cancel-adding">
+          Stop
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
 export function DatasetPanel() {
   const photos = useStore((s) => s.train.photos);
   const busy = useStore((s) => s.train.busy);
@@ -248,15 +268,7 @@ export function DatasetPanel() {
         Or drop photos, a folder or a zip anywhere on this view. A PASCAL VOC layout (JPEGImages/ with Annotations/)
         brings its boxes along. Everything stays in this browser (IndexedDB): a reload keeps it.
       </p>
-      {busy && (
-        <div className="load-progress row" role="status" data-testid="dataset-busy">
-          <span className="small">{busy.label}…</span>
-          <progress max={Math.max(1, busy.total)} value={busy.done} aria-label={busy.label} />
-          <span className="small">
-            {busy.done}/{busy.total}
-          </span>
-        </div>
-      )}
+      {busy && <BusyRow busy={busy} />}
       <AddReportView />
       <ClassTable />
       {photos.length > 0 && (

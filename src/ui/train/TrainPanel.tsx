@@ -5,7 +5,7 @@
  * hardest negatives, the regression pairs), the held-out AP with its precision/recall curves, and
  * the model: use it in the eight stages, or save it with its card.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useStore } from '../../state/store';
 import { checkTrainable } from '../../core/dataset/trainingSet';
 import { DEFAULT_TRAIN_SETTINGS, cliEquivalent, type TrainSettings } from '../../pipeline/train/settings';
@@ -221,7 +221,8 @@ export function TrainPanel() {
   const settings = useStore((s) => s.train.settings);
   const run = useStore((s) => s.train.run);
   const model = useStore((s) => s.model);
-  const check = checkTrainable(photos, settings.heldOut);
+  // Not on every event of a run: the split alone is O(photos).
+  const check = useMemo(() => checkTrainable(photos, settings.heldOut), [photos, settings.heldOut]);
   const running = run?.status === 'running';
   return (
     <>
