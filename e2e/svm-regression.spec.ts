@@ -40,15 +40,22 @@ async function snapshot(page: Page): Promise<Snapshot> {
 }
 
 /** All pixels of a canvas (by test id), read back from the canvas. */
-async function pixels(page: Page, testId: string): Promise<{ w: number; h: number; data: number[] }> {
-  return page.evaluate((id) => {
+/**
+ * A canvas's RGBA pixels, read back from the canvas itself. They cross from the page as base64
+ * (a 1280 x 720 canvas as a JSON number array took 11-30 s on a loaded machine; this is ~50x less).
+ */
+async function pixels(page: Page, testId: string): Promise<{ w: number; h: number; data: Uint8Array }> {
+  const r = await page.evaluate((id) => {
     const c = document.querySelector(`[data-testid="${id}"]`) as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    return { w: c.width, h: c.height, data: Array.from(d) };
+    let bin = '';
+    for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    return { w: c.width, h: c.height, b64: btoa(bin) };
   }, testId);
+  return { w: r.w, h: r.h, data: new Uint8Array(Buffer.from(r.b64, 'base64')) };
 }
 
-function meanAbsDiff(a: number[], b: number[]): number {
+function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;

@@ -258,6 +258,73 @@ export function layerNames(a: CaffeNetArch): LayerName[] {
   return describeArch(a).map((l) => l.name);
 }
 
+export type PoolName = 'pool1' | 'pool2' | 'pool5';
+
+/**
+ * Caffe's pooling output side (ceil mode: a last, partial window is kept), with Caffe's rule that
+ * the last window must start inside the image or its leading pad (pooling_layer.cpp).
+ */
+export function caffePoolOut(inSize: number, kernel: number, stride: number, pad: number): number {
+  let out = Math.ceil((inSize + 2 * pad - kernel) / stride) + 1;
+  if (pad > 0 && (out - 1) * stride >= inSize + pad) out--;
+  return out;
+}
+
+/**
+ * The end pad that makes floor-mode pooling (ONNX opsets <= 9, tfjs) give Caffe's ceil-mode
+ * output for this input side: Caffe2's ONNX exporter replaces CAFFE_LEGACY_POOLING by
+ * pads[end] = out * stride - pads[begin] - 1 + kernel - in (caffe2/onnx/onnx_exporter.cc), out
+ * being Caffe's output at the input the converter ran (the zoo models: 224). Floor mode then
+ * gives floor((out * stride - 1) / stride) + 1 = out windows, starting where Caffe's do; the pad
+ * only ever completes the last window, whose padded cells max pooling ignores.
+ */
+export function caffeCeilEndPad(inSize: number, kernel: number, stride: number, padBegin: number): number {
+  return caffePoolOut(inSize, kernel, stride, padBegin) * stride - padBegin - 1 + kernel - inSize;
+}
+
+/** Input side (H, W) of a pooling layer for this architecture's input size. */
+export function poolInputSize(a: CaffeNetArch, pool: PoolName): [number, number] {
+  const layers = describeArch(a);
+  const i = layers.findIndex((l) => l.name === pool);
+  // pool1/pool2 follow their conv or their LRN; both keep the conv's spatial size.
+  const before = layers[i - 1];
+  return [before.shape[1], before.shape[2]];
+}
+
+/**
+ * The architecture with the given pools padded as Caffe's ceil mode needs at its input size
+ * (begin pads kept as Caffe's symmetric pad, end pads from caffeCeilEndPad): the same network,
+ * Caffe semantics, at another input size. At CaffeNet's 227 every such pool gets [0, 0, 1, 1],
+ * which changes no output (the extra row and column start no window; withoutIdlePoolPads).
+ */
+export function withCaffeCeilPools(a: CaffeNetArch, pools: readonly PoolName[]): CaffeNetArch {
+  const out: CaffeNetArch = { ...a };
+  for (const p of (['pool1', 'pool2', 'pool5'] as const).filter((x) => pools.includes(x))) {
+    const [h, w] = poolInputSize(out, p);
+    const s = out[p];
+    out[p] = { ...s, pads: [s.pads[0], s.pads[1], caffeCeilEndPad(h, s.kernel[0], s.stride[0], s.pads[0]), caffeCeilEndPad(w, s.kernel[1], s.stride[1], s.pads[1])] };
+  }
+  return out;
+}
+
+/**
+ * The architecture with every pool's end pads dropped where they start no window (the output
+ * size is the same without them, so no window reaches them and no output changes). CaffeNet at
+ * 227 with Caffe2's ceil-mode pads [0, 0, 1, 1] becomes plain CaffeNet, [0, 0, 0, 0]: the form
+ * every consumer of a package (the PyTorch trainer, exporters, the architecture view) expects.
+ */
+export function withoutIdlePoolPads(a: CaffeNetArch): CaffeNetArch {
+  const out: CaffeNetArch = { ...a };
+  for (const p of ['pool1', 'pool2', 'pool5'] as const) {
+    const [h, w] = poolInputSize(out, p);
+    const s = out[p];
+    const idle = (size: number, axis: 0 | 1) =>
+      windowOut(size, s.kernel[axis], s.stride[axis], s.pads[axis], s.pads[axis + 2]) === windowOut(size, s.kernel[axis], s.stride[axis], s.pads[axis], 0);
+    out[p] = { ...s, pads: [s.pads[0], s.pads[1], idle(h, 0) ? 0 : s.pads[2], idle(w, 1) ? 0 : s.pads[3]] };
+  }
+  return out;
+}
+
 /** Throws a readable error when an architecture cannot be built (bad groups, empty layers). */
 export function validateArch(a: CaffeNetArch): void {
   let c = a.inputChannels;

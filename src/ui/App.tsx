@@ -3,6 +3,7 @@ import { useStore, type AppState } from '../state/store';
 import { STAGES, neighbourStage, stageById } from './stages/registry';
 import type { StageDefinition, StageStatus } from './stages/types';
 import { Stepper } from './Stepper';
+import { NoSvmHead, hasSvmHead } from './NoSvmHead';
 import { UploadButton } from './ImageInput';
 import { Messages } from './Messages';
 import { ProgressAnnouncer, ProgressBar, cancelByUser } from './ProgressBar';
@@ -162,6 +163,7 @@ export function App() {
 
   const status = useStageStatuses();
   const Panel = def.Panel;
+  const svmMissing = useStore((s) => !!def.requiresSvm && !hasSvmHead(s.model));
 
   return (
     <div className={`app${trainOpen ? ' app-train' : ''}`}>
@@ -196,8 +198,14 @@ export function App() {
             {STAGES.indexOf(def) + 1}. {def.title}
           </h2>
           <p className="summary">{def.summary}</p>
-          {def.streamsFromCnn && <IncompleteNotice />}
-          <Panel />
+          {svmMissing ? (
+            <NoSvmHead />
+          ) : (
+            <>
+              {def.streamsFromCnn && <IncompleteNotice />}
+              <Panel />
+            </>
+          )}
         </section>
       </main>
       )}

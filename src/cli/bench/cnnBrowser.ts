@@ -32,7 +32,8 @@ import { fileURLToPath } from 'node:url';
 import { type CaffeNetArch, caffeNetArch, totalMacs } from '../../model/architecture';
 import type { BenchBackend, BenchPage, RunnerRequest, RunnerResponse } from './cnnBrowserProtocol';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium';
-import { type BenchTarget, benchNumber, benchNumbers, formatTable, median } from './types';
+import type { Page } from 'playwright-core';
+import { type BenchArgs, type BenchTarget, benchNumber, benchNumbers, formatTable, median } from './types';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BUNDLED = join(ROOT, 'public/models/fruit-animals/model.json');
@@ -115,14 +116,7 @@ export const cnnBrowserBench: BenchTarget = {
     '--ab (also time tfjs-wasm 1 worker with CaffeNet.wasmSwappedFc and convOutputBlocks off: before/after)  ' +
     '--profile (instead: per-op ms of ours and per-node ms of onnxruntime-web, wasm, 1 thread)  --headed',
   async run({ options, stdout, stderr }) {
-    const models = String(options.widths ?? '1,bundled').split(',').map((w) => modelSpec(w.trim()));
-    const batches = benchNumbers(options, 'batches', '1,8', { min: 1, max: 1024, integer: true });
-    const backends = String(options.backends ?? 'wasm,webgpu,webgl').split(',').map((b) => b.trim() as BenchBackend);
-    const seconds = benchNumber(options, 'seconds', 1.5, { min: 0.01 });
-    const rounds = benchNumber(options, 'rounds', 3, { min: 1, integer: true });
-    const gpuCap = benchNumber(options, 'gpu-cap', 20, { min: 0.1 });
-    for (const b of backends) if (!['wasm', 'webgpu', 'webgl'].includes(b)) throw new Error(`--backends: unknown backend "${b}"`);
-
+    const o = readOptions(options);
     const out = join(tmpdir(), 'rcnn-cnn-browser-bench');
     stderr(`building the benchmark page into ${out}\n`);
     const { build } = await import('vite');
@@ -130,10 +124,7 @@ export const cnnBrowserBench: BenchTarget = {
     const { server, url } = await serve(out, join(ROOT, 'node_modules/onnxruntime-web/dist'));
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: !options.headed });
-    const rows: Array<Array<string | number>> = [['model', 'backend', 'runtime', 'threads', 'batch', 'crops/s', 'GFLOP/s', '% peak', 'ours/peer', 'note']];
-    const notes: string[] = [];
-    const ratios: string[] = [];
-    let anySoftware = false;
+    const report: Report = { rows: [['model', 'backend', 'runtime', 'threads', 'batch', 'crops/s', 'GFLOP/s', '% peak', 'ours/peer', 'note']], notes: [], ratios: [], anySoftware: false };
     try {
       const page = await browser.newPage();
       page.on('pageerror', (e) => stderr(`page error: ${e.message}\n`));
@@ -142,207 +133,307 @@ export const cnnBrowserBench: BenchTarget = {
       await page.waitForFunction(() => 'bench' in window, null, { timeout: 60_000 });
       const env = await page.evaluate(() => (window as unknown as { bench: BenchPage }).bench.env());
       const workers = benchNumber(options, 'workers', Math.max(1, Math.min(4, env.hardwareConcurrency)), { min: 1, max: 64, integer: true });
-      notes.push(`Chromium ${browser.version()}, ${env.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}, hardwareConcurrency ${env.hardwareConcurrency}; pool = ${workers} tfjs workers, ort wasm threads = ${workers}`);
-
-      const spawn = (label: string) => page.evaluate((l) => (window as unknown as { bench: BenchPage }).bench.spawn(l), label);
-      const kill = (id: number) => page.evaluate((i) => (window as unknown as { bench: BenchPage }).bench.kill(i), id);
-      const send = async (id: number, msg: RunnerRequest): Promise<RunnerResponse> => {
-        const r = await page.evaluate(([i, m]) => (window as unknown as { bench: BenchPage }).bench.send(i, m), [id, msg] as const);
-        if (r.type === 'error') throw new Error(r.message);
-        return r;
-      };
+      report.notes.push(`Chromium ${browser.version()}, ${env.crossOriginIsolated ? 'cross-origin isolated' : 'NOT cross-origin isolated'}, hardwareConcurrency ${env.hardwareConcurrency}; pool = ${workers} tfjs workers, ort wasm threads = ${workers}`);
+      const runners = pageRunners(page);
 
       if (options.profile) {
-        for (const m of models) for (const batch of batches) stdout(await profileWasm(m, batch, send, spawn, kill, stderr));
+        for (const m of o.models) for (const batch of o.batches) stdout(await profileWasm(m, batch, runners.send, runners.spawn, runners.kill, stderr));
         return 0;
       }
-      for (const m of models) {
-        const gflopPerCrop = (2 * totalMacs(m.arch)) / 1e9;
+      for (const m of o.models) {
         stderr(`${m.label}: ${(totalMacs(m.arch) / 1e9).toFixed(3)} GMAC per crop\n`);
-        for (const backend of backends) {
-          const peaks = new Map<string, number>();
-          const peakInfo: string[] = [];
-          const spawned: number[] = [];
-          const configs: Config[] = [];
-          const setup = async (ours: boolean, threads: number, label: string, baseline?: boolean): Promise<{ id: number; r?: Extract<RunnerResponse, { type: 'ready' }>; error?: string }> => {
-            const id = await spawn(label);
-            spawned.push(id);
-            try {
-              const r = (await send(id, { type: 'setup', runtime: ours ? 'tfjs' : 'ort', backend, threads, arch: m.arch, seed: 1, baseline })) as Extract<RunnerResponse, { type: 'ready' }>;
-              const note = `${m.label}, ${backend}: ${r.info}${r.notes?.length ? ` (${[...new Set(r.notes)].join('; ')})` : ''}`;
-              if (!notes.includes(note)) notes.push(note);
-              return { id, r };
-            } catch (e) {
-              return { id, error: (e as Error).message };
-            }
-          };
-          const config = (ours: boolean, threads: number, runners: number[], peak: string, ready: Array<{ r?: { software: boolean }; error?: string }>, unavailable?: string, runtime?: string): Config => {
-            const err = unavailable ?? ready.find((x) => x.error)?.error;
-            const c: Config = {
-              backend,
-              ours,
-              runtime: runtime ?? (ours ? (runners.length > 1 ? `tfjs pool of ${runners.length}` : 'tfjs') : 'onnxruntime-web'),
-              threads,
-              runners,
-              peak,
-              software: ready.some((x) => x.r?.software),
-              unavailable: err,
-              skipped: new Map(),
-              rates: new Map(),
-            };
-            configs.push(c);
-            return c;
-          };
-          try {
-            stderr(`  ${backend}: starting workers\n`);
-            if (backend === 'wasm') {
-              // Setups one after another: full CaffeNet's weights are built in each worker.
-              const tf = [];
-              for (let i = 0; i < workers; i++) tf.push(await setup(true, 1, `tfjs-wasm-${i}`));
-              const o1 = await setup(false, 1, 'ort-wasm-1');
-              config(true, 1, [tf[0].id], 'wasm:1', [tf[0]]);
-              if (options.ab) {
-                // Before/after for CaffeNet's wasm inference layout, in the same rounds.
-                const before = await setup(true, 1, 'tfjs-wasm-baseline', true);
-                config(true, 1, [before.id], 'wasm:1', [before], undefined, 'tfjs baseline');
-              }
-              config(false, 1, [o1.id], 'wasm:1', [o1]);
-              if (workers > 1) {
-                config(true, workers, tf.map((t) => t.id), `wasm:${workers}`, tf);
-                if (env.crossOriginIsolated) {
-                  const oN = await setup(false, workers, `ort-wasm-${workers}`);
-                  config(false, workers, [oN.id], `wasm:${workers}`, [oN]);
-                } else config(false, workers, [], `wasm:${workers}`, [], 'page is not cross-origin isolated: no wasm threads');
-              }
-            } else {
-              const t = await setup(true, 1, `tfjs-${backend}`);
-              const o = await setup(false, 1, `ort-${backend}`);
-              config(true, 1, [t.id], backend, [t]);
-              config(false, 1, [o.id], backend, [o]);
-            }
-            const software = configs.some((c) => c.software);
-            anySoftware ||= software;
-            const oursOk = configs.filter((c) => c.ours && !c.unavailable);
-            const measurePeak = async () => {
-              if (oursOk.length === 0) return;
-              const ms = software ? 300 : 700;
-              if (backend === 'wasm') {
-                const first = oursOk[0].runners[0];
-                const one = (await send(first, { type: 'peak', ms })) as Extract<RunnerResponse, { type: 'peak' }>;
-                peaks.set('wasm:1', Math.max(peaks.get('wasm:1') ?? 0, one.gflops));
-                const pool = oursOk.find((c) => c.runners.length > 1);
-                if (pool) {
-                  const all = (await Promise.all(pool.runners.map((r) => send(r, { type: 'peak', ms })))) as Array<Extract<RunnerResponse, { type: 'peak' }>>;
-                  peaks.set(pool.peak, Math.max(peaks.get(pool.peak) ?? 0, all.reduce((s, x) => s + x.gflops, 0)));
-                }
-                if (peakInfo.length === 0) peakInfo.push(`tfjs-wasm ${one.n}^3 matmul`);
-              } else {
-                const p = (await send(oursOk[0].runners[0], { type: 'peak', ms })) as Extract<RunnerResponse, { type: 'peak' }>;
-                peaks.set(backend, Math.max(peaks.get(backend) ?? 0, p.gflops));
-                if (peakInfo.length === 0) peakInfo.push(`tfjs-${backend} ${p.n}^3 matmul`);
-              }
-            };
-            try {
-              await measurePeak();
-            } catch (e) {
-              notes.push(`${m.label}, ${backend}: peak not measured: ${(e as Error).message}`);
-            }
-            const nRounds = software ? 1 : rounds;
-            for (const batch of batches) {
-              const live: Config[] = [];
-              for (const c of configs) {
-                if (c.unavailable) continue;
-                if (c.software) {
-                  // Predict this batch's pass from the last measured batch size; skip if too slow.
-                  const prev = [...c.rates.entries()].pop();
-                  const pass = prev ? batch / median(prev[1]) : 0;
-                  if (pass > gpuCap) {
-                    c.skipped.set(batch, `skipped: a pass would take ~${pass.toFixed(0)} s on the software adapter (--gpu-cap ${gpuCap})`);
-                    continue;
-                  }
-                }
-                try {
-                  const w = (await Promise.all(c.runners.map((r) => send(r, { type: 'batch', batch })))) as Array<Extract<RunnerResponse, { type: 'warm' }>>;
-                  stderr(`  ${backend} batch ${batch}: ${c.runtime}${c.ours ? '' : ` ${c.threads}t`} warm-up ${(Math.max(...w.map((x) => x.ms)) / 1000).toFixed(1)} s\n`);
-                  live.push(c);
-                } catch (e) {
-                  c.skipped.set(batch, `failed: ${(e as Error).message}`);
-                }
-              }
-              for (let round = 0; round < nRounds; round++) {
-                // Rotate who goes first: the slot right after the all-workers peak measurement
-                // (or after a change in background load) should not always fall to one config.
-                for (const c of live.map((_, i) => live[(i + round) % live.length])) {
-                  if (c.skipped.has(batch)) continue;
-                  try {
-                    const res = (await Promise.all(c.runners.map((r) => send(r, { type: 'run', ms: seconds * 1000, maxPasses: c.software ? 1 : 1e9 })))) as Array<Extract<RunnerResponse, { type: 'result' }>>;
-                    // A pool's throughput: crops done by all workers over the longest wall time.
-                    const wall = Math.max(...res.map((r) => r.ms));
-                    const list = c.rates.get(batch) ?? [];
-                    list.push((res.reduce((s, r) => s + r.passes, 0) * batch) / (wall / 1000));
-                    c.rates.set(batch, list);
-                  } catch (e) {
-                    c.skipped.set(batch, `failed: ${(e as Error).message}`);
-                  }
-                }
-                if (!software) await measurePeak().catch(() => undefined);
-                stderr(`  ${m.label}, ${backend} batch ${batch}: round ${round + 1}/${nRounds}\n`);
-              }
-            }
-            // Rows: ours first, then its peer, per thread count; ratio on our row.
-            for (const batch of batches) {
-              for (const c of configs) {
-                const peer = c.ours ? configs.find((o) => !o.ours && o.threads === c.threads) : undefined;
-                const why = c.unavailable ?? c.skipped.get(batch);
-                const base = [m.label, backend, c.runtime, c.threads, batch];
-                const soft = c.software ? 'software adapter, 1 timed pass' : '';
-                if (why || !c.rates.get(batch)?.length) {
-                  const reason = why ?? 'not measured';
-                  rows.push([...base, 'unavailable', '', '', '', short(reason)]);
-                  if (reason.length > 64) notes.push(`${m.label}, ${backend}, ${c.runtime} ${c.threads}t, batch ${batch}: ${reason}`);
-                  continue;
-                }
-                const cps = median(c.rates.get(batch)!);
-                const peak = peaks.get(c.peak);
-                const peerCps = peer && !peer.unavailable && !peer.skipped.has(batch) && peer.rates.get(batch)?.length ? median(peer.rates.get(batch)!) : undefined;
-                const ratio = peerCps ? `${(cps / peerCps).toFixed(2)}x` : '';
-                // "Below" as printed: a 0.4 % shortfall shows as 1.00x and is well inside this bench's noise.
-                if (peerCps) {
-                  const vs = backend === 'wasm' ? `onnxruntime-web ${c.threads > 1 ? `${c.threads} threads` : '1 thread'}` : 'onnxruntime-web';
-                  ratios.push(`${m.label}, ${backend}, ${c.runtime} vs ${vs}, batch ${batch}: ${ratio}${Number((cps / peerCps).toFixed(2)) < 1 ? ' (below target)' : ''}`);
-                }
-                rows.push([...base, cps, cps * gflopPerCrop, peak ? (100 * cps * gflopPerCrop) / peak : 'n/a', ratio, soft]);
-              }
-            }
-            const peakText = [...peaks.entries()].map(([k, v]) => `${k.includes(':') ? `${k.split(':')[1]} worker(s) at once` : k} ${v.toFixed(1)} GFLOP/s`).join(', ');
-            if (peakText) notes.push(`${m.label}, ${backend}: peak (${peakInfo.join('')}${software ? ', software adapter' : ', best of the rounds'}): ${peakText}`);
-          } finally {
-            for (const id of spawned) await kill(id).catch(() => undefined);
-          }
+        for (const backend of o.backends) {
+          await new BackendBench({ o, runners, report, stderr, workers, crossOriginIsolated: env.crossOriginIsolated, ab: !!options.ab }, m, backend).run();
         }
       }
     } finally {
       await browser.close();
       server.close();
     }
-    stdout(formatTable(rows));
-    stdout(notes.map((n) => `- ${n}`).join('\n') + '\n');
-    stdout(
-      `- crops/s: median of ${rounds} interleaved ${seconds}-s runs per row on wasm (1 on a software adapter); forward conv1..fc7 on preprocessed crops, fc7 read back, warping excluded; ` +
-        `GFLOP/s = 2 x multiply-adds per crop (describeArch) x crops/s; % peak = of the same backend's matmul peak for the same number of workers\n`,
-    );
-    if (anySoftware) {
-      stdout(
-        `- "software adapter": WebGPU/WebGL rendered on the CPU (SwiftShader or similar, see the adapter above), not a GPU: one timed pass per batch size after the warm-up (which compiles the shaders), ` +
-          `and a batch size whose pass would take over --gpu-cap ${gpuCap} s is skipped; on a real GPU these rows mean something else entirely\n`,
-      );
-    }
-    if (ratios.length) stdout(`- ours/peer (target >= 1.00x on the same backend): ${ratios.join('; ')}\n`);
+    printReport(stdout, report, o);
     return 0;
   },
 };
 
+/** The options of the timed runs, read and checked. */
+interface BenchOptions {
+  models: ModelSpec[];
+  batches: number[];
+  backends: BenchBackend[];
+  seconds: number;
+  rounds: number;
+  gpuCap: number;
+}
+
+function readOptions(options: BenchArgs['options']): BenchOptions {
+  const models = String(options.widths ?? '1,bundled').split(',').map((w) => modelSpec(w.trim()));
+  const batches = benchNumbers(options, 'batches', '1,8', { min: 1, max: 1024, integer: true });
+  const backends = String(options.backends ?? 'wasm,webgpu,webgl').split(',').map((b) => b.trim() as BenchBackend);
+  const seconds = benchNumber(options, 'seconds', 1.5, { min: 0.01 });
+  const rounds = benchNumber(options, 'rounds', 3, { min: 1, integer: true });
+  const gpuCap = benchNumber(options, 'gpu-cap', 20, { min: 0.1 });
+  for (const b of backends) if (!['wasm', 'webgpu', 'webgl'].includes(b)) throw new Error(`--backends: unknown backend "${b}"`);
+  return { models, batches, backends, seconds, rounds, gpuCap };
+}
+
+/** The table and the notes under it, filled in backend by backend. */
+interface Report {
+  rows: Array<Array<string | number>>;
+  notes: string[];
+  ratios: string[];
+  /** Some row ran on a software adapter (the notes then say what that means). */
+  anySoftware: boolean;
+}
+
 type Send = (id: number, msg: RunnerRequest) => Promise<RunnerResponse>;
+
+/** Runner workers in the page: start one, message it (a runner's error becomes a thrown Error), stop it. */
+interface Runners {
+  spawn: (label: string) => Promise<number>;
+  kill: (id: number) => Promise<void>;
+  send: Send;
+}
+
+function pageRunners(page: Page): Runners {
+  return {
+    spawn: (label) => page.evaluate((l) => (window as unknown as { bench: BenchPage }).bench.spawn(l), label),
+    kill: (id) => page.evaluate((i) => (window as unknown as { bench: BenchPage }).bench.kill(i), id),
+    send: async (id, msg) => {
+      const r = await page.evaluate(([i, m]) => (window as unknown as { bench: BenchPage }).bench.send(i, m), [id, msg] as const);
+      if (r.type === 'error') throw new Error(r.message);
+      return r;
+    },
+  };
+}
+
+type Ready = Extract<RunnerResponse, { type: 'ready' }>;
+type Peak = Extract<RunnerResponse, { type: 'peak' }>;
+
+/** One model on one backend: its workers, their configurations, the peaks, the timed rounds and the table rows. */
+class BackendBench {
+  private readonly peaks = new Map<string, number>();
+  private readonly peakInfo: string[] = [];
+  private readonly spawned: number[] = [];
+  private readonly configs: Config[] = [];
+
+  constructor(
+    private readonly ctx: { o: BenchOptions; runners: Runners; report: Report; stderr: (t: string) => void; workers: number; crossOriginIsolated: boolean; ab: boolean },
+    private readonly m: ModelSpec,
+    private readonly backend: BenchBackend,
+  ) {}
+
+  async run(): Promise<void> {
+    const { report, stderr } = this.ctx;
+    const { m, backend } = this;
+    try {
+      stderr(`  ${backend}: starting workers\n`);
+      await this.startConfigs();
+      const software = this.configs.some((c) => c.software);
+      report.anySoftware ||= software;
+      try {
+        await this.measurePeak(software);
+      } catch (e) {
+        report.notes.push(`${m.label}, ${backend}: peak not measured: ${(e as Error).message}`);
+      }
+      for (const batch of this.ctx.o.batches) await this.timeBatch(batch, software);
+      for (const batch of this.ctx.o.batches) this.addRows(batch);
+      const peakText = [...this.peaks.entries()].map(([k, v]) => `${k.includes(':') ? `${k.split(':')[1]} worker(s) at once` : k} ${v.toFixed(1)} GFLOP/s`).join(', ');
+      if (peakText) report.notes.push(`${m.label}, ${backend}: peak (${this.peakInfo.join('')}${software ? ', software adapter' : ', best of the rounds'}): ${peakText}`);
+    } finally {
+      for (const id of this.spawned) await this.ctx.runners.kill(id).catch(() => undefined);
+    }
+  }
+
+  /** A runner of ours (tfjs) or the peer's (onnxruntime-web), set up; a failed setup is returned as `error`. */
+  private async setup(ours: boolean, threads: number, label: string, baseline?: boolean): Promise<{ id: number; r?: Ready; error?: string }> {
+    const { runners, report } = this.ctx;
+    const id = await runners.spawn(label);
+    this.spawned.push(id);
+    try {
+      const r = (await runners.send(id, { type: 'setup', runtime: ours ? 'tfjs' : 'ort', backend: this.backend, threads, arch: this.m.arch, seed: 1, baseline })) as Ready;
+      const note = `${this.m.label}, ${this.backend}: ${r.info}${r.notes?.length ? ` (${[...new Set(r.notes)].join('; ')})` : ''}`;
+      if (!report.notes.includes(note)) report.notes.push(note);
+      return { id, r };
+    } catch (e) {
+      return { id, error: (e as Error).message };
+    }
+  }
+
+  private config(ours: boolean, threads: number, runners: number[], peak: string, ready: Array<{ r?: { software: boolean }; error?: string }>, unavailable?: string, runtime?: string): Config {
+    const err = unavailable ?? ready.find((x) => x.error)?.error;
+    const c: Config = {
+      backend: this.backend,
+      ours,
+      runtime: runtime ?? (ours ? (runners.length > 1 ? `tfjs pool of ${runners.length}` : 'tfjs') : 'onnxruntime-web'),
+      threads,
+      runners,
+      peak,
+      software: ready.some((x) => x.r?.software),
+      unavailable: err,
+      skipped: new Map(),
+      rates: new Map(),
+    };
+    this.configs.push(c);
+    return c;
+  }
+
+  /**
+   * wasm: tfjs 1 worker vs ort 1 thread (and the --ab baseline), the tfjs pool vs ort with as many
+   * threads; other backends: tfjs vs ort.
+   */
+  private async startConfigs(): Promise<void> {
+    const { workers, crossOriginIsolated, ab } = this.ctx;
+    const backend = this.backend;
+    if (backend === 'wasm') {
+      // Setups one after another: full CaffeNet's weights are built in each worker.
+      const tf = [];
+      for (let i = 0; i < workers; i++) tf.push(await this.setup(true, 1, `tfjs-wasm-${i}`));
+      const o1 = await this.setup(false, 1, 'ort-wasm-1');
+      this.config(true, 1, [tf[0].id], 'wasm:1', [tf[0]]);
+      if (ab) {
+        // Before/after for CaffeNet's wasm inference layout, in the same rounds.
+        const before = await this.setup(true, 1, 'tfjs-wasm-baseline', true);
+        this.config(true, 1, [before.id], 'wasm:1', [before], undefined, 'tfjs baseline');
+      }
+      this.config(false, 1, [o1.id], 'wasm:1', [o1]);
+      if (workers > 1) {
+        this.config(true, workers, tf.map((t) => t.id), `wasm:${workers}`, tf);
+        if (crossOriginIsolated) {
+          const oN = await this.setup(false, workers, `ort-wasm-${workers}`);
+          this.config(false, workers, [oN.id], `wasm:${workers}`, [oN]);
+        } else this.config(false, workers, [], `wasm:${workers}`, [], 'page is not cross-origin isolated: no wasm threads');
+      }
+    } else {
+      const t = await this.setup(true, 1, `tfjs-${backend}`);
+      const o = await this.setup(false, 1, `ort-${backend}`);
+      this.config(true, 1, [t.id], backend, [t]);
+      this.config(false, 1, [o.id], backend, [o]);
+    }
+  }
+
+  /** The backend's matmul peak with one of our runners (and with the whole pool at once on wasm); the best so far is kept. */
+  private async measurePeak(software: boolean): Promise<void> {
+    const send = this.ctx.runners.send;
+    const { peaks, peakInfo, backend } = this;
+    const oursOk = this.configs.filter((c) => c.ours && !c.unavailable);
+    if (oursOk.length === 0) return;
+    const ms = software ? 300 : 700;
+    if (backend === 'wasm') {
+      const first = oursOk[0].runners[0];
+      const one = (await send(first, { type: 'peak', ms })) as Peak;
+      peaks.set('wasm:1', Math.max(peaks.get('wasm:1') ?? 0, one.gflops));
+      const pool = oursOk.find((c) => c.runners.length > 1);
+      if (pool) {
+        const all = (await Promise.all(pool.runners.map((r) => send(r, { type: 'peak', ms })))) as Peak[];
+        peaks.set(pool.peak, Math.max(peaks.get(pool.peak) ?? 0, all.reduce((s, x) => s + x.gflops, 0)));
+      }
+      if (peakInfo.length === 0) peakInfo.push(`tfjs-wasm ${one.n}^3 matmul`);
+    } else {
+      const p = (await send(oursOk[0].runners[0], { type: 'peak', ms })) as Peak;
+      peaks.set(backend, Math.max(peaks.get(backend) ?? 0, p.gflops));
+      if (peakInfo.length === 0) peakInfo.push(`tfjs-${backend} ${p.n}^3 matmul`);
+    }
+  }
+
+  /** Warm-up at this batch size, then interleaved timed rounds (one on a software adapter), the peak again after each. */
+  private async timeBatch(batch: number, software: boolean): Promise<void> {
+    const { o, stderr } = this.ctx;
+    const live = await this.warmUp(batch);
+    const nRounds = software ? 1 : o.rounds;
+    for (let round = 0; round < nRounds; round++) {
+      // Rotate who goes first: the slot right after the all-workers peak measurement
+      // (or after a change in background load) should not always fall to one config.
+      for (const c of live.map((_, i) => live[(i + round) % live.length])) {
+        if (c.skipped.has(batch)) continue;
+        try {
+          const res = (await Promise.all(c.runners.map((r) => this.ctx.runners.send(r, { type: 'run', ms: o.seconds * 1000, maxPasses: c.software ? 1 : 1e9 })))) as Array<Extract<RunnerResponse, { type: 'result' }>>;
+          // A pool's throughput: crops done by all workers over the longest wall time.
+          const wall = Math.max(...res.map((r) => r.ms));
+          const list = c.rates.get(batch) ?? [];
+          list.push((res.reduce((s, r) => s + r.passes, 0) * batch) / (wall / 1000));
+          c.rates.set(batch, list);
+        } catch (e) {
+          c.skipped.set(batch, `failed: ${(e as Error).message}`);
+        }
+      }
+      if (!software) await this.measurePeak(software).catch(() => undefined);
+      stderr(`  ${this.m.label}, ${this.backend} batch ${batch}: round ${round + 1}/${nRounds}\n`);
+    }
+  }
+
+  /**
+   * The configurations that warmed up at this batch size. On a software adapter a batch size whose
+   * pass, predicted from the last measured one, would take over --gpu-cap is skipped.
+   */
+  private async warmUp(batch: number): Promise<Config[]> {
+    const { o, stderr } = this.ctx;
+    const live: Config[] = [];
+    for (const c of this.configs) {
+      if (c.unavailable) continue;
+      if (c.software) {
+        const prev = [...c.rates.entries()].pop();
+        const pass = prev ? batch / median(prev[1]) : 0;
+        if (pass > o.gpuCap) {
+          c.skipped.set(batch, `skipped: a pass would take ~${pass.toFixed(0)} s on the software adapter (--gpu-cap ${o.gpuCap})`);
+          continue;
+        }
+      }
+      try {
+        const w = (await Promise.all(c.runners.map((r) => this.ctx.runners.send(r, { type: 'batch', batch })))) as Array<Extract<RunnerResponse, { type: 'warm' }>>;
+        stderr(`  ${this.backend} batch ${batch}: ${c.runtime}${c.ours ? '' : ` ${c.threads}t`} warm-up ${(Math.max(...w.map((x) => x.ms)) / 1000).toFixed(1)} s\n`);
+        live.push(c);
+      } catch (e) {
+        c.skipped.set(batch, `failed: ${(e as Error).message}`);
+      }
+    }
+    return live;
+  }
+
+  /** Rows of one batch size: ours first, then its peer, per thread count; the ratio on our row. */
+  private addRows(batch: number): void {
+    const { rows, notes, ratios } = this.ctx.report;
+    const { m, backend, configs } = this;
+    const gflopPerCrop = (2 * totalMacs(m.arch)) / 1e9;
+    for (const c of configs) {
+      const peer = c.ours ? configs.find((o) => !o.ours && o.threads === c.threads) : undefined;
+      const why = c.unavailable ?? c.skipped.get(batch);
+      const base = [m.label, backend, c.runtime, c.threads, batch];
+      const soft = c.software ? 'software adapter, 1 timed pass' : '';
+      if (why || !c.rates.get(batch)?.length) {
+        const reason = why ?? 'not measured';
+        rows.push([...base, 'unavailable', '', '', '', short(reason)]);
+        if (reason.length > 64) notes.push(`${m.label}, ${backend}, ${c.runtime} ${c.threads}t, batch ${batch}: ${reason}`);
+        continue;
+      }
+      const cps = median(c.rates.get(batch)!);
+      const peak = this.peaks.get(c.peak);
+      const peerCps = peer && !peer.unavailable && !peer.skipped.has(batch) && peer.rates.get(batch)?.length ? median(peer.rates.get(batch)!) : undefined;
+      const ratio = peerCps ? `${(cps / peerCps).toFixed(2)}x` : '';
+      // "Below" as printed: a 0.4 % shortfall shows as 1.00x and is well inside this bench's noise.
+      if (peerCps) {
+        const vs = backend === 'wasm' ? `onnxruntime-web ${c.threads > 1 ? `${c.threads} threads` : '1 thread'}` : 'onnxruntime-web';
+        ratios.push(`${m.label}, ${backend}, ${c.runtime} vs ${vs}, batch ${batch}: ${ratio}${Number((cps / peerCps).toFixed(2)) < 1 ? ' (below target)' : ''}`);
+      }
+      rows.push([...base, cps, cps * gflopPerCrop, peak ? (100 * cps * gflopPerCrop) / peak : 'n/a', ratio, soft]);
+    }
+  }
+}
+
+function printReport(stdout: (t: string) => void, report: Report, o: BenchOptions): void {
+  stdout(formatTable(report.rows));
+  stdout(report.notes.map((n) => `- ${n}`).join('\n') + '\n');
+  stdout(
+    `- crops/s: median of ${o.rounds} interleaved ${o.seconds}-s runs per row on wasm (1 on a software adapter); forward conv1..fc7 on preprocessed crops, fc7 read back, warping excluded; ` +
+      `GFLOP/s = 2 x multiply-adds per crop (describeArch) x crops/s; % peak = of the same backend's matmul peak for the same number of workers\n`,
+  );
+  if (report.anySoftware) {
+    stdout(
+      `- "software adapter": WebGPU/WebGL rendered on the CPU (SwiftShader or similar, see the adapter above), not a GPU: one timed pass per batch size after the warm-up (which compiles the shaders), ` +
+        `and a batch size whose pass would take over --gpu-cap ${o.gpuCap} s is skipped; on a real GPU these rows mean something else entirely\n`,
+    );
+  }
+  if (report.ratios.length) stdout(`- ours/peer (target >= 1.00x on the same backend): ${report.ratios.join('; ')}\n`);
+}
 
 /**
  * `--profile`: where the time goes on wasm, 1 thread, ours (tfjs kernels via tf.profile) next to

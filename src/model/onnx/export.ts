@@ -2,9 +2,10 @@
  * Writes a package as an ONNX model in the style of the model zoo's Caffe2-converted AlexNets
  * (names data_0, conv1_w_0, conv1_1 ...; Conv with group; Gemm with transB; Dropout nodes).
  * Used to build parity-test models with random weights, to run the same network in
- * onnxruntime for the benchmark, and for `rcnn export`-style interchange.
+ * onnxruntime for the benchmark, and for `rcnn export`-style interchange. zooReplica.ts sets the
+ * options that reproduce the published rcnn-ilsvrc13 file's exact layout.
  */
-import { type ConvName, type LayerName, pool5Length } from '../architecture';
+import { type ConvName, type LayerName, pool5Length, withCaffeCeilPools } from '../architecture';
 import type { ModelPackage } from '../package';
 import { hwioToOihw } from '../cpuReference';
 import { type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, OnnxDataType, attr, encodeOnnxModel, floatTensor, int64Tensor } from './proto';
@@ -33,6 +34,28 @@ export interface ExportOptions {
   exposeLayers?: boolean;
   /** Emit the SVM head as a final Gemm named fc-rcnn on fc7 (as rcnn-ilsvrc13). */
   svmAsLayer?: boolean;
+  /** Node names: ours ('conv1', 'conv1_relu', ...) or none, as Caffe2's exporter leaves them. */
+  nodeNames?: 'layer' | 'none';
+  /**
+   * Attributes: all of them with their defaults, or only what Caffe2's exporter writes (Conv
+   * without dilations and with group only when > 1; Gemm with transB (+ broadcast before opset 7)).
+   */
+  attributes?: 'all' | 'caffe2';
+  /** Dropout's optional second output, the mask ("_fc6_mask_1"), as Caffe2's exporter writes it. */
+  dropoutMask?: boolean;
+  /**
+   * Pad every pool as Caffe2's exporter writes Caffe's ceil-mode pooling for the declared input
+   * size (extra end pads; architecture.ts caffeCeilEndPad). Needs a numeric declaredInputSize.
+   */
+  caffeCeilPools?: boolean;
+  /** List the initializers among the graph inputs (IR 3 required it; old zoo files do it at every IR). */
+  initializersAsInputs?: boolean;
+  /** Declare the output's shape [batch, outputs] (when batch is a number). */
+  declareOutputShape?: boolean;
+  graphName?: string;
+  producer?: { name: string; version: string };
+  /** The model's doc_string (default: says who exported it). */
+  docString?: string;
 }
 
 export interface ExportResult {
@@ -45,14 +68,14 @@ export interface ExportResult {
 }
 
 export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportResult {
-  const a = pkg.architecture;
+  const a = poolsAsWritten(pkg, opts);
   const opset = opts.opset ?? 9;
   const irVersion = opset <= 8 ? 3 : opset === 9 ? 4 : 7;
   const nodes: OnnxNode[] = [];
   const inits: OnnxTensor[] = [];
   const layerValues: Partial<Record<LayerName, string>> = {};
   const node = (opType: string, name: string, input: string[], output: string[], attribute: OnnxAttribute[] = []) => {
-    nodes.push({ opType, name, input, output, attribute, domain: '', docString: '' });
+    nodes.push({ opType, name: opts.nodeNames === 'none' ? '' : name, input, output, attribute, domain: '', docString: '' });
     return output[0];
   };
   const pads = (p: [number, number, number, number]) => attr.ints('pads', [p[0], p[1], p[2], p[3]]);
@@ -63,13 +86,10 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
     const b = pkg.weights[`${name}.bias`]!;
     const [kh, kw, ig, o] = w.shape;
     const oihw = hwioToOihw(w.data, w.shape);
-    const convAttrs = (group: number) => [
-      attr.ints('kernel_shape', [kh, kw]),
-      attr.ints('strides', [s.stride[0], s.stride[1]]),
-      pads(s.pads),
-      attr.ints('dilations', [1, 1]),
-      attr.int('group', group),
-    ];
+    const convAttrs = (group: number) =>
+      opts.attributes === 'caffe2'
+        ? [attr.ints('kernel_shape', [kh, kw]), attr.ints('strides', [s.stride[0], s.stride[1]]), pads(s.pads), ...(group > 1 ? [attr.int('group', group)] : [])]
+        : [attr.ints('kernel_shape', [kh, kw]), attr.ints('strides', [s.stride[0], s.stride[1]]), pads(s.pads), attr.ints('dilations', [1, 1]), attr.int('group', group)];
     if (s.group === 1 || opts.groups !== 'split') {
       inits.push(floatTensor(`${name}_w_0`, [o, ig, kh, kw], oihw), floatTensor(`${name}_b_0`, [o], b.data));
       const c = node('Conv', name, [cur, `${name}_w_0`, `${name}_b_0`], [`${name}_1`], convAttrs(s.group));
@@ -139,7 +159,7 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
     const wt = new Float32Array(k * n);
     for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j];
     inits.push(floatTensor(`${name}_w_0`, [n, k], wt), floatTensor(`${name}_b_0`, [n], b));
-    const attrs = [attr.float('alpha', 1), attr.float('beta', 1), attr.int('transB', 1)];
+    const attrs = opts.attributes === 'caffe2' ? [attr.int('transB', 1)] : [attr.float('alpha', 1), attr.float('beta', 1), attr.int('transB', 1)];
     if (opset < 7) attrs.push(attr.int('broadcast', 1));
     return node('Gemm', name, [cur, `${name}_w_0`, `${name}_b_0`], [`${name}_1`], attrs);
   };
@@ -148,7 +168,8 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
     const attrs: OnnxAttribute[] = [];
     if (opset < 12) attrs.push(attr.float('ratio', 0.5));
     if (opset < 7) attrs.push(attr.int('is_test', 1));
-    cur = node('Dropout', `${name}_dropout`, [cur], [`${name}_3`], attrs);
+    const outputs = opts.dropoutMask ? [`${name}_3`, `_${name}_mask_1`] : [`${name}_3`];
+    cur = node('Dropout', `${name}_dropout`, [cur], outputs, attrs);
   };
   for (const f of ['fc6', 'fc7'] as const) {
     const w = pkg.weights[`${f}.weight`]!;
@@ -180,26 +201,38 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
   const side = opts.declaredInputSize ?? a.inputHeight;
   const vi = (name: string, shape: Array<number | string>): OnnxValueInfo => ({ name, elemType: OnnxDataType.FLOAT, shape });
   const inputs: OnnxValueInfo[] = [vi('data_0', [batch, 3, side, opts.declaredInputSize ?? a.inputWidth])];
-  if (irVersion < 4) for (const t of inits) inputs.push({ name: t.name, elemType: t.dataType, shape: t.dims });
+  if (irVersion < 4 || opts.initializersAsInputs) for (const t of inits) inputs.push({ name: t.name, elemType: t.dataType, shape: t.dims });
   const outputs = new Set<string>([cur]);
   if (opts.exposeLayers) for (const v of Object.values(layerValues)) outputs.add(v!);
+  const lastWidth = a.fc8 > 0 ? a.fc8 : svmValue ? pkg.svm!.classes.length : a.fc7;
+  const outShape = (o: string) => (opts.declareOutputShape && o === cur && typeof batch === 'number' ? [batch, lastWidth] : null);
   const model: OnnxModel = {
     irVersion,
     opsetImport: [{ domain: '', version: opset }],
-    producerName: 'rcnn-explorer',
-    producerVersion: '0.1.0',
+    producerName: opts.producer?.name ?? 'rcnn-explorer',
+    producerVersion: opts.producer?.version ?? '0.1.0',
     domain: '',
     modelVersion: 1,
-    docString: `${pkg.name}: CaffeNet-shaped AlexNet exported by R-CNN Explorer`,
+    docString: opts.docString ?? `${pkg.name}: CaffeNet-shaped AlexNet exported by R-CNN Explorer`,
     graph: {
-      name: pkg.name,
+      name: opts.graphName ?? pkg.name,
       node: nodes,
       initializer: inits,
       input: inputs,
-      output: [...outputs].map((o) => ({ name: o, elemType: OnnxDataType.FLOAT, shape: null })),
+      output: [...outputs].map((o) => ({ name: o, elemType: OnnxDataType.FLOAT, shape: outShape(o) })),
       valueInfo: [],
       docString: '',
     },
   };
   return { bytes: encodeOnnxModel(model), model, inputName: 'data_0', layerValues, svmValue };
+}
+
+/** The architecture whose pools are written: Caffe's ceil mode as end pads for the declared size, if asked. */
+function poolsAsWritten(pkg: ModelPackage, opts: ExportOptions): ModelPackage['architecture'] {
+  if (!opts.caffeCeilPools) return pkg.architecture;
+  const side = opts.declaredInputSize;
+  if (typeof side !== 'number') throw new Error('caffeCeilPools needs a numeric declaredInputSize (the size the converter ran at)');
+  const a = withCaffeCeilPools({ ...pkg.architecture, inputHeight: side, inputWidth: side }, ['pool1', 'pool2', 'pool5']);
+  if (pool5Length(a) !== pool5Length(pkg.architecture)) throw new Error(`at ${side}x${side} with Caffe's ceil-mode pooling pool5 has ${pool5Length(a)} values, fc6 takes ${pool5Length(pkg.architecture)}`);
+  return a;
 }

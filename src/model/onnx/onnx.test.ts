@@ -175,6 +175,50 @@ describe('ONNX import', () => {
     expect(() => importOnnx(encodeOnnxModel(short))).toThrow(/expected conv5 \(Conv\) but found MaxPool node "pool5"/);
   });
 
+  it('refuses a file whose declared weights need more memory than allowed, before decoding any', () => {
+    const m = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 5), { opset: 9 }).model;
+    const init = (name: string) => m.graph.initializer.find((t) => t.name === name)!;
+    // fc6 declared 262144 wide (fc7 to match): 1.7 GB of float32, with only a few bytes of data.
+    init('fc6_w_0').dims = [262144, 1152];
+    init('fc6_b_0').dims = [262144];
+    init('fc7_w_0').dims = [512, 262144];
+    const bytes = encodeOnnxModel(m);
+    expect(bytes.length).toBeLessThan(5e6);
+    expect(() => importOnnx(bytes)).toThrow(/the model's weights need 2955 MB as float32 \(Gemm node "fc6"'s "fc6_w_0" alone 1208 MB\), more than the 1074 MB allowed; refused before reading them/);
+    // The limit is the caller's (the app passes what the device can hold).
+    const small = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 5), { opset: 9 }).bytes;
+    expect(() => importOnnx(small, { maxWeightBytes: 1e6 })).toThrow(/more than the 1.0 MB allowed/);
+    expect(importOnnx(small, { maxWeightBytes: 1e8 }).pkg.architecture.fc6).toBe(512);
+  });
+
+  it('judges the graph before reading any weight: a non-AlexNet graph is refused by its structure', () => {
+    const m = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 6), { opset: 9 }).model;
+    // conv1's weight data is cut short (decoding it would fail) and conv2 is followed by a Sigmoid.
+    const w = m.graph.initializer.find((t) => t.name === 'conv1_w_0')!;
+    w.rawData = w.rawData!.subarray(0, 16);
+    m.graph.node.find((n) => n.name === 'conv2_relu')!.opType = 'Sigmoid';
+    expect(() => importOnnx(encodeOnnxModel(m))).toThrow(/unsupported op Sigmoid node "conv2_relu"/);
+    // With the structure right, the short data is what is wrong, and it is named.
+    m.graph.node.find((n) => n.name === 'conv2_relu')!.opType = 'Relu';
+    expect(() => importOnnx(encodeOnnxModel(m), { source: 'cut.onnx' })).toThrow('cut.onnx: tensor conv1_w_0 declares 16 x 3 x 11 x 11 = 5808 values (23232 bytes) but holds 16 bytes: the file is truncated or corrupt');
+  });
+
+  it('reads float_data written packed (as Caffe2\'s exporter writes weights) without unpacking it into JS numbers', () => {
+    const pkg = makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 7);
+    const m = exportOnnx(pkg, { opset: 9 }).model;
+    for (const t of m.graph.initializer) {
+      if (t.dataType !== 1) continue;
+      t.packedFloats = t.rawData;
+      t.rawData = undefined;
+    }
+    const back = decodeOnnxModel(encodeOnnxModel(m));
+    const fc6 = back.graph.initializer.find((t) => t.name === 'fc6_w_0')!;
+    expect(fc6.packedFloats!.length).toBe(4 * 1152 * 512);
+    expect(fc6.floatData).toBeUndefined();
+    const { pkg: got } = importOnnx(encodeOnnxModel(m));
+    expect(Array.from(got.weights['conv3.weight']!.data.subarray(0, 50))).toEqual(Array.from(pkg.weights['conv3.weight']!.data.subarray(0, 50)));
+  });
+
   it('round-trips protobuf fields including negative int64 and packed/unpacked repeats', () => {
     const m = exportOnnx(makePackage(caffeNetArch({ width: 0.125, numClasses: 3 }), 4), { opset: 9, reshapeShape: [-1, 1152] }).model;
     const back = decodeOnnxModel(encodeOnnxModel(m));

@@ -82,6 +82,11 @@ export interface OnnxTensor {
   dataType: number;
   rawData?: Uint8Array;
   floatData?: number[];
+  /**
+   * float_data written packed (as Caffe2's exporter writes weights): kept as a view of its
+   * little-endian bytes, so a 230 MB model is not decoded into JS number arrays (8 bytes a value).
+   */
+  packedFloats?: Uint8Array;
   int32Data?: number[];
   int64Data?: number[];
   doubleData?: number[];
@@ -328,7 +333,12 @@ function readTensor(r: Reader): OnnxTensor {
   r.each((f, w) => {
     if (f === 1) r.repeated(w, () => r.int64(), t.dims);
     else if (f === 2 && w === 0) t.dataType = r.varint();
-    else if (f === 4) r.repeated(w, () => r.fixed32Float(), (t.floatData ??= []));
+    else if (f === 4 && w === 2 && !t.floatData && !t.packedFloats) t.packedFloats = r.bytes();
+    else if (f === 4) {
+      if (t.packedFloats) t.floatData = Array.from(floatsOf(t.packedFloats)); // mixed packed + unpacked: rare
+      t.packedFloats = undefined;
+      r.repeated(w, () => r.fixed32Float(), (t.floatData ??= []));
+    }
     else if (f === 5) r.repeated(w, () => r.int64(), (t.int32Data ??= []));
     else if (f === 7) r.repeated(w, () => r.int64(), (t.int64Data ??= []));
     else if (f === 8 && w === 2) t.name = r.string();
@@ -382,6 +392,19 @@ function readValueInfo(r: Reader): OnnxValueInfo {
 /** Decodes an ONNX ModelProto. Throws ProtoError on malformed or truncated input. */
 export function decodeOnnxModel(bytes: Uint8Array): OnnxModel {
   return readModel(new Reader(bytes));
+}
+
+/** Decodes a serialized TensorProto (the model zoo's test_data_set_N/input_0.pb and output_0.pb). */
+export function decodeOnnxTensor(bytes: Uint8Array): OnnxTensor {
+  return readTensor(new Reader(bytes));
+}
+
+function floatsOf(b: Uint8Array): Float32Array {
+  if (b.length % 4) throw new ProtoError(`packed float data of ${b.length} bytes is not a whole number of floats`);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out = new Float32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(4 * i, true);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,6 +520,7 @@ function writeTensor(w: Writer, t: OnnxTensor): void {
     t.floatData.forEach((v, i) => dv.setFloat32(4 * i, v, true));
     w.bytesField(4, b);
   }
+  if (t.packedFloats) w.bytesField(4, t.packedFloats);
   if (t.int64Data) {
     const p = new Writer();
     for (const v of t.int64Data) p.varint(v);
@@ -504,6 +528,13 @@ function writeTensor(w: Writer, t: OnnxTensor): void {
   }
   w.stringField(8, t.name);
   if (t.rawData) w.bytesField(9, t.rawData);
+}
+
+/** Serializes a TensorProto on its own (what onnx.numpy_helper writes to input_0.pb). */
+export function encodeOnnxTensor(t: OnnxTensor): Uint8Array {
+  const w = new Writer();
+  writeTensor(w, t);
+  return w.finish();
 }
 
 function writeAttribute(w: Writer, a: OnnxAttribute): void {
@@ -579,7 +610,7 @@ export function encodeOnnxModel(m: OnnxModel): Uint8Array {
 /** An ONNX tensor's values as float32 (FLOAT, FLOAT16, DOUBLE, integer types). */
 export function tensorToFloat32(t: OnnxTensor): Float32Array {
   if (t.external) throw new ProtoError(`tensor ${t.name} keeps its data in an external file, which is not supported; save the model with its weights inside`);
-  const n = t.dims.reduce((a, b) => a * b, 1);
+  const n = tensorElementCount(t);
   let out: Float32Array;
   if (t.rawData) {
     const raw = t.rawData;
@@ -601,6 +632,11 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
     }
     return out;
   }
+  if (t.packedFloats) {
+    out = floatsOf(t.packedFloats);
+    if (out.length !== n) throw new ProtoError(`tensor ${t.name}: ${out.length} values for shape [${t.dims.join(', ')}] (truncated file?)`);
+    return out;
+  }
   const src = t.floatData ?? t.doubleData ?? t.int64Data ?? t.int32Data ?? [];
   if (t.dataType === OnnxDataType.FLOAT16 && t.int32Data) {
     out = Float32Array.from(t.int32Data, halfToFloat);
@@ -609,6 +645,20 @@ export function tensorToFloat32(t: OnnxTensor): Float32Array {
   }
   if (out.length !== n) throw new ProtoError(`tensor ${t.name}: ${out.length} values for shape [${t.dims.join(', ')}]`);
   return out;
+}
+
+/**
+ * Values a tensor's dims declare, checked to be a sane count: dims come from the file, so a
+ * hostile or damaged one may declare any size. Read before anything is allocated for the tensor.
+ */
+export function tensorElementCount(t: OnnxTensor): number {
+  let n = 1;
+  for (const d of t.dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new ProtoError(`tensor ${t.name}: dimension ${d} in [${t.dims.join(', ')}] is not a size`);
+    n *= d;
+  }
+  if (!Number.isSafeInteger(n)) throw new ProtoError(`tensor ${t.name}: shape [${t.dims.join(', ')}] is too large to address`);
+  return n;
 }
 
 /** An int64 tensor's values (e.g. Reshape's shape input). */

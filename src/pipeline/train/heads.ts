@@ -6,8 +6,13 @@
  * - per-class ridge box regressors on pool5 (section 6) from proposals over 0.6 IoU.
  * Features are scaled so their mean L2 norm is 20, the factor measured on a sample of training
  * windows first, as rcnn_feature_stats.m does.
+ *
+ * Shell-neutral (source.ts): `rcnn train --stages svm,bbox` drives it with its worker threads and
+ * disk cache, the app's Train view with its CNN worker pool; both get the same heads from the
+ * same features. Besides the heads it reports what the app shows of the recipe (`insight`): the
+ * negatives the final SVMs scored highest and every regression pair's IoU before and after.
  */
-import { labelProposals, SVM_NEGATIVE } from '../../core/learn/sampling';
+import { labelProposals, SVM_NEGATIVE, type ProposalSampling } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
 import { BBOX_LAMBDA_DEFAULT, predictBoxDeltas, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
@@ -72,6 +77,17 @@ export interface BoxRegressorCandidate {
   stats: Array<{ class: string; samples: number; method: string; seconds: number }>;
 }
 
+export interface HeadResult {
+  /** The SVMs of every C value, in the order given (empty without the svm stage). */
+  svmCandidates: SvmCandidate[];
+  /** The box regressors of every lambda value, in the order given (empty without the bbox stage). */
+  bboxCandidates: BoxRegressorCandidate[];
+  fc7Scale: number;
+  pool5Scale: number;
+  seconds: number;
+  insight: HeadInsight;
+}
+
 /** A negative the final SVM scores highest: the box it most wanted to call an object. */
 export interface HardNegativeExample {
   /** Index into the training images, and the box (original pixels) with its score. */
@@ -98,22 +114,11 @@ export interface RegressionInsight {
 export interface HeadInsight {
   /** Per class: the cached negatives the final SVM scores highest, best first. */
   hardNegatives: HardNegativeExample[][];
-  /** Per class: the box-regression pairs (null without the bbox stage). */
+  /** Per class: the box-regression pairs (null without pairs or without the bbox stage). */
   regression: Array<RegressionInsight | null>;
 }
 
-export interface HeadResult {
-  /** The SVMs of every C value, in the order given (empty without the svm stage). */
-  svmCandidates: SvmCandidate[];
-  /** The box regressors of every lambda value, in the order given (empty without the bbox stage). */
-  bboxCandidates: BoxRegressorCandidate[];
-  fc7Scale: number;
-  pool5Scale: number;
-  seconds: number;
-  insight: HeadInsight;
-}
-
-/** Progress and retrains as they happen (what the app draws while it trains). */
+/** Progress and retrains as they happen (what the app draws while it trains), and Cancel. */
 export interface HeadHooks extends RunHooks {
   /** Class c's k-th SVM retrained (in the mining pass `pass`, 0-based). */
   onRetrain?: (c: number, k: number, stats: RetrainStats, pass: number) => void;
@@ -140,20 +145,68 @@ export async function trainHeads(
   hooks: HeadHooks = {},
 ): Promise<HeadResult> {
   const t0 = performance.now();
-  const C = classes.length;
-  const W = source.lanes;
+  const r: HeadsRun = { source, classes, train, fc7Dim, o, say, hooks, C: classes.length, W: source.lanes };
   const rand = mulberry32(o.seed);
-  const { signal } = hooks;
-  let statsDone = 0;
+  const scales = await measureFeatureScales(r, rand);
+  const posFeatures = await svmPositives(r, scales.fc7);
+  const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
+  // miners[k][c]: class c's SVM for the k-th C value.
+  const positives = posFeatures.map((p) => Float32Array.from(p));
+  const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
+  const copies = o.positiveCopies ?? 0;
+  const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
+  if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
-  // 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m).
+  const mined = await minePasses(r, shuffleInPlace(Int32Array.from(train.keys()), rand), miners, Cs, scales);
+  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale: scales.fc7, pool5Scale: scales.pool5, seconds: 0, insight: { hardNegatives: [], regression: [] } };
+  if (o.svm) {
+    result.svmCandidates = svmCandidates(r, miners, Cs, posFeatures, mined, scales.fc7);
+    result.insight.hardNegatives = miners[0].map((m, c) => hardestNegatives(m, train, c, o.proposalsPerImage, hooks.hardNegatives ?? 12));
+  }
+  if (o.bbox) result.bboxCandidates = boxRegressorCandidates(r, mined.pairs, scales, result.insight);
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
+}
+
+/** What the steps of trainHeads share: its arguments, the class count and the lane count. */
+interface HeadsRun {
+  source: FeatureSource;
+  classes: string[];
+  train: readonly TrainImage[];
+  fc7Dim: number;
+  o: HeadOptions;
+  say: (line: string) => void;
+  hooks: HeadHooks;
+  C: number;
+  W: number;
+}
+
+/** The factors that bring the mean fc7 and pool5 norms to 20, and pool5's dimension. */
+interface FeatureScales {
+  fc7: number;
+  pool5: number;
+  pool5Dim: number;
+}
+
+/** Per class: box-regression features (pool5), proposal boxes, their ground-truth boxes and images. */
+interface BoxPairs {
+  feat: GrowableF32[];
+  p: number[][];
+  g: number[][];
+  image: number[][];
+}
+
+/** 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m). */
+async function measureFeatureScales(r: HeadsRun, rand: () => number): Promise<FeatureScales> {
+  const { source, train, o, fc7Dim } = r;
+  let statsDone = 0;
   const statImages = shuffleInPlace(Int32Array.from(train.keys()), rand).slice(0, Math.min(200, train.length));
   const fc7Norms = new FeatureNormAccumulator();
   const pool5Norms = new FeatureNormAccumulator();
   let pool5Dim = 0;
   await forEachOnWorkers(
     statImages.length,
-    W,
+    r.W,
     async (k, w) => {
       const im = train[statImages[k]];
       const cand = candidates(im, o.proposalsPerImage);
@@ -163,26 +216,30 @@ export async function trainHeads(
       // (200 images) instead of 40,000, at a fifth of the CNN passes. Kept: the bundled heads were
       // trained with it.
       const rows = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), pickRand).slice(0, Math.min(n, 40));
-      const boxes = new Float32Array(rows.length * 4);
-      rows.forEach((r, j) => boxes.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
-      return source.features(w, statImages[k], toRaster(im, boxes), Int32Array.from(rows.keys()));
+      return source.features(w, statImages[k], toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
     },
     (_k, f) => {
       const n = f.fc7.length / fc7Dim;
       fc7Norms.add(f.fc7, n, fc7Dim);
       pool5Dim = f.pool5.length / n;
       pool5Norms.add(f.pool5, n, pool5Dim);
-      hooks.onProgress?.('stats', ++statsDone, statImages.length);
+      r.hooks.onProgress?.('stats', ++statsDone, statImages.length);
     },
-    signal,
+    r.hooks.signal,
   );
-  const fc7Scale = featureScaleFactor(fc7Norms.mean);
-  const pool5Scale = featureScaleFactor(pool5Norms.mean);
-  say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7Scale.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5Scale.toFixed(4)} (${fc7Norms.count} windows)`);
+  const fc7 = featureScaleFactor(fc7Norms.mean);
+  const pool5 = featureScaleFactor(pool5Norms.mean);
+  r.say(`feature scale: fc7 mean norm ${fc7Norms.mean.toFixed(2)} -> x${fc7.toFixed(4)}, pool5 mean norm ${pool5Norms.mean.toFixed(2)} -> x${pool5.toFixed(4)} (${fc7Norms.count} windows)`);
+  return { fc7, pool5, pool5Dim };
+}
 
-  // 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked);
-  // only the SVMs use them.
-  const posFeatures: number[][] = Array.from({ length: C }, () => []);
+/**
+ * 2. Positives: fc7 of every ground-truth box, per class (then of its augmented copies, if asked);
+ * only the SVMs use them.
+ */
+async function svmPositives(r: HeadsRun, fc7Scale: number): Promise<number[][]> {
+  const { source, train, o, fc7Dim } = r;
+  const posFeatures: number[][] = Array.from({ length: r.C }, () => []);
   const copies = o.positiveCopies ?? 0;
   if (copies > 0 && !o.positiveAugment) throw new Error('positiveCopies needs positiveAugment');
   for (let copy = 0; o.svm && copy <= copies; copy++) {
@@ -191,38 +248,35 @@ export async function trainHeads(
     let posDone = 0;
     await forEachOnWorkers(
       train.length,
-      W,
+      r.W,
       (i, w) => (train[i].gt.labels.length ? source.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
       (i, f) => {
-        hooks.onProgress?.('positives', copy * train.length + ++posDone, (copies + 1) * train.length);
+        r.hooks.onProgress?.('positives', copy * train.length + ++posDone, (copies + 1) * train.length);
         if (!f) return;
         scaleFeaturesInPlace(f.fc7, fc7Scale);
         train[i].gt.labels.forEach((c, j) => {
           for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
         });
       },
-      signal,
+      r.hooks.signal,
     );
   }
-  const Cs = o.svmC?.length ? [...o.svmC] : [SVM_DEFAULTS.C];
-  const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
-  // miners[k][c]: class c's SVM for the k-th C value.
-  const positives = posFeatures.map((p) => Float32Array.from(p));
-  const miners = Cs.map((svmC) => positives.map((pos, c) => new HardNegativeMiner(fc7Dim, pos, pos.length / fc7Dim, { seed: o.seed + c, C: svmC })));
-  const what = copies > 0 ? `ground-truth boxes and ${copies} augmented ${copies > 1 ? 'copies' : 'copy'} of each (${o.positiveAugment!.mode}, gains 1 +- ${o.positiveAugment!.gainJitter}, blur ${o.positiveAugment!.blur})` : 'ground-truth boxes';
-  if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
+  return posFeatures;
+}
 
-  // 3. Passes over the training images: hard negatives for every class; regression pairs (first
-  // pass only). Later passes make the same feature requests, so a feature cache answers them.
-  const order = shuffleInPlace(Int32Array.from(train.keys()), rand);
-  const bboxFeat = Array.from({ length: C }, () => new GrowableF32());
-  const bboxP: number[][] = Array.from({ length: C }, () => []);
-  const bboxG: number[][] = Array.from({ length: C }, () => []);
-  const bboxImage: number[][] = Array.from({ length: C }, () => []);
+/**
+ * 3. Passes over the training images: hard negatives for every class; regression pairs (first
+ * pass only). Later passes make the same feature requests, so a feature cache answers them.
+ * Returns the candidate negatives per class (first pass), the hard negatives taken per pass
+ * (added[epoch][k][c]: by class c's k-th SVM) and the regression pairs.
+ */
+async function minePasses(r: HeadsRun, order: Int32Array, miners: HardNegativeMiner[][], Cs: number[], scales: FeatureScales) {
+  const { o, C, classes, say } = r;
+  const pairs: BoxPairs = { feat: Array.from({ length: C }, () => new GrowableF32()), p: Array.from({ length: C }, () => []), g: Array.from({ length: C }, () => []), image: Array.from({ length: C }, () => []) };
   const candidateNegatives = new Array<number>(C).fill(0);
   const epochs = o.svm ? (o.hardEpochs ?? 1) : 1;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`hardEpochs must be a positive integer, not ${epochs}`);
-  // added[epoch][k][c]: hard negatives class c's k-th SVM took in that pass.
+  const tagC = (k: number) => (Cs.length > 1 ? ` (C ${Cs[k]})` : '');
   const added: number[][][] = [];
   for (let epoch = 0; epoch < epochs; epoch++) {
     const first = epoch === 0;
@@ -232,124 +286,166 @@ export async function trainHeads(
     let done = 0;
     await forEachOnWorkers(
       order.length,
-      W,
-      async (k, w) => {
-        const i = order[k];
-        const im = train[i];
-        const cand = candidates(im, o.proposalsPerImage);
-        const s = labelProposals(cand, im.gt, C, { svmNegativeIou: o.svmNegativeIou });
-        let rows: number[] = [];
-        if (o.bbox) {
-          for (let r = 0; r < s.numProposals; r++) if (s.bboxClass[r] >= 0) rows.push(r);
-          if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
-            const rr = mulberry32(o.seed * 31 + i);
-            rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
-          }
-        }
-        const f = o.svm ? await source.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await source.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
-        return { i, cand, s, rows, f };
-      },
+      r.W,
+      (k, w) => imageFeatures(r, order[k], w),
       (_k, { i, cand, s, rows, f }) => {
-        const n = s.numProposals;
         if (o.svm) {
-          scaleFeaturesInPlace(f.fc7, fc7Scale);
-          for (let c = 0; c < C; c++) {
-            const idx: number[] = [];
-            for (let r = 0; r < n; r++) if (s.svmLabel[r * C + c] === SVM_NEGATIVE) idx.push(r);
-            if (first) candidateNegatives[c] += idx.length;
-            const feats = new Float32Array(idx.length * fc7Dim);
-            idx.forEach((r, j) => feats.set(f.fc7.subarray(r * fc7Dim, (r + 1) * fc7Dim), j * fc7Dim));
-            miners.forEach((perClass, k) => {
-              const res = perClass[c].offerImage(feats, idx.length, i, idx);
-              addedNow[k][c] += res.added;
-              if (res.retrained) {
-                const st = res.retrained;
-                hooks.onRetrain?.(c, k, st, epoch);
-                say(`svm ${classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
-              }
-            });
-          }
+          scaleFeaturesInPlace(f.fc7, scales.fc7);
+          offerNegatives(r, i, s, f.fc7, miners, addedNow, first ? candidateNegatives : null, tagC, epoch);
         }
-        for (let j = 0; first && j < rows.length; j++) {
-          const r = rows[j];
-          const c = s.bboxClass[r];
-          const g = s.bboxTarget[r];
-          bboxFeat[c].pushArray(f.pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
-          bboxImage[c].push(i);
-          for (let q = 0; q < 4; q++) {
-            bboxP[c].push(cand[4 * r + q]);
-            bboxG[c].push(train[i].gt.boxes[4 * g + q]);
-          }
-        }
+        if (first) collectBoxPairs(pairs, i, r.train[i], cand, s, rows, f.pool5, scales.pool5Dim);
         done++;
-        hooks.onProgress?.('mining', epoch * order.length + done, epochs * order.length);
+        r.hooks.onProgress?.('mining', epoch * order.length + done, epochs * order.length);
         if (done % 20 === 0 || done === order.length) {
           const el = (performance.now() - tPass) / 1000;
           say(`svm/bbox features${epochs > 1 ? ` (pass ${epoch + 1} of ${epochs})` : ''}: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
         }
       },
-      signal,
+      r.hooks.signal,
     );
     // Every pass ends with a retrain on the cache (the release's last-image update).
     if (o.svm) miners.forEach((perClass, k) =>
       perClass.forEach((m, c) => {
         const st = m.finish();
-        if (st) hooks.onRetrain?.(c, k, st, epoch);
+        if (st) r.hooks.onRetrain?.(c, k, st, epoch);
         if (st) say(`svm ${classes[c]}${tagC(k)}: ${epoch + 1 < epochs ? `end of pass ${epoch + 1}` : 'final'} retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
       }),
     );
     if (!first) say(`hard negatives new in pass ${epoch + 1}: ${Cs.map((_, k) => classes.map((n, c) => `${n} ${addedNow[k][c]}`).join(', ') + tagC(k)).join('; ')}`);
   }
+  return { candidateNegatives, added, pairs };
+}
 
-  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale, pool5Scale, seconds: 0, insight: { hardNegatives: [], regression: [] } };
-  if (o.svm) result.insight.hardNegatives = miners[0].map((m, c) => hardestNegatives(m, train, c, o.proposalsPerImage, hooks.hardNegatives ?? 12));
-  if (o.svm) {
+/**
+ * Image i's labelled candidates and their features: fc7 of every candidate for the SVMs (pool5
+ * of the regression rows with it), else pool5 of the regression rows alone (a random subset of
+ * --bbox-samples when there are more).
+ */
+async function imageFeatures(r: HeadsRun, i: number, w: number) {
+  const { o, source } = r;
+  const im = r.train[i];
+  const cand = candidates(im, o.proposalsPerImage);
+  const s = labelProposals(cand, im.gt, r.C, { svmNegativeIou: o.svmNegativeIou });
+  let rows: number[] = [];
+  if (o.bbox) {
+    for (let q = 0; q < s.numProposals; q++) if (s.bboxClass[q] >= 0) rows.push(q);
+    if (o.bboxSamplesPerImage > 0 && rows.length > o.bboxSamplesPerImage) {
+      const rr = mulberry32(o.seed * 31 + i);
+      rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
+    }
+  }
+  const f = o.svm ? await source.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await source.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+  return { i, cand, s, rows, f };
+}
+
+/** Offers image i's negatives of every class (scaled fc7) to every class's miners, counting what they take. */
+function offerNegatives(
+  r: HeadsRun,
+  i: number,
+  s: ProposalSampling,
+  fc7: Float32Array,
+  miners: HardNegativeMiner[][],
+  addedNow: number[][],
+  candidateNegatives: number[] | null,
+  tagC: (k: number) => string,
+  pass: number,
+): void {
+  const { C, fc7Dim } = r;
+  const n = s.numProposals;
+  for (let c = 0; c < C; c++) {
+    const idx: number[] = [];
+    for (let q = 0; q < n; q++) if (s.svmLabel[q * C + c] === SVM_NEGATIVE) idx.push(q);
+    if (candidateNegatives) candidateNegatives[c] += idx.length;
+    const feats = new Float32Array(idx.length * fc7Dim);
+    idx.forEach((q, j) => feats.set(fc7.subarray(q * fc7Dim, (q + 1) * fc7Dim), j * fc7Dim));
     miners.forEach((perClass, k) => {
-      const weights = new Float32Array(C * fc7Dim);
-      const bias = new Float32Array(C);
-      const stats: SvmCandidate['stats'] = [];
-      perClass.forEach((m, c) => {
-        weights.set(m.w, c * fc7Dim);
-        bias[c] = m.b;
-        stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: candidateNegatives[c], addedPerPass: added.map((a) => a[k][c]), retrains: m.stats });
-      });
-      result.svmCandidates.push({ C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats });
+      const res = perClass[c].offerImage(feats, idx.length, i, idx);
+      addedNow[k][c] += res.added;
+      if (res.retrained) {
+        const st = res.retrained;
+        r.hooks.onRetrain?.(c, k, st, pass);
+        r.say(`svm ${r.classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
+      }
     });
   }
-  if (o.bbox) {
-    const D = pool5Dim;
-    const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [BBOX_LAMBDA_DEFAULT];
-    const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
-    const heads = lambdas.map((lambda) => ({
-      lambda,
-      head: { classes, featureLayer: 'pool5' as const, featureScale: pool5Scale, weights: new Float32Array(C * D * 4), bias: new Float32Array(C * 4), targetMean: new Float32Array(C * 4), targetTransform: new Float32Array(C * 16) },
-      stats: [] as BoxRegressorCandidate['stats'],
-    }));
-    for (let c = 0; c < C; c++) {
-      const n = bboxP[c].length / 4;
-      heads.forEach(({ lambda, head, stats }, k) => {
-        const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(bboxFeat[c].view(), n, D, bboxP[c], bboxG[c], { lambda, featureScale: pool5Scale }) : null;
-        if (k === 0) result.insight.regression[c] = reg ? regressionInsight(reg, bboxFeat[c].view(), bboxP[c], bboxG[c], bboxImage[c]) : null;
-        if (reg) {
-          head.weights.set(reg.weights, c * D * 4);
-          head.bias.set(Array.from(reg.bias), c * 4);
-          head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
-          head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
-          const ins = result.insight.regression[c];
-          const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
-          say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s${k === 0 && ins ? `, mean IoU with the ground truth ${mean(ins.iouBefore).toFixed(3)} -> ${mean(ins.iouAfter).toFixed(3)} on these pairs` : ''}`);
-        } else {
-          head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
-          if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
-        }
-        stats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
-      });
-      bboxFeat[c] = new GrowableF32();
+}
+
+/** Adds image i's regression pairs (pool5 row j for candidate rows[j]) to their classes. */
+function collectBoxPairs(pairs: BoxPairs, i: number, im: TrainImage, cand: Float32Array, s: ProposalSampling, rows: number[], pool5: Float32Array, pool5Dim: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const q = rows[j];
+    const c = s.bboxClass[q];
+    const g = s.bboxTarget[q];
+    pairs.feat[c].pushArray(pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+    pairs.image[c].push(i);
+    for (let e = 0; e < 4; e++) {
+      pairs.p[c].push(cand[4 * q + e]);
+      pairs.g[c].push(im.gt.boxes[4 * g + e]);
     }
-    result.bboxCandidates = heads;
   }
-  result.seconds = (performance.now() - t0) / 1000;
-  return result;
+}
+
+/** One SvmCandidate per C value from its miners. */
+function svmCandidates(
+  r: HeadsRun,
+  miners: HardNegativeMiner[][],
+  Cs: number[],
+  posFeatures: number[][],
+  mined: { candidateNegatives: number[]; added: number[][][] },
+  fc7Scale: number,
+): SvmCandidate[] {
+  const { C, fc7Dim, classes } = r;
+  return miners.map((perClass, k) => {
+    const weights = new Float32Array(C * fc7Dim);
+    const bias = new Float32Array(C);
+    const stats: SvmCandidate['stats'] = [];
+    perClass.forEach((m, c) => {
+      weights.set(m.w, c * fc7Dim);
+      bias[c] = m.b;
+      stats.push({ class: classes[c], positives: posFeatures[c].length / fc7Dim, candidateNegatives: mined.candidateNegatives[c], addedPerPass: mined.added.map((a) => a[k][c]), retrains: m.stats });
+    });
+    return { C: Cs[k], head: { classes, featureLayer: 'fc7', featureScale: fc7Scale, weights, bias }, stats };
+  });
+}
+
+/**
+ * One BoxRegressorCandidate per lambda value: per class, ridge on its pairs (identity without
+ * pairs); the first lambda's pairs, before and after, go into `insight`.
+ */
+function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureScales, insight: HeadInsight): BoxRegressorCandidate[] {
+  const { C, classes, o, say } = r;
+  const D = scales.pool5Dim;
+  const pool5Scale = scales.pool5;
+  const lambdas = o.bboxLambda?.length ? [...o.bboxLambda] : [BBOX_LAMBDA_DEFAULT];
+  const tagL = (k: number) => (lambdas.length > 1 ? ` (lambda ${lambdas[k]})` : '');
+  const heads = lambdas.map((lambda) => ({
+    lambda,
+    head: { classes, featureLayer: 'pool5' as const, featureScale: pool5Scale, weights: new Float32Array(C * D * 4), bias: new Float32Array(C * 4), targetMean: new Float32Array(C * 4), targetTransform: new Float32Array(C * 16) },
+    stats: [] as BoxRegressorCandidate['stats'],
+  }));
+  for (let c = 0; c < C; c++) {
+    const n = pairs.p[c].length / 4;
+    heads.forEach(({ lambda, head, stats }, k) => {
+      const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(pairs.feat[c].view(), n, D, pairs.p[c], pairs.g[c], { lambda, featureScale: pool5Scale }) : null;
+      if (k === 0) insight.regression[c] = reg ? regressionInsight(reg, pairs.feat[c].view(), pairs.p[c], pairs.g[c], pairs.image[c]) : null;
+      if (reg) {
+        head.weights.set(reg.weights, c * D * 4);
+        head.bias.set(Array.from(reg.bias), c * 4);
+        head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
+        head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
+        const ins = k === 0 ? insight.regression[c] : null;
+        const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+        say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s${ins ? `, mean IoU with the ground truth ${mean(ins.iouBefore).toFixed(3)} -> ${mean(ins.iouAfter).toFixed(3)} on these pairs` : ''}`);
+      } else {
+        head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
+        if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
+      }
+      stats.push({ class: classes[c], samples: n, method: reg?.method ?? 'none', seconds: reg?.seconds ?? 0 });
+    });
+    // Frees the class's features before the next class's solve.
+    pairs.feat[c] = new GrowableF32();
+  }
+  return heads;
 }
 
 /**
@@ -362,17 +458,17 @@ function hardestNegatives(m: HardNegativeMiner, train: readonly TrainImage[], c:
   const keys = m.cachedKeys;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || keys[a] - keys[b]);
   const out: HardNegativeExample[] = [];
-  for (const r of order.slice(0, k)) {
-    if (keys[r] < 0) continue;
-    const image = Math.floor(keys[r] / 4294967296);
-    const row = keys[r] - image * 4294967296;
+  for (const q of order.slice(0, k)) {
+    if (keys[q] < 0) continue;
+    const image = Math.floor(keys[q] / 4294967296);
+    const row = keys[q] - image * 4294967296;
     const im = train[image];
     const b = candidates(im, maxProposals).subarray(4 * row, 4 * row + 4);
     let best = 0;
     im.gt.labels.forEach((l, j) => {
       if (l === c) best = Math.max(best, iou(b, im.gt.boxes.subarray(4 * j, 4 * j + 4)));
     });
-    out.push({ image, box: [b[0], b[1], b[2], b[3]], score: scores[r], iou: best });
+    out.push({ image, box: [b[0], b[1], b[2], b[3]], score: scores[q], iou: best });
   }
   return out;
 }
@@ -411,8 +507,9 @@ class GrowableF32 {
   }
 }
 
-function pickRows(cand: Float32Array, rows: number[]): Float32Array {
+/** The boxes of candidate rows `rows`, in that order. */
+function pickRows(cand: Float32Array, rows: ArrayLike<number>): Float32Array {
   const out = new Float32Array(rows.length * 4);
-  rows.forEach((r, j) => out.set(cand.subarray(4 * r, 4 * r + 4), 4 * j));
+  for (let j = 0; j < rows.length; j++) out.set(cand.subarray(4 * rows[j], 4 * rows[j] + 4), 4 * j);
   return out;
 }

@@ -26,6 +26,8 @@ export interface StageDefinition {
   useOverlay?: () => StageOverlay | null;
   /** The pipeline result the stage shows: it is 'done' once that exists for the current photo. */
   needs: 'image' | 'proposals' | 'features';
+  /** Shows what the SVMs computed: a features-only model gets NoSvmHead's explanation instead of the panel. */
+  requiresSvm?: boolean;
   /** Fills in while the CNN streams: say so when a run stopped part-way (IncompleteNotice). */
   streamsFromCnn?: boolean;
   /** Why this stage has nothing to show for the loaded model (e.g. no box regressor), or null. */

@@ -1,5 +1,4 @@
 import { useCallback, useMemo, useState } from 'react';
-import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import { computeNms, useNms, useRegressedBoxes } from '../../../state/derived';
 import { computeFeatures } from '../../../runner/cnnActions';
@@ -145,7 +144,6 @@ export function DetectionsStage() {
   const setHovered = ((hovered: number | null) => useStore.getState().setView('detectionsView', { hovered }));
   const match = useGroundTruthMatch(nms?.detections);
   const [exporting, setExporting] = useState(false);
-  if (!hasSvmHead(model)) return <NoSvmHead />;
   if (!features || !image || features.imageKey !== image.key) {
     return (
       <div className="stage-body pending" data-testid="stage-pending">

@@ -11,5 +11,6 @@ export const detectionsStage: StageDefinition = {
   useOverlay: useDetectionsOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  requiresSvm: true,
   unavailable: (s) => unavailableReason(s.model, 'detections'),
 };

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
-import { useStore } from '../../../state/store';
+import { useStore, type NmsParams } from '../../../state/store';
+import type { NmsView as NmsViewState } from '../../../state/views';
+import type { ModelInfo } from '../../../model/modelInfo';
 import { useNms, type NmsView } from '../../../state/derived';
 import { KEPT, BELOW_THRESHOLD } from '../../../core/nms';
 import { computeFeatures } from '../../../runner/cnnActions';
@@ -95,21 +96,24 @@ export function useNmsOverlay() {
   return { draw, key: [nms, view, other] };
 }
 
-export function NmsStage() {
-  const features = useStore((s) => s.features);
-  const image = useStore((s) => s.image);
-  const params = useStore((s) => s.nmsParams);
-  const setParams = useStore((s) => s.setNmsParams);
-  const model = useStore((s) => s.model);
-  const view = useStore((s) => s.nmsView);
-  const nms = useNms();
-  const before = useNms(false);
-  const after = useNms(true);
-  const c = focusClass(nms, view.classIndex);
+/** Kept, suppressed and below-threshold counts per class. */
+function classCounts(nms: NmsView | null): Array<{ kept: number; suppressed: number; below: number }> {
+  return (
+    nms?.results.map((r) => {
+      let kept = 0, suppressed = 0, below = 0;
+      for (const v of r.suppressedBy) {
+        if (v === KEPT) kept++;
+        else if (v === BELOW_THRESHOLD) below++;
+        else suppressed++;
+      }
+      return { kept, suppressed, below };
+    }) ?? []
+  );
+}
 
-  // Replay autoplay: one kept box every 0.8 s.
+/** Replay autoplay: one kept box every 0.8 s, until all `keepCount` are shown. */
+function useReplayAutoplay(keepCount: number): [boolean, (playing: boolean) => void] {
   const [playing, setPlaying] = useState(false);
-  const keepCount = nms?.results[c]?.keep.length ?? 0;
   useEffect(() => {
     if (!playing) return;
     const t = setInterval(() => {
@@ -119,56 +123,46 @@ export function NmsStage() {
     }, 800);
     return () => clearInterval(t);
   }, [playing, keepCount]);
+  return [playing, setPlaying];
+}
 
-  const counts = useMemo(
-    () =>
-      nms?.results.map((r) => {
-        let kept = 0, suppressed = 0, below = 0;
-        for (const v of r.suppressedBy) {
-          if (v === KEPT) kept++;
-          else if (v === BELOW_THRESHOLD) below++;
-          else suppressed++;
-        }
-        return { kept, suppressed, below };
-      }) ?? [],
-    [nms],
-  );
+const setNmsView = (p: Partial<NmsViewState>) => useStore.getState().setView('nmsView', p);
 
-  if (!hasSvmHead(model)) return <NoSvmHead />;
-  if (!features || !image || features.imageKey !== image.key) {
-    return (
-      <div className="stage-body pending" data-testid="stage-pending">
-        <p>
-          <strong>Not computed yet.</strong> NMS needs the SVM scores of every proposal (the CNN stage).
-        </p>
-        <button className="btn btn-primary" onClick={() => void computeFeatures()}>
-          Run the pipeline up to here
-        </button>
-      </div>
-    );
-  }
-  if (!nms || !features.classes) return <p>This model has no SVM head, so there is nothing to suppress.</p>;
-  const r = nms.results[c];
-  const hasRegression = !!features.deltas;
-  const totalKept = counts.reduce((a, x) => a + x.kept, 0);
-  const step = view.replayStep;
-  const currentKept = step !== null && step > 0 ? r.keep[step - 1] : null;
-  const removedNow = currentKept === null ? [] : Array.from(r.suppressedBy.keys()).filter((i) => r.suppressedBy[i] === currentKept);
-
+function Pending() {
   return (
-    <div className="stage-body">
+    <div className="stage-body pending" data-testid="stage-pending">
       <p>
-        Many proposals overlap the same object and all score well. Per class, greedy non-maximum suppression keeps the
-        best-scoring box, removes every remaining box that overlaps it by more than the IoU threshold, and repeats.
-        R-CNN uses 0.3.
-        {model?.detection && (
-          <>
-            {' '}
-            This model starts at <span data-testid="model-nms">{model.detection.nmsThreshold.toFixed(2)}</span>
-            {model.detection.note ? `: ${model.detection.note}` : '.'}
-          </>
-        )}
+        <strong>Not computed yet.</strong> NMS needs the SVM scores of every proposal (the CNN stage).
       </p>
+      <button className="btn btn-primary" onClick={() => void computeFeatures()}>
+        Run the pipeline up to here
+      </button>
+    </div>
+  );
+}
+
+function Intro({ model }: { model: ModelInfo | null }) {
+  return (
+    <p>
+      Many proposals overlap the same object and all score well. Per class, greedy non-maximum suppression keeps the
+      best-scoring box, removes every remaining box that overlaps it by more than the IoU threshold, and repeats.
+      R-CNN uses 0.3.
+      {model?.detection && (
+        <>
+          {' '}
+          This model starts at <span data-testid="model-nms">{model.detection.nmsThreshold.toFixed(2)}</span>
+          {model.detection.note ? `: ${model.detection.note}` : '.'}
+        </>
+      )}
+    </p>
+  );
+}
+
+/** The score and IoU thresholds, regressed boxes or not, and the area convention. */
+function NmsControls({ params, hasRegression }: { params: NmsParams; hasRegression: boolean }) {
+  const setParams = useStore((s) => s.setNmsParams);
+  return (
+    <>
       <Slider
         label="Score threshold"
         value={params.scoreThreshold}
@@ -201,81 +195,134 @@ export function NmsStage() {
           +1 pixel areas (release)
         </label>
       </div>
-      <p aria-live="polite" data-testid="nms-summary">
-        <strong data-testid="nms-kept">{totalKept}</strong> {totalKept === 1 ? 'box' : 'boxes'} kept over {features.classes.length} {features.classes.length === 1 ? 'class' : 'classes'}; NMS took {nms.ms.toFixed(1)} ms.
+    </>
+  );
+}
+
+/** Per class: kept, suppressed, below threshold; a class name focuses the replay on it. */
+function ClassTable({ classes, counts, focus }: { classes: readonly string[]; counts: ReturnType<typeof classCounts>; focus: number }) {
+  return (
+    <table className="table" data-testid="nms-table">
+      <thead>
+        <tr>
+          <th>Class</th>
+          <th>kept</th>
+          <th>suppressed</th>
+          <th>below threshold</th>
+        </tr>
+      </thead>
+      <tbody>
+        {classes.map((name, k) =>
+          counts[k].kept + counts[k].suppressed > 0 || k === focus ? (
+            <tr key={name} className={k === focus ? 'selected' : ''}>
+              <td>
+                <button className="link" onClick={() => setNmsView({ classIndex: k, replayStep: null })}>
+                  <span className="swatch" style={{ background: classColor(k) }} aria-hidden="true" />
+                  {name}
+                </button>
+              </td>
+              <td>{counts[k].kept}</td>
+              <td>{counts[k].suppressed}</td>
+              <td>{counts[k].below}</td>
+            </tr>
+          ) : null,
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+/** Start, step back and forth, play / pause, show the result; and whether to draw the suppressed boxes. */
+function ReplayControls({ keepCount, step, playing, setPlaying, showSuppressed }: { keepCount: number; step: number | null; playing: boolean; setPlaying: (p: boolean) => void; showSuppressed: boolean }) {
+  return (
+    <div className="row">
+      <button className="btn" onClick={() => setNmsView({ replayStep: 0 })} disabled={keepCount === 0}>
+        Start replay
+      </button>
+      <button className="btn" onClick={() => setNmsView({ replayStep: Math.max(0, (step ?? 0) - 1) })} disabled={step === null || step === 0} aria-label="Previous NMS step">
+        ‹
+      </button>
+      <button className="btn" onClick={() => setNmsView({ replayStep: Math.min(keepCount, (step ?? 0) + 1) })} disabled={step !== null && step >= keepCount} aria-label="Next NMS step" data-testid="nms-next">
+        ›
+      </button>
+      <button className="btn" onClick={() => { if (step === null || step >= keepCount) setNmsView({ replayStep: 0 }); setPlaying(!playing); }} disabled={keepCount === 0} aria-pressed={playing}>
+        {playing ? 'Pause' : 'Play'}
+      </button>
+      <button className="btn" onClick={() => { setPlaying(false); setNmsView({ replayStep: null }); }} disabled={step === null}>
+        Show result
+      </button>
+      <label className="check">
+        <input type="checkbox" checked={showSuppressed} onChange={(e) => setNmsView({ showSuppressed: e.target.checked })} />
+        suppressed boxes
+      </label>
+    </div>
+  );
+}
+
+/** What the replay is at: the result, the sorted candidates, or the box kept at this step and those it removed. */
+function stepText(r: NmsView['results'][number], step: number | null, className: string, score: (i: number) => number, iouThreshold: number): string {
+  if (step === null) return `${r.keep.length} kept for ${className}. Use the replay to watch the greedy loop.`;
+  if (step === 0) return `${r.suppressedBy.filter((v) => v !== BELOW_THRESHOLD).length} candidates above the threshold, sorted by score. Press › to keep the best.`;
+  const currentKept = step > 0 ? r.keep[step - 1] : null;
+  const removedNow = currentKept === null ? [] : Array.from(r.suppressedBy.keys()).filter((i) => r.suppressedBy[i] === currentKept);
+  return `Step ${step}/${r.keep.length}: keep box #${currentKept! + 1} (score ${score(currentKept!).toFixed(3)}), remove ${removedNow.length} box${removedNow.length === 1 ? '' : 'es'} overlapping it by more than ${iouThreshold.toFixed(2)}${removedNow.length ? ` (IoU ${removedNow.slice(0, 4).map((i) => r.suppressionIou[i].toFixed(2)).join(', ')}${removedNow.length > 4 ? ', …' : ''})` : ''}.`;
+}
+
+/** The same NMS on the raw and on the regressed boxes, and the switch that draws the other one too. */
+function RegressionComparison({ before, after, compare, useRegression }: { before: NmsView; after: NmsView; compare: boolean; useRegression: boolean }) {
+  return (
+    <>
+      <h3>Before vs after box regression</h3>
+      <p className="small">
+        Through the same NMS: {before.detections.length} {before.detections.length === 1 ? 'box' : 'boxes'} from the raw proposals, {after.detections.length} from the regressed boxes. Regressed boxes of
+        the same object tend to move onto the same place, so NMS merges them more readily.
       </p>
-      <table className="table" data-testid="nms-table">
-        <thead>
-          <tr>
-            <th>Class</th>
-            <th>kept</th>
-            <th>suppressed</th>
-            <th>below threshold</th>
-          </tr>
-        </thead>
-        <tbody>
-          {features.classes.map((name, k) =>
-            counts[k].kept + counts[k].suppressed > 0 || k === c ? (
-              <tr key={name} className={k === c ? 'selected' : ''}>
-                <td>
-                  <button className="link" onClick={() => useStore.getState().setView('nmsView', { classIndex: k, replayStep: null })}>
-                    <span className="swatch" style={{ background: classColor(k) }} aria-hidden="true" />
-                    {name}
-                  </button>
-                </td>
-                <td>{counts[k].kept}</td>
-                <td>{counts[k].suppressed}</td>
-                <td>{counts[k].below}</td>
-              </tr>
-            ) : null,
-          )}
-        </tbody>
-      </table>
+      <label className="check">
+        <input type="checkbox" checked={compare} onChange={(e) => setNmsView({ compare: e.target.checked })} data-testid="nms-compare" />
+        Also draw the {useRegression ? 'unregressed' : 'regressed'} result (dashed white)
+      </label>
+    </>
+  );
+}
+
+export function NmsStage() {
+  const features = useStore((s) => s.features);
+  const image = useStore((s) => s.image);
+  const params = useStore((s) => s.nmsParams);
+  const model = useStore((s) => s.model);
+  const view = useStore((s) => s.nmsView);
+  const nms = useNms();
+  const before = useNms(false);
+  const after = useNms(true);
+  const c = focusClass(nms, view.classIndex);
+  const [playing, setPlaying] = useReplayAutoplay(nms?.results[c]?.keep.length ?? 0);
+  const counts = useMemo(() => classCounts(nms), [nms]);
+
+  if (!features || !image || features.imageKey !== image.key) return <Pending />;
+  if (!nms || !features.classes) return <p>This model has no SVM head, so there is nothing to suppress.</p>;
+  const r = nms.results[c];
+  const hasRegression = !!features.deltas;
+  const totalKept = counts.reduce((a, x) => a + x.kept, 0);
+  const classes = features.classes;
+  const score = (i: number) => features.scores![i * classes.length + c];
+
+  return (
+    <div className="stage-body">
+      <Intro model={model} />
+      <NmsControls params={params} hasRegression={hasRegression} />
+      <p aria-live="polite" data-testid="nms-summary">
+        <strong data-testid="nms-kept">{totalKept}</strong> {totalKept === 1 ? 'box' : 'boxes'} kept over {classes.length} {classes.length === 1 ? 'class' : 'classes'}; NMS took {nms.ms.toFixed(1)} ms.
+      </p>
+      <ClassTable classes={classes} counts={counts} focus={c} />
       <p className="muted small">Classes with no box above the threshold are hidden.</p>
 
-      <h3>Step by step: {features.classes[c]}</h3>
-      <div className="row">
-        <button className="btn" onClick={() => useStore.getState().setView('nmsView', { replayStep: 0 })} disabled={r.keep.length === 0}>
-          Start replay
-        </button>
-        <button className="btn" onClick={() => useStore.getState().setView('nmsView', { replayStep: Math.max(0, (step ?? 0) - 1) })} disabled={step === null || step === 0} aria-label="Previous NMS step">
-          ‹
-        </button>
-        <button className="btn" onClick={() => useStore.getState().setView('nmsView', { replayStep: Math.min(r.keep.length, (step ?? 0) + 1) })} disabled={step !== null && step >= r.keep.length} aria-label="Next NMS step" data-testid="nms-next">
-          ›
-        </button>
-        <button className="btn" onClick={() => { if (step === null || step >= r.keep.length) useStore.getState().setView('nmsView', { replayStep: 0 }); setPlaying(!playing); }} disabled={r.keep.length === 0} aria-pressed={playing}>
-          {playing ? 'Pause' : 'Play'}
-        </button>
-        <button className="btn" onClick={() => { setPlaying(false); useStore.getState().setView('nmsView', { replayStep: null }); }} disabled={step === null}>
-          Show result
-        </button>
-        <label className="check">
-          <input type="checkbox" checked={view.showSuppressed} onChange={(e) => useStore.getState().setView('nmsView', { showSuppressed: e.target.checked })} />
-          suppressed boxes
-        </label>
-      </div>
+      <h3>Step by step: {classes[c]}</h3>
+      <ReplayControls keepCount={r.keep.length} step={view.replayStep} playing={playing} setPlaying={setPlaying} showSuppressed={view.showSuppressed} />
       <p className="small" aria-live="polite" data-testid="nms-step">
-        {step === null
-          ? `${r.keep.length} kept for ${features.classes[c]}. Use the replay to watch the greedy loop.`
-          : step === 0
-            ? `${r.suppressedBy.filter((v) => v !== BELOW_THRESHOLD).length} candidates above the threshold, sorted by score. Press › to keep the best.`
-            : `Step ${step}/${r.keep.length}: keep box #${currentKept! + 1} (score ${features.scores![currentKept! * features.classes.length + c].toFixed(3)}), remove ${removedNow.length} box${removedNow.length === 1 ? '' : 'es'} overlapping it by more than ${params.iouThreshold.toFixed(2)}${removedNow.length ? ` (IoU ${removedNow.slice(0, 4).map((i) => r.suppressionIou[i].toFixed(2)).join(', ')}${removedNow.length > 4 ? ', …' : ''})` : ''}.`}
+        {stepText(r, view.replayStep, classes[c], score, params.iouThreshold)}
       </p>
 
-      {hasRegression && before && after && (
-        <>
-          <h3>Before vs after box regression</h3>
-          <p className="small">
-            Through the same NMS: {before.detections.length} {before.detections.length === 1 ? 'box' : 'boxes'} from the raw proposals, {after.detections.length} from the regressed boxes. Regressed boxes of
-            the same object tend to move onto the same place, so NMS merges them more readily.
-          </p>
-          <label className="check">
-            <input type="checkbox" checked={view.compare} onChange={(e) => useStore.getState().setView('nmsView', { compare: e.target.checked })} data-testid="nms-compare" />
-            Also draw the {params.useRegression ? 'unregressed' : 'regressed'} result (dashed white)
-          </label>
-        </>
-      )}
+      {hasRegression && before && after && <RegressionComparison before={before} after={after} compare={view.compare} useRegression={params.useRegression} />}
       {model && <p className="muted small">Scores: {model.name}.</p>}
     </div>
   );

@@ -11,5 +11,6 @@ export const nmsStage: StageDefinition = {
   useOverlay: useNmsOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  requiresSvm: true,
   unavailable: (s) => unavailableReason(s.model, 'nms'),
 };

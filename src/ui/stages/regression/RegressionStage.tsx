@@ -1,15 +1,14 @@
 import { useEffect, useMemo, useRef } from 'react';
-import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import type { SvmView } from '../../../state/views';
 import { useRegressedBoxes } from '../../../state/derived';
-import { computeFeatures } from '../../../runner/cnnActions';
 import { Slider } from '../../widgets/Slider';
 import { ClassPicker } from '../svm/ClassPicker';
 import { Explain } from '../svm/Explain';
+import { CnnPending } from '../svm/CnnPending';
 import { topKByClass } from '../svm/scores';
 import { fmtScore, useScores } from '../svm/useScores';
-import { deltasOf, groundTruthFor, regressedOf, regressionRows, unclippedRegressed } from './rows';
+import { deltasOf, groundTruthFor, regressedOf, regressionRows, unclippedRegressed, type RegressionRow, type RegressionSummary } from './rows';
 import '../svm/svm.css';
 
 
@@ -104,13 +103,175 @@ function DeltaTable({ d, p, r, unclipped, sx, sy }: { d: number[]; p: ArrayLike<
   );
 }
 
+/** Why there is nothing to show yet, or at all, for the current model and photo. */
+function NoRegressors({ modelName }: { modelName: string }) {
+  return (
+    <div className="stage-body reg-stage">
+      <p className="reg-note" data-testid="reg-unavailable">
+        <strong>No box regression for this model.</strong> This model ({modelName}) has SVMs but no box regressors. In the
+        original release, R-CNN's regressors were trained separately, on pool5 features, after the SVMs; a model without them
+        detects with the proposals' own boxes. The NMS stage then works on the unregressed proposals.
+      </p>
+    </div>
+  );
+}
+
+function NoDeltas({ hasSvm }: { hasSvm: boolean }) {
+  return (
+    <div className="stage-body reg-stage">
+      <p className="reg-note" data-testid="reg-unavailable">
+        <strong>No box regression here.</strong> {!hasSvm ? 'This model has no SVM head to rank the proposals by.' : "This model's box regressors do not cover its SVM classes, so there are no deltas to show."}
+      </p>
+    </div>
+  );
+}
+
+function Intro() {
+  return (
+    <p>
+      Many of R-CNN's mistakes are proposals that are close but not tight. For each class, a ridge regressor on the proposal's
+      pool5 features predicts how to fix the box: (t<sub>x</sub>, t<sub>y</sub>) shift its centre by a fraction of its width and
+      height, (t<sub>w</sub>, t<sub>h</sub>) scale its width and height by e<sup>t<sub>w</sub></sup> and e<sup>t<sub>h</sub></sup>. It is applied
+      once, never iterated.{' '}
+      <Explain label="How the regressors were trained">
+        One ridge regressor per class (λ = 1000), trained only on proposals overlapping a ground-truth box of that class by IoU
+        &gt; 0.6, each towards its nearest ground truth. Learning a log scale makes the size change multiplicative and
+        symmetric (halving and doubling are ±0.69), and learning shifts relative to the size makes them scale-invariant. The
+        targets were standardised (mean and covariance) for training; the app undoes that before applying the deltas.
+      </Explain>
+    </p>
+  );
+}
+
+function Legend({ blend }: { blend: number }) {
+  return (
+    <div className="reg-legend" aria-label="Legend">
+      <span>
+        <i className="reg-key reg-key-prop" aria-hidden="true" /> proposal
+      </span>
+      <span>
+        <i className="reg-key reg-key-reg" aria-hidden="true" /> {blend === 1 ? 'regressed box' : 'box at the blend'}
+      </span>
+      <span>
+        <i className="reg-key reg-key-arrow" aria-hidden="true" /> centre shift
+      </span>
+      <span className="muted">yellow tab: selected</span>
+    </div>
+  );
+}
+
+/** Before / After / Play, the arrows switch, the blend and top-k sliders. */
+function BlendControls({ view, done, className, play }: { view: SvmView; done: number; className: string; play: () => void }) {
+  const set = (p: Partial<SvmView>) => useStore.getState().setView('svmView', p);
+  const blendText = view.blend === 0 ? 'before (the proposal)' : view.blend === 1 ? 'after (the regressed box)' : `${Math.round(view.blend * 100)}% of the way`;
+  return (
+    <>
+      <div className="row">
+        <div className="seg" role="group" aria-label="Show the boxes before or after regression">
+          <button aria-pressed={view.blend === 0} onClick={() => set({ blend: 0 })} data-testid="reg-before">
+            Before
+          </button>
+          <button aria-pressed={view.blend === 1} onClick={() => set({ blend: 1 })} data-testid="reg-after">
+            After
+          </button>
+        </div>
+        <button className="btn btn-small" onClick={play} data-testid="reg-play">
+          ▶ Play
+        </button>
+        <label className="check small">
+          <input type="checkbox" checked={view.showArrows} onChange={(e) => set({ showArrows: e.target.checked })} data-testid="reg-arrows" />
+          proposals and arrows
+        </label>
+      </div>
+      <Slider
+        label="Blend"
+        value={view.blend}
+        min={0}
+        max={1}
+        step={0.05}
+        onChange={(v) => set({ blend: v })}
+        format={() => blendText}
+        help="Slides each orange box from its proposal (0) to its regressed box (1)."
+        testId="reg-blend"
+      />
+      <Slider label="Top k" value={Math.min(view.regTopK, Math.max(1, done))} min={1} max={Math.max(1, Math.min(30, done))} step={1} onChange={(v) => set({ regTopK: v })} help={`The best-scoring ${className} proposals.`} testId="reg-topk" />
+    </>
+  );
+}
+
+/** Mean IoU with the ground truth before and after regression, or how to get one. */
+function IouSummary({ summary, gt, className }: { summary: RegressionSummary; gt: { sameClass: boolean } | null; className: string }) {
+  if (!gt) return <p className="muted small">Draw or load ground-truth boxes (Image stage) to see the IoU before and after regression.</p>;
+  return (
+    <p className="small" aria-live="polite" data-testid="reg-iou-summary">
+      Mean IoU with the {gt.sameClass ? `${className} ` : ''}ground truth: <strong>{fmtIou(summary.meanBefore)}</strong> before,{' '}
+      <strong>{fmtIou(summary.meanAfter)}</strong> after regression ({summary.improved} improved, {summary.worsened} worse).{' '}
+      {summary.meanAfter > summary.meanBefore + 1e-3 ? 'Regression helped.' : summary.meanAfter < summary.meanBefore - 1e-3 ? 'Regression made them worse on average.' : 'Regression changed little.'}
+      {!gt.sameClass && <span className="muted"> (No ground truth is labelled {className}; compared with all boxes.)</span>}
+    </p>
+  );
+}
+
+/** The top proposals with their scores and, with ground truth, IoU before and after; a row click selects. */
+function TopTable({ rows, hasGt, focus, select }: { rows: RegressionRow[]; hasGt: boolean; focus: number | undefined; select: (i: number) => void }) {
+  return (
+    <table className="table reg-top" data-testid="reg-top">
+      <thead>
+        <tr>
+          <th scope="col">Rank</th>
+          <th scope="col">Proposal</th>
+          <th scope="col" className="num">
+            Score
+          </th>
+          {hasGt && (
+            <>
+              <th scope="col" className="num">
+                IoU before
+              </th>
+              <th scope="col" className="num">
+                after
+              </th>
+            </>
+          )}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row, k) => {
+          const delta = row.iouAfter - row.iouBefore;
+          return (
+            <tr key={row.proposal} className={row.proposal === focus ? 'selected' : undefined} onClick={() => select(row.proposal)}>
+              <td>{k + 1}</td>
+              <td>
+                <button className="link" onClick={(e) => { e.stopPropagation(); select(row.proposal); }} aria-pressed={row.proposal === focus}>
+                  #{row.proposal + 1}
+                </button>
+              </td>
+              <td className="num">{fmtScore(row.score)}</td>
+              {hasGt && (
+                <>
+                  <td className="num">{fmtIou(row.iouBefore)}</td>
+                  <td className="num">
+                    {fmtIou(row.iouAfter)}{' '}
+                    <span className={delta > 1e-3 ? 'reg-up' : delta < -1e-3 ? 'reg-down' : 'muted'}>
+                      {delta > 1e-3 ? `▲${delta.toFixed(3)}` : delta < -1e-3 ? `▼${(-delta).toFixed(3)}` : '='}
+                    </span>
+                  </td>
+                </>
+              )}
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 export function RegressionStage() {
   const info = useScores();
   const features = useStore((s) => s.features);
   const image = useStore((s) => s.image);
   const model = useStore((s) => s.model);
   const modelSource = useStore((s) => s.modelSource);
-  const progress = useStore((s) => s.progress);
   const selected = useStore((s) => s.selectedProposal);
   const select = useStore((s) => s.setSelectedProposal);
   const gt = useStore((s) => s.groundTruth);
@@ -128,39 +289,9 @@ export function RegressionStage() {
     [f, regressed, top, cls, gtCur],
   );
 
-  if (!hasSvmHead(model)) return <NoSvmHead />;
-  if (model && !model.bboxClasses) {
-    return (
-      <div className="stage-body reg-stage">
-        <p className="reg-note" data-testid="reg-unavailable">
-          <strong>No box regression for this model.</strong> This model ({modelSource ?? model.name}) has SVMs but no box regressors. In the
-          original release, R-CNN's regressors were trained separately, on pool5 features, after the SVMs; a model without them
-          detects with the proposals' own boxes. The NMS stage then works on the unregressed proposals.
-        </p>
-      </div>
-    );
-  }
-  if (!features || !image || features.imageKey !== image.key) {
-    return (
-      <div className="stage-body pending" data-testid="stage-pending">
-        <p>
-          <strong>Not computed yet.</strong> The regressors' deltas come out of the CNN with the features.
-        </p>
-        <button className="btn btn-primary" onClick={() => void computeFeatures()} disabled={!image || !!progress} data-testid="reg-run">
-          Run proposals and the CNN
-        </button>
-      </div>
-    );
-  }
-  if (!f || !features.deltas || !regressed || !summary) {
-    return (
-      <div className="stage-body reg-stage">
-        <p className="reg-note" data-testid="reg-unavailable">
-          <strong>No box regression here.</strong> {!f ? 'This model has no SVM head to rank the proposals by.' : "This model's box regressors do not cover its SVM classes, so there are no deltas to show."}
-        </p>
-      </div>
-    );
-  }
+  if (model && !model.bboxClasses) return <NoRegressors modelName={modelSource ?? model.name} />;
+  if (!features || !image || features.imageKey !== image.key) return <CnnPending text="The regressors' deltas come out of the CNN with the features." testId="reg-run" />;
+  if (!f || !features.deltas || !regressed || !summary) return <NoDeltas hasSvm={!!f} />;
 
   const C = f.classes.length, n = f.total;
   const focus = selected !== null && selected < n && f.computed[selected] ? selected : top[0];
@@ -168,23 +299,10 @@ export function RegressionStage() {
   const p = focus !== undefined ? f.proposals.boxes.subarray(4 * focus, 4 * focus + 4) : null;
   const d = focus !== undefined ? deltasOf(features.deltas, C, focus, cls) : null;
   const r = focus !== undefined ? regressedOf(regressed, n, focus, cls) : null;
-  const hasGt = !!gtCur;
-  const blendText = view.blend === 0 ? 'before (the proposal)' : view.blend === 1 ? 'after (the regressed box)' : `${Math.round(view.blend * 100)}% of the way`;
 
   return (
     <div className="stage-body reg-stage">
-      <p>
-        Many of R-CNN's mistakes are proposals that are close but not tight. For each class, a ridge regressor on the proposal's
-        pool5 features predicts how to fix the box: (t<sub>x</sub>, t<sub>y</sub>) shift its centre by a fraction of its width and
-        height, (t<sub>w</sub>, t<sub>h</sub>) scale its width and height by e<sup>t<sub>w</sub></sup> and e<sup>t<sub>h</sub></sup>. It is applied
-        once, never iterated.{' '}
-        <Explain label="How the regressors were trained">
-          One ridge regressor per class (λ = 1000), trained only on proposals overlapping a ground-truth box of that class by IoU
-          &gt; 0.6, each towards its nearest ground truth. Learning a log scale makes the size change multiplicative and
-          symmetric (halving and doubling are ±0.69), and learning shifts relative to the size makes them scale-invariant. The
-          targets were standardised (mean and covariance) for training; the app undoes that before applying the deltas.
-        </Explain>
-      </p>
+      <Intro />
       {!f.complete && (
         <p className="small svm-progress" aria-live="polite">
           {f.done}/{f.total} proposals through the CNN so far.
@@ -199,47 +317,8 @@ export function RegressionStage() {
         onAutomatic={() => useStore.getState().setView('svmView', { classIndex: null })}
         testId="reg-class"
       />
-      <div className="reg-legend" aria-label="Legend">
-        <span>
-          <i className="reg-key reg-key-prop" aria-hidden="true" /> proposal
-        </span>
-        <span>
-          <i className="reg-key reg-key-reg" aria-hidden="true" /> {view.blend === 1 ? 'regressed box' : 'box at the blend'}
-        </span>
-        <span>
-          <i className="reg-key reg-key-arrow" aria-hidden="true" /> centre shift
-        </span>
-        <span className="muted">yellow tab: selected</span>
-      </div>
-      <div className="row">
-        <div className="seg" role="group" aria-label="Show the boxes before or after regression">
-          <button aria-pressed={view.blend === 0} onClick={() => useStore.getState().setView('svmView', { blend: 0 })} data-testid="reg-before">
-            Before
-          </button>
-          <button aria-pressed={view.blend === 1} onClick={() => useStore.getState().setView('svmView', { blend: 1 })} data-testid="reg-after">
-            After
-          </button>
-        </div>
-        <button className="btn btn-small" onClick={play} data-testid="reg-play">
-          ▶ Play
-        </button>
-        <label className="check small">
-          <input type="checkbox" checked={view.showArrows} onChange={(e) => useStore.getState().setView('svmView', { showArrows: e.target.checked })} data-testid="reg-arrows" />
-          proposals and arrows
-        </label>
-      </div>
-      <Slider
-        label="Blend"
-        value={view.blend}
-        min={0}
-        max={1}
-        step={0.05}
-        onChange={(v) => useStore.getState().setView('svmView', { blend: v })}
-        format={() => blendText}
-        help="Slides each orange box from its proposal (0) to its regressed box (1)."
-        testId="reg-blend"
-      />
-      <Slider label="Top k" value={Math.min(view.regTopK, Math.max(1, f.done))} min={1} max={Math.max(1, Math.min(30, f.done))} step={1} onChange={(v) => useStore.getState().setView('svmView', { regTopK: v })} help={`The best-scoring ${className} proposals.`} testId="reg-topk" />
+      <Legend blend={view.blend} />
+      <BlendControls view={view} done={f.done} className={className} play={play} />
 
       {focus !== undefined && p && d && r && (
         <>
@@ -251,64 +330,8 @@ export function RegressionStage() {
       )}
 
       <h3>Top {summary.rows.length} {className} proposals</h3>
-      {hasGt ? (
-        <p className="small" aria-live="polite" data-testid="reg-iou-summary">
-          Mean IoU with the {gtCur.sameClass ? `${className} ` : ''}ground truth: <strong>{fmtIou(summary.meanBefore)}</strong> before,{' '}
-          <strong>{fmtIou(summary.meanAfter)}</strong> after regression ({summary.improved} improved, {summary.worsened} worse).{' '}
-          {summary.meanAfter > summary.meanBefore + 1e-3 ? 'Regression helped.' : summary.meanAfter < summary.meanBefore - 1e-3 ? 'Regression made them worse on average.' : 'Regression changed little.'}
-          {!gtCur.sameClass && <span className="muted"> (No ground truth is labelled {className}; compared with all boxes.)</span>}
-        </p>
-      ) : (
-        <p className="muted small">Draw or load ground-truth boxes (Image stage) to see the IoU before and after regression.</p>
-      )}
-      <table className="table reg-top" data-testid="reg-top">
-        <thead>
-          <tr>
-            <th scope="col">Rank</th>
-            <th scope="col">Proposal</th>
-            <th scope="col" className="num">
-              Score
-            </th>
-            {hasGt && (
-              <>
-                <th scope="col" className="num">
-                  IoU before
-                </th>
-                <th scope="col" className="num">
-                  after
-                </th>
-              </>
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          {summary.rows.map((row, k) => {
-            const delta = row.iouAfter - row.iouBefore;
-            return (
-              <tr key={row.proposal} className={row.proposal === focus ? 'selected' : undefined} onClick={() => select(row.proposal)}>
-                <td>{k + 1}</td>
-                <td>
-                  <button className="link" onClick={(e) => { e.stopPropagation(); select(row.proposal); }} aria-pressed={row.proposal === focus}>
-                    #{row.proposal + 1}
-                  </button>
-                </td>
-                <td className="num">{fmtScore(row.score)}</td>
-                {hasGt && (
-                  <>
-                    <td className="num">{fmtIou(row.iouBefore)}</td>
-                    <td className="num">
-                      {fmtIou(row.iouAfter)}{' '}
-                      <span className={delta > 1e-3 ? 'reg-up' : delta < -1e-3 ? 'reg-down' : 'muted'}>
-                        {delta > 1e-3 ? `▲${delta.toFixed(3)}` : delta < -1e-3 ? `▼${(-delta).toFixed(3)}` : '='}
-                      </span>
-                    </td>
-                  </>
-                )}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <IouSummary summary={summary} gt={gtCur} className={className} />
+      <TopTable rows={summary.rows} hasGt={!!gtCur} focus={focus} select={select} />
     </div>
   );
 }

@@ -12,5 +12,6 @@ export const regressionStage: StageDefinition = {
   useOverlay: useRegressionOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  requiresSvm: true,
   unavailable: (s) => unavailableReason(s.model, 'regression'),
 };

@@ -1,11 +1,10 @@
 import { useMemo } from 'react';
-import { NoSvmHead, hasSvmHead } from '../../NoSvmHead';
 import { useStore } from '../../../state/store';
 import type { SvmView } from '../../../state/views';
-import { computeFeatures } from '../../../runner/cnnActions';
 import { Slider } from '../../widgets/Slider';
 import { Histogram } from '../../widgets/Histogram';
 import { HeatMap } from './HeatMap';
+import { CnnPending } from './CnnPending';
 import { ClassPicker } from './ClassPicker';
 import { Explain } from './Explain';
 import { ScoreLegend } from './ScoreLegend';
@@ -14,21 +13,6 @@ import { fmtScore, useScores, type ScoreInfo } from './useScores';
 import { scoreMapImage, SCORE_MAP_FACTOR } from './overlay';
 import './svm.css';
 
-
-function Pending({ text }: { text: string }) {
-  const progress = useStore((s) => s.progress);
-  const image = useStore((s) => s.image);
-  return (
-    <div className="stage-body pending" data-testid="stage-pending">
-      <p>
-        <strong>Not computed yet.</strong> {text}
-      </p>
-      <button className="btn btn-primary" onClick={() => void computeFeatures()} disabled={!image || !!progress} data-testid="svm-run">
-        Run proposals and the CNN
-      </button>
-    </div>
-  );
-}
 
 /** Score threshold shared with the NMS stage, and where the colour scales are centred. */
 function ThresholdControls({ info }: { info: ScoreInfo }) {
@@ -76,7 +60,6 @@ export function SvmStage() {
   const selected = useStore((s) => s.selectedProposal);
   const select = useStore((s) => s.setSelectedProposal);
   const view = useStore((s) => s.svmView);
-  const model = useStore((s) => s.model);
   const f = info?.features;
   const C = info?.C ?? 0;
   const order = useMemo(() => (f ? rowOrder(f.scores, C, f.total, view.sortBy !== null && view.sortBy < C ? view.sortBy : null, f.computed) : new Int32Array(0)), [f, C, view.sortBy]);
@@ -84,8 +67,7 @@ export function SvmStage() {
   const half = useMemo(() => (f ? maxAbsDeviation(f.scores, C, centre0, f.computed) : 1), [f, C, centre0]);
   const column = useMemo(() => (f ? classColumn(f.scores, C, cls0, f.computed) : new Float32Array(0)), [f, C, cls0]);
 
-  if (!hasSvmHead(model)) return <NoSvmHead />;
-  if (!features || !image || features.imageKey !== image.key) return <Pending text="SVM scores come out of the CNN with the features: run it on every proposal." />;
+  if (!features || !image || features.imageKey !== image.key) return <CnnPending text="SVM scores come out of the CNN with the features: run it on every proposal." testId="svm-run" />;
   if (!info || !f) {
     return (
       <div className="stage-body">

@@ -12,5 +12,6 @@ export const svmStage: StageDefinition = {
   useOverlay: useSvmOverlay,
   needs: 'features',
   streamsFromCnn: true,
+  requiresSvm: true,
   unavailable: (s) => unavailableReason(s.model, 'svm'),
 };
