@@ -93,7 +93,9 @@ function pageMonitor() {
 let active: { worker: Worker; ctl: AbortController } | null = null;
 
 /** Serves one request of the training worker from the page's pools. */
-async function serve(pool: CnnWorkerPool, req: TrainRequest, signal: AbortSignal): Promise<{ reply: TrainReply; transfer: Transferable[] }> {
+async function serve(pool: CnnWorkerPool, req: TrainRequest, signal: AbortSignal, modelAtStart: string | null): Promise<{ reply: TrainReply; transfer: Transferable[] }> {
+  // Features of two CNNs in one set of SVMs would be meaningless.
+  if (req.type !== 'propose' && useStore.getState().modelSource !== modelAtStart) throw new Error('the active model was changed during training; train again on the new one');
   if (req.type === 'propose') {
     const image = { width: req.image.width, height: req.image.height, data: new Uint8Array(req.image.data) };
     const r = await proposalEngine.propose(image, { mode: TRAIN_PROPOSALS.mode, maxBoxes: TRAIN_PROPOSALS.maxBoxes, seed: TRAIN_PROPOSALS.seed }, { signal });
@@ -187,6 +189,7 @@ export async function startTraining(): Promise<void> {
     const pool = await ensureCnn();
     if (ctl.signal.aborted) throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
     const model = useStore.getState().model!;
+    const modelSource = useStore.getState().modelSource;
     setRun(() => ({ cnn: model.name, backend: useStore.getState().backend?.name ?? '?' }));
     const w = new Worker(new URL('../workers/train.worker.ts', import.meta.url), { type: 'module', name: 'train' });
     worker = w;
@@ -202,7 +205,7 @@ export async function startTraining(): Promise<void> {
           case 'propose':
           case 'features':
           case 'cnnBundle':
-            serve(pool, m, ctl.signal).then(
+            serve(pool, m, ctl.signal, modelSource).then(
               ({ reply, transfer }) => post(reply, transfer),
               (err: Error) => post({ type: 'error', id: m.id, message: err.message ?? String(err) }),
             );
