@@ -74,6 +74,8 @@ export interface Provenance {
   /** Measured results, e.g. { "VOC2007 test mAP": 0.412 }. */
   metrics?: Record<string, number | string>;
   notes?: string[];
+  /** A model card in Markdown (data, settings, measured results), e.g. the Train view's. */
+  card?: string;
 }
 
 /** Test-time settings a model was tuned with, e.g. chosen on its validation photos. */

@@ -16,6 +16,7 @@ import type { FeaturesResult } from '../runner/cnnActions';
 import type { ZooState } from '../runner/zooLoad';
 import type { FeatureMode } from '../model/extract';
 import { createViewSlice, type ViewSlice } from './views';
+import { createTrainSlice, type TrainSlice } from './trainSlice';
 
 /** A stage of the app, by id (the order and the stages themselves: src/ui/stages/registry.ts). */
 export type StageId = string;
@@ -139,10 +140,11 @@ export interface PipelineState {
   clearMessages: () => void;
 }
 
-export type AppState = PipelineState & ViewSlice;
+export type AppState = PipelineState & ViewSlice & TrainSlice;
 
 export const useStore = create<AppState>()((set, get, store) => ({
   ...createViewSlice(set, get, store),
+  ...createTrainSlice(set, get, store),
   image: null,
   imageLoading: false,
   stage: 'image',

@@ -14,6 +14,7 @@ import { cancelImageLoad, loadSample } from '../runner/imageActions';
 import { ModelButton } from './model/ModelDialog';
 import { computeFeatures } from '../runner/cnnActions';
 import { warmUpProposalWorkers } from '../runner/proposalActions';
+import { TrainButton, TrainView } from './train/TrainView';
 
 const DEFAULT_SAMPLE = 'apple.jpg';
 
@@ -121,6 +122,7 @@ export function App() {
   const stage = useStore((s) => s.stage);
   const loading = useStore((s) => s.imageLoading);
   const def = stageById(stage);
+  const trainOpen = useStore((s) => s.train.open);
 
   useEffect(() => {
     if (!useStore.getState().image) void loadSample(DEFAULT_SAMPLE);
@@ -166,18 +168,20 @@ export function App() {
   const svmMissing = useStore((s) => !!def.requiresSvm && !hasSvmHead(s.model));
 
   return (
-    <div className="app">
+    <div className={`app${trainOpen ? ' app-train' : ''}`}>
       <header className="app-header">
         <h1>
           R-CNN Explorer <span className="subtitle">Girshick et al. 2014, stage by stage, in your browser</span>
         </h1>
         <div className="header-actions">
+          <TrainButton />
           <ModelButton />
           <RunAllButton />
           <UploadButton />
         </div>
       </header>
-      <Stepper status={status} />
+      {!trainOpen && <Stepper status={status} />}
+      {trainOpen ? <TrainView /> : (
       <main className="workspace">
         <section className="viewer" aria-label="Image view">
           {image ? (
@@ -206,6 +210,7 @@ export function App() {
           )}
         </section>
       </main>
+      )}
       <footer className="app-footer">
         <ProgressBar onCancel={cancelByUser} />
         <ProgressAnnouncer />

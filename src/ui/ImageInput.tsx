@@ -34,8 +34,10 @@ export function UploadButton() {
   useEffect(() => {
     let depth = 0;
     const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes('Files');
+    // The Train view takes drops and pastes itself (into the dataset).
+    const trainOpen = () => useStore.getState().train.open;
     const enter = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
+      if (!hasFiles(e) || trainOpen()) return;
       depth++;
       setDragging(true);
     };
@@ -47,7 +49,7 @@ export function UploadButton() {
       if (hasFiles(e)) e.preventDefault();
     };
     const drop = (e: DragEvent) => {
-      if (!hasFiles(e)) return;
+      if (!hasFiles(e) || trainOpen()) return;
       e.preventDefault();
       depth = 0;
       setDragging(false);
@@ -56,7 +58,7 @@ export function UploadButton() {
     };
     const paste = (e: ClipboardEvent) => {
       const target = e.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
+      if ((target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) || trainOpen()) return;
       const file = Array.from(e.clipboardData?.files ?? []).find((f) => f.type.startsWith('image/')) ?? e.clipboardData?.files[0];
       if (file) {
         e.preventDefault();

@@ -6,10 +6,10 @@ import { CliError, numberOption, stringOption, type Command, type CommandContext
 import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages, type DatasetImage } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
-import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../train/heads';
+import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../../pipeline/train/heads';
 import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
-import { startFeaturePool, type TrainerPool } from '../train/trainerPool';
+import { poolSource, startFeaturePool, type TrainerPool } from '../train/trainerPool';
 import { FeatureCache, modelKey } from '../train/featureCache';
 import { FEATURE_OPTIONS, featureCacheKey, readFeatureOptions } from '../featureOptions';
 import { ROI_SCALE_TEXT } from '../../model/sharedConv';
@@ -433,7 +433,7 @@ async function headsAndValidation(r: TrainRun, pkg: ModelPackage, weights: Named
 
 /** Trains the heads on the training images; keeps the first candidate of each until validation chooses. */
 async function headsStage(r: TrainRun, pool: TrainerPool, pkg: ModelPackage, headOptions: HeadOptions): Promise<Candidates> {
-  const h = await trainHeads(pool, r.classes, r.train, r.arch.fc7, headOptions, r.say);
+  const h = await trainHeads(poolSource(pool), r.classes, r.train, r.arch.fc7, headOptions, r.say);
   if (h.svmCandidates.length) keepSvm(r, pkg, h.svmCandidates[0]);
   if (h.bboxCandidates.length) keepBbox(r, pkg, h.bboxCandidates[0]);
   r.timings.headsSeconds = h.seconds;
@@ -514,7 +514,7 @@ async function refitHeads(r: TrainRun, pool: TrainerPool, pkg: ModelPackage, hea
   const all = [...r.train, ...r.val];
   const m = pkg.provenance.metrics!;
   r.say(`refitting the ${[headOptions.svm && `SVMs (C ${m['svm C']})`, headOptions.bbox && `box regressors (lambda ${m['box regression lambda']})`].filter(Boolean).join(' and ')} on all ${all.length} images (train + val)`);
-  const h = await trainHeads(pool, r.classes, all, r.arch.fc7, {
+  const h = await trainHeads(poolSource(pool), r.classes, all, r.arch.fc7, {
     ...headOptions,
     svmC: heads.svm.length ? [heads.svm[choice.svm].C] : headOptions.svmC,
     bboxLambda: heads.bbox.length ? [heads.bbox[choice.bbox].lambda] : headOptions.bboxLambda,

@@ -15,6 +15,7 @@ import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
 import type { VocImageRecord } from '../dataset';
 import { touchEntry } from './cacheStore';
+import { TRAIN_RASTER_MAX_SIDE } from '../../pipeline/train/source';
 
 export interface ProposalParams {
   mode: SearchMode;
@@ -78,7 +79,7 @@ function writeCached(path: string, boxes: Float32Array): void {
  */
 export async function loadDatasetImages(records: readonly VocImageRecord[], opts: LoadImagesOptions): Promise<DatasetImage[]> {
   const params = opts.proposals ?? DEFAULT_PROPOSAL_PARAMS;
-  const maxSide = opts.maxSide ?? 800;
+  const maxSide = opts.maxSide ?? TRAIN_RASTER_MAX_SIDE;
   const threads = opts.threads ?? 2;
   const pool = threads > 1 ? createNodeProposalPool(threads) : null;
   const out: DatasetImage[] = [];
@@ -131,14 +132,4 @@ export async function loadDatasetImages(records: readonly VocImageRecord[], opts
   return out;
 }
 
-/** Boxes in original pixels to raster pixels. */
-export function toRaster(img: DatasetImage, boxes: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(boxes.length);
-  for (let k = 0; k < boxes.length; k += 4) {
-    out[k] = boxes[k] / img.sx;
-    out[k + 1] = boxes[k + 1] / img.sy;
-    out[k + 2] = boxes[k + 2] / img.sx;
-    out[k + 3] = boxes[k + 3] / img.sy;
-  }
-  return out;
-}
+export { toRaster } from '../../pipeline/train/source';

@@ -11,6 +11,7 @@ import { labelProposals } from '../../core/learn/sampling';
 import { mulberry32 } from '../../core/learn/random';
 import type { DatasetImage } from './data';
 import { toRaster } from './data';
+import { formatEta } from '../../pipeline/train/source';
 import { TrainerPool, packRasters, packWindows, type WindowSet } from './trainerPool';
 import { STRATEGY_LAYERS, type AugmentMode, type FineTuneStrategy } from './protocol';
 import type { CaffeNetArch } from '../../model/architecture';
@@ -275,9 +276,4 @@ async function saveCheckpoint(pool: TrainerPool, arch: CaffeNetArch, classes: st
   renameSync(tmp, ckDir);
 }
 
-export function formatEta(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 90) return `${Math.round(s)} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
-}
+export { formatEta };

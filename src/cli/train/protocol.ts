@@ -67,16 +67,9 @@ export interface InitRequest {
   roiScale?: RoiScale;
 }
 
-/**
- * Augmentation of a features request (the SVMs' augmented positives): every box draws its own
- * `randomAugment` (mirror, gains, optional colour matrix and blur) from one stream seeded by `seed`.
- */
-export interface FeatureAugment {
-  seed: number;
-  mode: 'window' | 'colour';
-  gainJitter: number;
-  blur: number;
-}
+/** Augmentation of a features request: defined with the shell-neutral trainer. */
+export type { FeatureAugment } from '../../pipeline/train/source';
+import type { FeatureAugment } from '../../pipeline/train/source';
 
 export type WorkerRequest =
   | InitRequest

@@ -8,6 +8,7 @@ import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import type { DatasetImage } from './data';
 import type { FeatureAugment, InitRequest, SharedRasters, SharedWindows, WorkerRequest, WorkerResponse } from './protocol';
+import type { FeatureSource } from '../../pipeline/train/source';
 
 export function packRasters(images: readonly DatasetImage[]): SharedRasters {
   let total = 0;
@@ -198,41 +199,11 @@ function splitEven(a: Int32Array, parts: number): Int32Array[] {
 }
 
 /**
- * Run `fn` for every item on whichever worker is free, at most one job per worker at a time,
- * delivering results in item order to `onResult` (so consumers like the hard-negative miner see
- * images in a fixed order regardless of timing).
+ * The pool as the shell-neutral trainer's FeatureSource (src/pipeline/train/source.ts). It reads
+ * `pool.features` at each call, so a FeatureCache wrapped around it later is used.
  */
-export async function forEachOnWorkers<T>(
-  count: number,
-  workers: number,
-  fn: (item: number, worker: number) => Promise<T>,
-  onResult: (item: number, result: T) => void | Promise<void>,
-): Promise<void> {
-  const results = new Map<number, T>();
-  let next = 0;
-  let deliver = 0;
-  let failed: unknown = null;
-  const flush = async () => {
-    while (results.has(deliver)) {
-      const r = results.get(deliver)!;
-      results.delete(deliver);
-      await onResult(deliver, r);
-      deliver++;
-    }
-  };
-  const lane = async (w: number) => {
-    while (failed === null) {
-      const item = next++;
-      if (item >= count) return;
-      try {
-        results.set(item, await fn(item, w));
-        await flush();
-      } catch (e) {
-        failed = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: workers }, (_, w) => lane(w)));
-  if (failed !== null) throw failed;
-  await flush();
+export function poolSource(pool: TrainerPool): FeatureSource {
+  return { lanes: pool.workers.length, features: (w, i, boxes, rows, augment) => pool.features(w, i, boxes, rows, augment) };
 }
+
+export { forEachOnWorkers } from '../../pipeline/train/source';

@@ -234,13 +234,13 @@ export function checkPixelLimit(b: Uint8Array, format: ImageFormat, name: string
   if (d && d.width * d.height > MAX_DECODE_PIXELS) throw tooLarge(name, d.width, d.height);
 }
 
-function pngDimensions(b: Uint8Array): { width: number; height: number } | null {
+export function pngDimensions(b: Uint8Array): { width: number; height: number } | null {
   if (b.length < 24) return null;
   const u32 = (o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   return { width: u32(16), height: u32(20) };
 }
 
-function pngExifChunk(b: Uint8Array): Uint8Array | null {
+export function pngExifChunk(b: Uint8Array): Uint8Array | null {
   let p = 8;
   const u32 = (o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   while (p + 12 <= b.length) {

@@ -203,6 +203,12 @@ function ModelSection() {
         <dt>Batch</dt>
         <dd>{model.batchSize} crops on this backend</dd>
       </dl>
+      {p.card && (
+        <details className="small" data-testid="model-card-text">
+          <summary>Model card</summary>
+          <pre className="note-text" style={{ whiteSpace: 'pre-wrap' }}>{p.card}</pre>
+        </details>
+      )}
       {[...(p.notes ?? []), ...model.importNotes].length > 0 && (
         <details className="small">
           <summary>Notes</summary>

@@ -3,6 +3,7 @@ import { BUNDLED_MODEL_LABEL } from '../../../runner/cnnActions';
 import { SampleGallery } from '../../ImageInput';
 import { GroundTruthEditor } from '../../GroundTruth';
 import { ZooOfferLine } from '../../model/Zoo';
+import { openTrainView } from '../../../runner/datasetActions';
 
 const ORIENTATION_TEXT: Record<number, string> = {
   1: 'none needed',
@@ -66,6 +67,12 @@ export function ImageStage() {
           on any photo, and a model trained for their classes can be loaded under <strong>Model &amp; backend</strong>.
         </p>
       )}
+      <p>
+        <button className="link" onClick={() => openTrainView()} data-testid="teach-link">
+          Teach it your own objects
+        </button>
+        : add your photos, box the objects, and train R-CNN's SVMs and box regressors on them, here in the browser.
+      </p>
       <p className="muted small">
         Or upload your own: use <strong>Upload photo…</strong>, drop a file anywhere on the page, or paste an image
         (Ctrl+V). JPEG and PNG are read by content, so a PNG named .jpg works too.

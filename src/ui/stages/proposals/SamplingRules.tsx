@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useStore } from '../../../state/store';
 import type { ProposalsView } from '../../../state/views';
-import { labelProposals, SAMPLING_RULES, SVM_NEGATIVE } from '../../../core/learn/sampling';
+import { labelProposals, SAMPLING_RULES, SVM_NEGATIVE, type ProposalSampling } from '../../../core/learn/sampling';
 import { makeGroundTruth } from '../../../core/dataset/groundTruth';
 import { classColor } from '../../palette';
 import type { RgbImage } from '../../../core/image/raster';
@@ -9,29 +9,37 @@ import { rgbToRgba } from '../../../core/image/raster';
 
 export type Rule = 'fineTune' | 'svm' | 'bbox';
 
-/** A small picture of the image with the proposals as one rule labels them. */
-function RuleCanvas({ image, draw, label }: { image: RgbImage; draw: (ctx: CanvasRenderingContext2D, s: number) => void; label: string }) {
+/** A raster as a canvas image source (for RuleCanvas). */
+function rasterCanvas(image: RgbImage): HTMLCanvasElement {
+  const src = document.createElement('canvas');
+  src.width = image.width;
+  src.height = image.height;
+  src.getContext('2d')!.putImageData(new ImageData(rgbToRgba(image) as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+  return src;
+}
+
+/**
+ * A small picture of a photo (`photo`: anything a canvas draws, `width` x `height` in the pixels
+ * the boxes are in) with the proposals as one rule labels them. Also the Train view's.
+ */
+export function RuleCanvas({ photo, width, height, draw, label }: { photo: CanvasImageSource | null; width: number; height: number; draw: (ctx: CanvasRenderingContext2D, s: number) => void; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const W = 168;
-  const s = W / image.width;
-  const H = Math.round(image.height * s);
+  const s = W / width;
+  const H = Math.round(height * s);
   useEffect(() => {
     const c = ref.current;
-    if (!c) return;
+    if (!c || !photo) return;
     const dpr = window.devicePixelRatio || 1;
     c.width = W * dpr;
     c.height = H * dpr;
     const ctx = c.getContext('2d')!;
-    const src = document.createElement('canvas');
-    src.width = image.width;
-    src.height = image.height;
-    src.getContext('2d')!.putImageData(new ImageData(rgbToRgba(image) as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-    ctx.drawImage(src, 0, 0, c.width, c.height);
+    ctx.drawImage(photo, 0, 0, c.width, c.height);
     ctx.fillStyle = 'rgba(0,0,0,0.35)';
     ctx.fillRect(0, 0, c.width, c.height);
     ctx.setTransform(s * dpr, 0, 0, s * dpr, 0, 0);
     draw(ctx, s);
-  }, [image, draw, s, H]);
+  }, [photo, draw, s, H]);
   return <canvas ref={ref} style={{ width: W, height: H }} role="img" aria-label={label} />;
 }
 
@@ -54,9 +62,17 @@ export function useSamplingRules(svmClass: number): { rules: RuleView[]; classes
     return labelProposals(proposals.boxes, g, classes.length);
   }, [proposals, gt, image, classes]);
   if (!sampling || !proposals || !gt || !image) return null;
+  return { rules: ruleViews(sampling, proposals.boxes, gt.boxes, gt.labels, classes, svmClass), classes, numProposals: sampling.numProposals };
+}
+
+/**
+ * The three rules' pictures and counts for one photo: `boxes` are its proposals, `gtBoxes` and
+ * `gtLabels` its ground truth (the same pixels), `c` the class whose SVM is shown.
+ */
+export function ruleViews(sampling: ProposalSampling, boxes: ArrayLike<number>, gtBoxes: ArrayLike<number>, gtLabels: readonly string[], classes: readonly string[], svmClass: number): RuleView[] {
   const c = Math.max(0, Math.min(svmClass, classes.length - 1));
   const n = sampling.numProposals;
-  const boxes = proposals.boxes;
+  const gt = { boxes: gtBoxes, labels: gtLabels };
   const rect = (ctx: CanvasRenderingContext2D, i: number, color: string, w: number, s: number) => {
     ctx.strokeStyle = color;
     ctx.lineWidth = w / s;
@@ -98,7 +114,7 @@ export function useSamplingRules(svmClass: number): { rules: RuleView[]; classes
       },
     },
   ];
-  return { rules, classes, numProposals: n };
+  return rules;
 }
 
 /**
@@ -111,6 +127,7 @@ export function SamplingRules() {
   const view = useStore((s) => s.proposalsView);
   const setView = (v: Partial<ProposalsView>) => useStore.getState().setView('proposalsView', v);
   const r = useSamplingRules(view.ruleClass);
+  const photo = useMemo(() => (image ? rasterCanvas(image.image) : null), [image]);
   if (!r || !image) return null;
   const { rules, classes, numProposals: n } = r;
   const c = Math.max(0, Math.min(view.ruleClass, classes.length - 1));
@@ -136,7 +153,7 @@ export function SamplingRules() {
       <div className="rules-grid">
         {rules.map((r) => (
           <figure key={r.id} className={`rule${view.rule === r.id ? ' rule-on' : ''}`}>
-            <RuleCanvas image={image.image} draw={r.draw} label={`${r.title}: ${r.counts}`} />
+            <RuleCanvas photo={photo} width={image.image.width} height={image.image.height} draw={r.draw} label={`${r.title}: ${r.counts}`} />
             <figcaption>
               <button className="link" aria-pressed={view.rule === r.id} onClick={() => setView({ rule: view.rule === r.id ? null : r.id, showSegmentation: false })}>
                 <strong>{r.title}</strong> {view.rule === r.id ? '(shown on the image)' : '(show on the image)'}

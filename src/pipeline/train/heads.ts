@@ -6,18 +6,20 @@
  * - per-class ridge box regressors on pool5 (section 6) from proposals over 0.6 IoU.
  * Features are scaled so their mean L2 norm is 20, the factor measured on a sample of training
  * windows first, as rcnn_feature_stats.m does.
+ *
+ * Shell-neutral (source.ts): `rcnn train --stages svm,bbox` drives it with its worker threads and
+ * disk cache, the app's Train view with its CNN worker pool; both get the same heads from the
+ * same features. Besides the heads it reports what the app shows of the recipe (`insight`): the
+ * negatives the final SVMs scored highest and every regression pair's IoU before and after.
  */
 import { labelProposals, SVM_NEGATIVE, type ProposalSampling } from '../../core/learn/sampling';
 import { FeatureNormAccumulator, featureScaleFactor, scaleFeaturesInPlace } from '../../core/learn/featureScale';
 import { HardNegativeMiner, SVM_DEFAULTS, type RetrainStats } from '../../core/learn/svm';
-import { BBOX_LAMBDA_DEFAULT, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
+import { BBOX_LAMBDA_DEFAULT, predictBoxDeltas, trainClassBoxRegressor, type ClassBoxRegressor } from '../../core/learn/bboxRegression';
 import { mulberry32, shuffleInPlace } from '../../core/learn/random';
+import { decodeBoxes, iou } from '../../core/geometry';
 import type { SvmHead, BoxRegressorHead } from '../../model/package';
-import type { DatasetImage } from './data';
-import { toRaster } from './data';
-import { forEachOnWorkers, type TrainerPool } from './trainerPool';
-import { formatEta } from './finetune';
-import type { FeatureAugment } from './protocol';
+import { forEachOnWorkers, formatEta, toRaster, type FeatureAugment, type FeatureSource, type RunHooks, type TrainImage } from './source';
 
 export interface HeadOptions {
   /** Proposals per image used for mining (best-ranked first); R-CNN uses all (~2000). */
@@ -83,10 +85,49 @@ export interface HeadResult {
   fc7Scale: number;
   pool5Scale: number;
   seconds: number;
+  insight: HeadInsight;
+}
+
+/** A negative the final SVM scores highest: the box it most wanted to call an object. */
+export interface HardNegativeExample {
+  /** Index into the training images, and the box (original pixels) with its score. */
+  image: number;
+  box: [number, number, number, number];
+  score: number;
+  /** Best IoU with a ground truth of the class (under 0.3 by the negative rule). */
+  iou: number;
+}
+
+export interface RegressionInsight {
+  pairs: number;
+  /** IoU of each training pair's proposal with its ground truth, before and after the regression. */
+  iouBefore: Float32Array;
+  iouAfter: Float32Array;
+  /** Image of each pair, its proposal and ground truth (flat, original pixels) and the regressed box. */
+  image: Int32Array;
+  proposals: Float32Array;
+  targets: Float32Array;
+  regressed: Float32Array;
+}
+
+/** What the app shows of the recipe besides the heads (for the first C and lambda). */
+export interface HeadInsight {
+  /** Per class: the cached negatives the final SVM scores highest, best first. */
+  hardNegatives: HardNegativeExample[][];
+  /** Per class: the box-regression pairs (null without pairs or without the bbox stage). */
+  regression: Array<RegressionInsight | null>;
+}
+
+/** Progress and retrains as they happen (what the app draws while it trains), and Cancel. */
+export interface HeadHooks extends RunHooks {
+  /** Class c's k-th SVM retrained (in the mining pass `pass`, 0-based). */
+  onRetrain?: (c: number, k: number, stats: RetrainStats, pass: number) => void;
+  /** Hardest negatives kept per class in `insight` (default 12). */
+  hardNegatives?: number;
 }
 
 /** Candidates of one image: its ground-truth boxes first (as the release's roidb), then proposals. */
-function candidates(im: DatasetImage, maxProposals: number): Float32Array {
+function candidates(im: TrainImage, maxProposals: number): Float32Array {
   const p = im.proposals.subarray(0, 4 * Math.min(maxProposals, im.proposals.length >> 2));
   const out = new Float32Array(im.gt.boxes.length + p.length);
   out.set(im.gt.boxes, 0);
@@ -95,15 +136,16 @@ function candidates(im: DatasetImage, maxProposals: number): Float32Array {
 }
 
 export async function trainHeads(
-  pool: TrainerPool,
+  source: FeatureSource,
   classes: string[],
-  train: readonly DatasetImage[],
+  train: readonly TrainImage[],
   fc7Dim: number,
   o: HeadOptions,
   say: (line: string) => void,
+  hooks: HeadHooks = {},
 ): Promise<HeadResult> {
   const t0 = performance.now();
-  const r: HeadsRun = { pool, classes, train, fc7Dim, o, say, C: classes.length, W: pool.workers.length };
+  const r: HeadsRun = { source, classes, train, fc7Dim, o, say, hooks, C: classes.length, W: source.lanes };
   const rand = mulberry32(o.seed);
   const scales = await measureFeatureScales(r, rand);
   const posFeatures = await svmPositives(r, scales.fc7);
@@ -116,21 +158,25 @@ export async function trainHeads(
   if (o.svm) say(`SVM positives (${what}): ${classes.map((n, c) => `${n} ${posFeatures[c].length / fc7Dim}`).join(', ')}${Cs.length > 1 ? `; C values ${Cs.join(', ')}` : ''}`);
 
   const mined = await minePasses(r, shuffleInPlace(Int32Array.from(train.keys()), rand), miners, Cs, scales);
-  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale: scales.fc7, pool5Scale: scales.pool5, seconds: 0 };
-  if (o.svm) result.svmCandidates = svmCandidates(r, miners, Cs, posFeatures, mined, scales.fc7);
-  if (o.bbox) result.bboxCandidates = boxRegressorCandidates(r, mined.pairs, scales);
+  const result: HeadResult = { svmCandidates: [], bboxCandidates: [], fc7Scale: scales.fc7, pool5Scale: scales.pool5, seconds: 0, insight: { hardNegatives: [], regression: [] } };
+  if (o.svm) {
+    result.svmCandidates = svmCandidates(r, miners, Cs, posFeatures, mined, scales.fc7);
+    result.insight.hardNegatives = miners[0].map((m, c) => hardestNegatives(m, train, c, o.proposalsPerImage, hooks.hardNegatives ?? 12));
+  }
+  if (o.bbox) result.bboxCandidates = boxRegressorCandidates(r, mined.pairs, scales, result.insight);
   result.seconds = (performance.now() - t0) / 1000;
   return result;
 }
 
-/** What the steps of trainHeads share: its arguments, the class count and the worker count. */
+/** What the steps of trainHeads share: its arguments, the class count and the lane count. */
 interface HeadsRun {
-  pool: TrainerPool;
+  source: FeatureSource;
   classes: string[];
-  train: readonly DatasetImage[];
+  train: readonly TrainImage[];
   fc7Dim: number;
   o: HeadOptions;
   say: (line: string) => void;
+  hooks: HeadHooks;
   C: number;
   W: number;
 }
@@ -142,16 +188,18 @@ interface FeatureScales {
   pool5Dim: number;
 }
 
-/** Per class: box-regression features (pool5), proposal boxes and their ground-truth boxes. */
+/** Per class: box-regression features (pool5), proposal boxes, their ground-truth boxes and images. */
 interface BoxPairs {
   feat: GrowableF32[];
   p: number[][];
   g: number[][];
+  image: number[][];
 }
 
 /** 1. Feature statistics on up to 200 images x 200 random boxes (rcnn_feature_stats.m). */
 async function measureFeatureScales(r: HeadsRun, rand: () => number): Promise<FeatureScales> {
-  const { pool, train, o, fc7Dim } = r;
+  const { source, train, o, fc7Dim } = r;
+  let statsDone = 0;
   const statImages = shuffleInPlace(Int32Array.from(train.keys()), rand).slice(0, Math.min(200, train.length));
   const fc7Norms = new FeatureNormAccumulator();
   const pool5Norms = new FeatureNormAccumulator();
@@ -168,14 +216,16 @@ async function measureFeatureScales(r: HeadsRun, rand: () => number): Promise<Fe
       // (200 images) instead of 40,000, at a fifth of the CNN passes. Kept: the bundled heads were
       // trained with it.
       const rows = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), pickRand).slice(0, Math.min(n, 40));
-      return pool.features(w, statImages[k], toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+      return source.features(w, statImages[k], toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
     },
     (_k, f) => {
       const n = f.fc7.length / fc7Dim;
       fc7Norms.add(f.fc7, n, fc7Dim);
       pool5Dim = f.pool5.length / n;
       pool5Norms.add(f.pool5, n, pool5Dim);
+      r.hooks.onProgress?.('stats', ++statsDone, statImages.length);
     },
+    r.hooks.signal,
   );
   const fc7 = featureScaleFactor(fc7Norms.mean);
   const pool5 = featureScaleFactor(pool5Norms.mean);
@@ -188,24 +238,27 @@ async function measureFeatureScales(r: HeadsRun, rand: () => number): Promise<Fe
  * only the SVMs use them.
  */
 async function svmPositives(r: HeadsRun, fc7Scale: number): Promise<number[][]> {
-  const { pool, train, o, fc7Dim } = r;
+  const { source, train, o, fc7Dim } = r;
   const posFeatures: number[][] = Array.from({ length: r.C }, () => []);
   const copies = o.positiveCopies ?? 0;
   if (copies > 0 && !o.positiveAugment) throw new Error('positiveCopies needs positiveAugment');
   for (let copy = 0; o.svm && copy <= copies; copy++) {
     const augment = (i: number): FeatureAugment | undefined =>
       copy === 0 ? undefined : { ...o.positiveAugment!, seed: (o.seed * 7919 + i * 104729 + copy * 15485863) >>> 0 };
+    let posDone = 0;
     await forEachOnWorkers(
       train.length,
       r.W,
-      (i, w) => (train[i].gt.labels.length ? pool.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
+      (i, w) => (train[i].gt.labels.length ? source.features(w, i, toRaster(train[i], train[i].gt.boxes), new Int32Array(0), augment(i)) : Promise.resolve(null)),
       (i, f) => {
+        r.hooks.onProgress?.('positives', copy * train.length + ++posDone, (copies + 1) * train.length);
         if (!f) return;
         scaleFeaturesInPlace(f.fc7, fc7Scale);
         train[i].gt.labels.forEach((c, j) => {
           for (let k = 0; k < fc7Dim; k++) posFeatures[c].push(f.fc7[j * fc7Dim + k]);
         });
       },
+      r.hooks.signal,
     );
   }
   return posFeatures;
@@ -219,7 +272,7 @@ async function svmPositives(r: HeadsRun, fc7Scale: number): Promise<number[][]> 
  */
 async function minePasses(r: HeadsRun, order: Int32Array, miners: HardNegativeMiner[][], Cs: number[], scales: FeatureScales) {
   const { o, C, classes, say } = r;
-  const pairs: BoxPairs = { feat: Array.from({ length: C }, () => new GrowableF32()), p: Array.from({ length: C }, () => []), g: Array.from({ length: C }, () => []) };
+  const pairs: BoxPairs = { feat: Array.from({ length: C }, () => new GrowableF32()), p: Array.from({ length: C }, () => []), g: Array.from({ length: C }, () => []), image: Array.from({ length: C }, () => []) };
   const candidateNegatives = new Array<number>(C).fill(0);
   const epochs = o.svm ? (o.hardEpochs ?? 1) : 1;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`hardEpochs must be a positive integer, not ${epochs}`);
@@ -238,20 +291,23 @@ async function minePasses(r: HeadsRun, order: Int32Array, miners: HardNegativeMi
       (_k, { i, cand, s, rows, f }) => {
         if (o.svm) {
           scaleFeaturesInPlace(f.fc7, scales.fc7);
-          offerNegatives(r, i, s, f.fc7, miners, addedNow, first ? candidateNegatives : null, tagC);
+          offerNegatives(r, i, s, f.fc7, miners, addedNow, first ? candidateNegatives : null, tagC, epoch);
         }
-        if (first) collectBoxPairs(pairs, r.train[i], cand, s, rows, f.pool5, scales.pool5Dim);
+        if (first) collectBoxPairs(pairs, i, r.train[i], cand, s, rows, f.pool5, scales.pool5Dim);
         done++;
+        r.hooks.onProgress?.('mining', epoch * order.length + done, epochs * order.length);
         if (done % 20 === 0 || done === order.length) {
           const el = (performance.now() - tPass) / 1000;
           say(`svm/bbox features${epochs > 1 ? ` (pass ${epoch + 1} of ${epochs})` : ''}: ${done}/${order.length} images, ETA ${formatEta((el / done) * (order.length - done))}`);
         }
       },
+      r.hooks.signal,
     );
     // Every pass ends with a retrain on the cache (the release's last-image update).
     if (o.svm) miners.forEach((perClass, k) =>
       perClass.forEach((m, c) => {
         const st = m.finish();
+        if (st) r.hooks.onRetrain?.(c, k, st, epoch);
         if (st) say(`svm ${classes[c]}${tagC(k)}: ${epoch + 1 < epochs ? `end of pass ${epoch + 1}` : 'final'} retrain, cache ${st.cacheSize}, objective ${st.primal.toFixed(4)}, support vectors ${st.positiveSupportVectors}+${st.negativeSupportVectors}`);
       }),
     );
@@ -266,7 +322,7 @@ async function minePasses(r: HeadsRun, order: Int32Array, miners: HardNegativeMi
  * --bbox-samples when there are more).
  */
 async function imageFeatures(r: HeadsRun, i: number, w: number) {
-  const { o, pool } = r;
+  const { o, source } = r;
   const im = r.train[i];
   const cand = candidates(im, o.proposalsPerImage);
   const s = labelProposals(cand, im.gt, r.C, { svmNegativeIou: o.svmNegativeIou });
@@ -278,7 +334,7 @@ async function imageFeatures(r: HeadsRun, i: number, w: number) {
       rows = Array.from(shuffleInPlace(Int32Array.from(rows), rr).slice(0, o.bboxSamplesPerImage)).sort((a, b) => a - b);
     }
   }
-  const f = o.svm ? await pool.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await pool.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
+  const f = o.svm ? await source.features(w, i, toRaster(im, cand), Int32Array.from(rows)) : await source.features(w, i, toRaster(im, pickRows(cand, rows)), Int32Array.from(rows.keys()));
   return { i, cand, s, rows, f };
 }
 
@@ -292,6 +348,7 @@ function offerNegatives(
   addedNow: number[][],
   candidateNegatives: number[] | null,
   tagC: (k: number) => string,
+  pass: number,
 ): void {
   const { C, fc7Dim } = r;
   const n = s.numProposals;
@@ -306,19 +363,21 @@ function offerNegatives(
       addedNow[k][c] += res.added;
       if (res.retrained) {
         const st = res.retrained;
+        r.hooks.onRetrain?.(c, k, st, pass);
         r.say(`svm ${r.classes[c]}${tagC(k)}: retrain ${st.retrain} after ${st.imagesSeen} images, cache ${st.numNegatives} -> ${st.cacheSize}, objective ${st.primal.toFixed(4)}, ${st.seconds.toFixed(1)} s`);
       }
     });
   }
 }
 
-/** Adds an image's regression pairs (pool5 row j for candidate rows[j]) to their classes. */
-function collectBoxPairs(pairs: BoxPairs, im: DatasetImage, cand: Float32Array, s: ProposalSampling, rows: number[], pool5: Float32Array, pool5Dim: number): void {
+/** Adds image i's regression pairs (pool5 row j for candidate rows[j]) to their classes. */
+function collectBoxPairs(pairs: BoxPairs, i: number, im: TrainImage, cand: Float32Array, s: ProposalSampling, rows: number[], pool5: Float32Array, pool5Dim: number): void {
   for (let j = 0; j < rows.length; j++) {
     const q = rows[j];
     const c = s.bboxClass[q];
     const g = s.bboxTarget[q];
     pairs.feat[c].pushArray(pool5.subarray(j * pool5Dim, (j + 1) * pool5Dim));
+    pairs.image[c].push(i);
     for (let e = 0; e < 4; e++) {
       pairs.p[c].push(cand[4 * q + e]);
       pairs.g[c].push(im.gt.boxes[4 * g + e]);
@@ -349,8 +408,11 @@ function svmCandidates(
   });
 }
 
-/** One BoxRegressorCandidate per lambda value: per class, ridge on its pairs (identity without pairs). */
-function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureScales): BoxRegressorCandidate[] {
+/**
+ * One BoxRegressorCandidate per lambda value: per class, ridge on its pairs (identity without
+ * pairs); the first lambda's pairs, before and after, go into `insight`.
+ */
+function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureScales, insight: HeadInsight): BoxRegressorCandidate[] {
   const { C, classes, o, say } = r;
   const D = scales.pool5Dim;
   const pool5Scale = scales.pool5;
@@ -365,12 +427,15 @@ function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureSca
     const n = pairs.p[c].length / 4;
     heads.forEach(({ lambda, head, stats }, k) => {
       const reg: ClassBoxRegressor | null = n > 0 ? trainClassBoxRegressor(pairs.feat[c].view(), n, D, pairs.p[c], pairs.g[c], { lambda, featureScale: pool5Scale }) : null;
+      if (k === 0) insight.regression[c] = reg ? regressionInsight(reg, pairs.feat[c].view(), pairs.p[c], pairs.g[c], pairs.image[c]) : null;
       if (reg) {
         head.weights.set(reg.weights, c * D * 4);
         head.bias.set(Array.from(reg.bias), c * 4);
         head.targetMean.set(Array.from(reg.whitening.mean), c * 4);
         head.targetTransform.set(Array.from(reg.whitening.Tinv), c * 16);
-        say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s`);
+        const ins = k === 0 ? insight.regression[c] : null;
+        const mean = (a: Float32Array) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+        say(`bbox ${classes[c]}${tagL(k)}: ${n} pairs, ridge (${reg.method}) ${reg.seconds.toFixed(1)} s${ins ? `, mean IoU with the ground truth ${mean(ins.iouBefore).toFixed(3)} -> ${mean(ins.iouAfter).toFixed(3)} on these pairs` : ''}`);
       } else {
         head.targetTransform.set([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], c * 16);
         if (k === 0) say(`bbox ${classes[c]}: no pairs over 0.6 IoU: this class keeps its proposal boxes`);
@@ -381,6 +446,47 @@ function boxRegressorCandidates(r: HeadsRun, pairs: BoxPairs, scales: FeatureSca
     pairs.feat[c] = new GrowableF32();
   }
   return heads;
+}
+
+/**
+ * The cached negatives class c's final SVM scores highest (the cache holds every negative that
+ * scored above -1.2 at the last retrain, so the hardest of all are in it), with their boxes.
+ */
+function hardestNegatives(m: HardNegativeMiner, train: readonly TrainImage[], c: number, maxProposals: number, k: number): HardNegativeExample[] {
+  const n = m.cacheSize;
+  const scores = m.score(m.cachedNegatives, n);
+  const keys = m.cachedKeys;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || keys[a] - keys[b]);
+  const out: HardNegativeExample[] = [];
+  for (const q of order.slice(0, k)) {
+    if (keys[q] < 0) continue;
+    const image = Math.floor(keys[q] / 4294967296);
+    const row = keys[q] - image * 4294967296;
+    const im = train[image];
+    const b = candidates(im, maxProposals).subarray(4 * row, 4 * row + 4);
+    let best = 0;
+    im.gt.labels.forEach((l, j) => {
+      if (l === c) best = Math.max(best, iou(b, im.gt.boxes.subarray(4 * j, 4 * j + 4)));
+    });
+    out.push({ image, box: [b[0], b[1], b[2], b[3]], score: scores[q], iou: best });
+  }
+  return out;
+}
+
+/** Each training pair's IoU with its ground truth before and after the learnt regression. */
+function regressionInsight(reg: ClassBoxRegressor, features: Float32Array, P: number[], G: number[], image: number[]): RegressionInsight {
+  const n = P.length / 4;
+  const proposals = Float32Array.from(P);
+  const targets = Float32Array.from(G);
+  const regressed = decodeBoxes(proposals, predictBoxDeltas(reg, features, n));
+  const iouBefore = new Float32Array(n);
+  const iouAfter = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = targets.subarray(4 * i, 4 * i + 4);
+    iouBefore[i] = iou(proposals.subarray(4 * i, 4 * i + 4), g);
+    iouAfter[i] = iou(regressed.subarray(4 * i, 4 * i + 4), g);
+  }
+  return { pairs: n, iouBefore, iouAfter, image: Int32Array.from(image), proposals, targets, regressed };
 }
 
 /** An append-only Float32 buffer (JS number arrays would cost 8 bytes a value and re-copy on growth). */
