@@ -252,6 +252,10 @@ class Data:
         self.val = windows("val")
         self.fg = torch.nonzero(self.train[2] > 0).flatten()
         self.bg = torch.nonzero(self.train[2] == 0).flatten()
+        # export.ts --extra puts the extra (augmented) photos last among the training images.
+        first_extra = m["trainImages"] - m.get("extraImages", 0)
+        self.fg_split = (self.fg[self.train[1][self.fg] < first_extra], self.fg[self.train[1][self.fg] >= first_extra])
+        self.bg_split = (self.bg[self.train[1][self.bg] < first_extra], self.bg[self.train[1][self.bg] >= first_extra])
         vs = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-sample.i32"), dtype="<i4").astype(np.int64)).to(device)
         self.val_sample = (self.val[0][vs], self.val[1][vs], self.val[2][vs])
         self.val_props = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-proposals.f32"), dtype="<f4").reshape(-1, 4).copy()).to(device)
@@ -580,11 +584,13 @@ def main():
     ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
     ap.add_argument("--wb", type=float, help="half-range of the per-channel gain jitter (default: the recipe's 0.08, the window layer's)")
     ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px")
+    ap.add_argument("--extra-share", type=float, help="with export.ts --extra: this share of each mini-batch's positives and of its background windows comes from the extra photos, the rest from the dataset's (default: all training windows drawn uniformly)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads of PyTorch (0: its default); with --device cpu on a shared machine, 1")
     ap.add_argument("--checkpoint-every", type=int, default=0, help="save weights, momentum, random state and log to OUT/checkpoint.pt every N iterations (needs --iterations); a rerun with the same arguments resumes there and draws the same mini-batches as an uninterrupted run")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
+    ap.add_argument("--skip-map", action="store_true", help="no softmax mAP at the end (on a CPU the validation images' proposals cost as much as a hundred iterations; rcnn train's heads measure the CNN anyway)")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (not used for the bundled model)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--parity", type=int, default=0, help="only write fc8 and the warped crops [N, 3, 227, 227] of the first N validation-sample windows (no training)")
@@ -604,6 +610,11 @@ def main():
 
     data = Data(args.data, dev)
     classes = data.meta["classes"]
+    if args.extra_share is not None:
+        if not 0 <= args.extra_share <= 1:
+            raise SystemExit(f"--extra-share {args.extra_share}: give a share between 0 and 1")
+        if not (len(data.fg_split[1]) and len(data.bg_split[1]) and len(data.fg_split[0]) and len(data.bg_split[0])):
+            raise SystemExit(f"--extra-share needs positive and background windows in both the dataset's and the extra photos ({args.data} was exported {'without --extra' if not data.meta.get('extraImages') else 'with extra photos lacking some'})")
     if args.init and (args.conv_filters or args.fc):
         raise SystemExit("--conv-filters and --fc change the layout of a network trained from scratch (--arch-from), not --init's")
     if args.init:
@@ -665,9 +676,16 @@ def main():
     gen.manual_seed(args.seed)
 
     def step(lr):
-        fi = data.fg[torch.randint(len(data.fg), (rc.positives,), generator=gen, device=dev)]
-        bi = data.bg[torch.randint(len(data.bg), (rc.background,), generator=gen, device=dev)]
-        idx = torch.cat([fi, bi])
+        if args.extra_share is None:
+            fi = data.fg[torch.randint(len(data.fg), (rc.positives,), generator=gen, device=dev)]
+            bi = data.bg[torch.randint(len(data.bg), (rc.background,), generator=gen, device=dev)]
+            idx = torch.cat([fi, bi])
+        else:
+            parts = []
+            for (real, extra), n in ((data.fg_split, rc.positives), (data.bg_split, rc.background)):
+                k = round(args.extra_share * n)
+                parts += [real[torch.randint(len(real), (n - k,), generator=gen, device=dev)], extra[torch.randint(len(extra), (k,), generator=gen, device=dev)]]
+            idx = torch.cat(parts)
         x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen, wb=wb, blur=args.blur)
         y = data.train[2][idx]
         with autocast(args.amp):
@@ -718,7 +736,7 @@ def main():
     start, trained_before = 0, 0.0
     ck_path = os.path.join(args.out, "checkpoint.pt")
     # Everything that changes the mini-batches or the updates: a checkpoint made with other values is not resumed.
-    ck_key = dict(data=os.path.abspath(args.data), init=args.init, arch_from=args.arch_from, conv_filters=args.conv_filters, fc=args.fc, iterations=iterations, lr=base_lr, warmup=warmup, weight_decay=weight_decay, augment=args.augment, wb=wb, blur=args.blur, seed=args.seed, amp=args.amp, recipe=data.meta["recipe"])
+    ck_key = dict(extra_share=args.extra_share, data=os.path.abspath(args.data), init=args.init, arch_from=args.arch_from, conv_filters=args.conv_filters, fc=args.fc, iterations=iterations, lr=base_lr, warmup=warmup, weight_decay=weight_decay, augment=args.augment, wb=wb, blur=args.blur, seed=args.seed, amp=args.amp, recipe=data.meta["recipe"])
     if args.checkpoint_every and os.path.exists(ck_path):
         ck = torch.load(ck_path, map_location="cpu")
         if ck["key"] == ck_key:
@@ -778,8 +796,10 @@ def main():
             entries.append(dict(iteration=stopped, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / (stopped - start), val=val_metrics(net, data, mean, args.amp)))
             break
     train_s = trained_before + time.time() - t0
-    aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
-    log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
+    aps, m = None, None
+    if not args.skip_map:
+        aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
+        log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
     probe = probe_report(net, data, mean, args.amp)
     if probe:
         log("probe: " + probe_line(probe))
@@ -797,6 +817,8 @@ def main():
             weightDecay=weight_decay,
             lrSteps=steps,
             augment=args.augment,
+            extraShare=args.extra_share,
+            extraImages=data.meta.get("extraImages", 0),
             wb=wb,
             blur=args.blur,
             seed=args.seed,
