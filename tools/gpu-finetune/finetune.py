@@ -585,6 +585,7 @@ def main():
     ap.add_argument("--wb", type=float, help="half-range of the per-channel gain jitter (default: the recipe's 0.08, the window layer's)")
     ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px")
     ap.add_argument("--extra-share", type=float, help="with export.ts --extra: this share of each mini-batch's positives and of its background windows comes from the extra photos, the rest from the dataset's (default: all training windows drawn uniformly)")
+    ap.add_argument("--stop-after", type=int, default=0, help="with --checkpoint-every: stop after this iteration, checkpoint saved, to go on in a later session")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads of PyTorch (0: its default); with --device cpu on a shared machine, 1")
     ap.add_argument("--checkpoint-every", type=int, default=0, help="save weights, momentum, random state and log to OUT/checkpoint.pt every N iterations (needs --iterations); a rerun with the same arguments resumes there and draws the same mini-batches as an uninterrupted run")
     ap.add_argument("--seed", type=int, default=1)
@@ -598,6 +599,8 @@ def main():
     t_start = time.time()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    if args.stop_after and not args.checkpoint_every:
+        raise SystemExit("--stop-after needs --checkpoint-every: without a checkpoint the stopped run would be lost")
     if args.checkpoint_every and (args.seconds or not args.iterations):
         raise SystemExit("--checkpoint-every needs a fixed --iterations (a time budget, --seconds, would choose another length on resuming)")
     torch.manual_seed(args.seed)
@@ -788,8 +791,11 @@ def main():
                 v = e["val"]
                 log(f"cnn {it + 1}/{iterations} lr {lr:.1e} loss {e['loss']:.3f} acc {100 * e['accuracy']:.1f}% | val loss {v['loss']:.3f} acc {100 * v['accuracy']:.1f}% fg recall {100 * v['foregroundRecall']:.1f}% precision {100 * v['foregroundPrecision']:.1f}% | {e['msPerIteration']:.1f} ms/it")
             entries.append(e)
-        if args.checkpoint_every and ((it + 1) % args.checkpoint_every == 0 or last):
+        if args.checkpoint_every and ((it + 1) % args.checkpoint_every == 0 or last or it + 1 == args.stop_after):
             save_checkpoint(it + 1, t0)
+        if it + 1 == args.stop_after and not last:
+            log(f"stopping after iteration {it + 1} of {iterations} as asked (--stop-after): the same command without it resumes from {ck_path}")
+            return
         if args.seconds and time.time() - t_start > args.seconds - args.reserve and not last:
             stopped = it + 1
             log(f"time budget reached: stopping at iteration {stopped} of {iterations}")
