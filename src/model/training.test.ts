@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfjs from '@tensorflow/tfjs';
 import { useNodeBackend } from './node';
 import { caffeNetArch } from './architecture';
 import { CaffeNet, randomWeights } from './caffenet';
 import { maxRelativeError } from './cpuReference';
-import { trainStep } from './training';
+import { applySgd, createSgdState, trainStep } from './training';
+import { FINE_TUNE_RECIPE } from './finetune/recipe';
 
 beforeAll(async () => {
   await useNodeBackend('wasm');
@@ -64,16 +64,55 @@ describe('wasm training kernels', () => {
   it('SGD with momentum lowers the loss on a fixed batch and leaves no tensors behind', async () => {
     const net = new CaffeNet(arch, randomWeights(arch, { seed: 2 }));
     const x = tf.randomNormal([8, 99, 99, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
-    const labels = [0, 1, 2, 3, 4, 0, 1, 2];
-    const opt = tfjs.train.momentum(0.01, 0.9);
-    const first = trainStep(net, opt, x, labels, { weightDecay: 0.0005 });
+    const labels = Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2]);
+    const sgd = createSgdState(net.variables);
+    const o = { momentum: 0.9, weightDecay: 0.0005 };
+    const first = trainStep(net, sgd, x, labels, 0.01, o);
     const before = tf.memory().numTensors;
     let last = first;
-    for (let i = 0; i < 15; i++) last = trainStep(net, opt, x, labels, { weightDecay: 0.0005 });
+    for (let i = 0; i < 15; i++) last = trainStep(net, sgd, x, labels, 0.01, o);
     expect(tf.memory().numTensors).toBe(before);
     expect(last).toBeLessThan(first * 0.5);
-    opt.dispose();
+    tf.dispose(sgd.velocity);
     x.dispose();
+    net.dispose();
+  });
+
+  it("applies Caffe's update: V = m V + lr (lr_mult g + decay W), W -= V; biases x2 without decay, conv1's weights / inputStd^2", async () => {
+    const net = new CaffeNet(arch, randomWeights(arch, { seed: 4 }));
+    const vars = net.variables;
+    const W0 = vars.map((v) => v.dataSync().slice() as Float32Array);
+    const g1 = vars.map((v, i) => Float32Array.from({ length: v.size }, (_, k) => Math.sin(k + i)));
+    const g2 = vars.map((v, i) => Float32Array.from({ length: v.size }, (_, k) => Math.cos(2 * k + i)));
+    // A checkpoint's momentum (flat, variables in order), so resuming is covered too.
+    const total = vars.reduce((a, v) => a + v.size, 0);
+    const V0 = Float32Array.from({ length: total }, (_, k) => 1e-3 * Math.sin(3 * k));
+    const sgd = createSgdState(vars, V0);
+    const o = { momentum: 0.9, weightDecay: 0.01 };
+    applySgd(sgd, g1, 0.1, o);
+    applySgd(sgd, g2, 0.05, o);
+    let offset = 0;
+    const seen = new Set<number>();
+    vars.forEach((v, i) => {
+      const name = v.name.split('/').pop()!;
+      const bias = name.includes('.bias');
+      const mult = (bias ? FINE_TUNE_RECIPE.biasLrMult : 1) / (name.startsWith('conv1.weight') ? FINE_TUNE_RECIPE.inputStd ** 2 : 1);
+      seen.add(mult);
+      const decay = bias ? 0 : o.weightDecay;
+      const got = v.dataSync();
+      for (let k = 0; k < v.size; k += Math.max(1, Math.floor(v.size / 50))) {
+        let w = W0[i][k];
+        let m = V0[offset + k];
+        for (const [g, lr] of [[g1[i][k], 0.1], [g2[i][k], 0.05]]) {
+          m = o.momentum * m + lr * (mult * g + decay * w);
+          w -= m;
+        }
+        expect(Math.abs(got[k] - w), `${name}[${k}]`).toBeLessThan(1e-5 * Math.max(1, Math.abs(w)));
+      }
+      offset += v.size;
+    });
+    expect([...seen].sort()).toEqual([1 / 3600, 1, 2]);
+    tf.dispose(sgd.velocity);
     net.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { CaffeNet } from './caffenet';
+import { FINE_TUNE_RECIPE } from './finetune/recipe';
 
 /**
  * What the fine-tuning loop needs on top of the inference graph.
@@ -141,35 +142,97 @@ export function registerWasmTrainingKernels(): void {
   }
 }
 
-export interface TrainStepOptions {
-  /** L2 weight decay on weights (not biases), as Caffe's weight_decay (CaffeNet: 0.0005). */
-  weightDecay?: number;
+/**
+ * Caffe's SGD, the one `rcnn train`'s CNN workers (src/cli/train/cnnWorker.ts) fine-tune with and
+ * `rcnn bench cnn --train` times: the trainable variables and one momentum buffer each.
+ */
+export interface SgdState {
+  trainable: tf.Variable[];
+  velocity: tf.Variable[];
+}
+
+export interface SgdSettings {
+  momentum: number;
+  /** L2 decay on weights (not biases), as Caffe's weight_decay (CaffeNet: 0.0005). */
+  weightDecay: number;
+}
+
+/** Momentum buffers for `trainable`: zeros, or the flat `velocity` of a checkpoint (variables in order). */
+export function createSgdState(trainable: tf.Variable[], velocity?: Float32Array | null): SgdState {
+  let offset = 0;
+  const buffers = trainable.map((v) => {
+    const init = velocity ? tf.tensor(velocity.subarray(offset, offset + v.size), v.shape) : tf.zerosLike(v);
+    offset += v.size;
+    const buffer = tf.variable(init, false);
+    init.dispose();
+    return buffer;
+  });
+  return { trainable, velocity: buffers };
+}
+
+/** "caffenet3/conv2.weight.g1" -> "conv2" */
+export function layerOf(v: tf.Variable): string {
+  const name = v.name.split('/').pop() ?? v.name;
+  return name.split('.')[0];
+}
+
+export function isBias(v: tf.Variable): boolean {
+  return v.name.includes('.bias');
 }
 
 /**
- * One SGD step of softmax cross-entropy on fc8 with dropout (training mode): returns the loss.
- * `labels` are class indices (0 = background in R-CNN fine-tuning). The optimizer is the
- * caller's (e.g. tf.train.momentum(0.001, 0.9), docs/algorithm.md section 4).
+ * Caffe's lr_mult: 1 for weights and FINE_TUNE_RECIPE.biasLrMult (2) for biases (CaffeNet's solver
+ * settings). conv1 sees 0..255-scale inputs, so its weight gradients are inputStd times larger and
+ * its weights inputStd times smaller than those of a unit-scale layer: its lr_mult is
+ * 1 / inputStd^2, which makes training identical to feeding unit-variance inputs (the
+ * reparametrisation w' = inputStd w) while the network keeps CaffeNet's input convention.
  */
-export function trainStep(net: CaffeNet, optimizer: tf.Optimizer, x: tf.Tensor4D, labels: Int32Array | number[], opts: TrainStepOptions = {}): number {
+export function lrMult(v: tf.Variable): number {
+  const base = isBias(v) ? FINE_TUNE_RECIPE.biasLrMult : 1;
+  return layerOf(v) === 'conv1' && !isBias(v) ? base / (FINE_TUNE_RECIPE.inputStd * FINE_TUNE_RECIPE.inputStd) : base;
+}
+
+/**
+ * Softmax cross-entropy of fc8 on one batch in training mode (dropout on) and its gradient with
+ * respect to each of `trainable`, in order (the caller disposes them). `labels` are class indices
+ * (0 = background in R-CNN fine-tuning); `correct` counts the batch's argmax hits.
+ */
+export function lossGradients(net: CaffeNet, x: tf.Tensor4D, labels: Int32Array, trainable: tf.Variable[]): { loss: number; correct: number; grads: tf.Tensor[] } {
   if (net.arch.fc8 <= 0) throw new Error('training needs a classifier layer (fc8)');
-  const wd = opts.weightDecay ?? 0;
-  const vars = net.variables;
-  const weights = vars.filter((v) => v.name.includes('.weight'));
-  const loss = tf.tidy(() => {
-    const y = tf.oneHot(tf.tensor1d(Array.from(labels), 'int32'), net.arch.fc8);
-    return optimizer.minimize(
-      () => {
-        const logits = net.forward(x, { outputs: ['fc8'], training: true }).fc8 as tf.Tensor2D;
-        let l = tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-        if (wd > 0) l = tf.add(l, tf.mul(0.5 * wd, tf.addN(weights.map((w) => tf.sum(tf.square(w)))))) as tf.Scalar;
-        return l;
-      },
-      true,
-      vars,
-    ) as tf.Scalar;
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), net.arch.fc8));
+  let correct = 0;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = net.forward(x, { outputs: ['fc8'], training: true }).fc8 as tf.Tensor2D;
+    const pred = tf.argMax(logits, 1).dataSync();
+    for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+  }, trainable);
+  const loss = value.dataSync()[0];
+  tf.dispose([y, value]);
+  return { loss, correct, grads: trainable.map((v) => grads[v.name]) };
+}
+
+/**
+ * Caffe's SGD with momentum (docs/algorithm.md section 4): V = m V + lr (lr_mult g + decay W);
+ * W -= V, weight decay on weights only. `grads[i]` is the (averaged) gradient of trainable[i].
+ */
+export function applySgd(state: SgdState, grads: ReadonlyArray<tf.Tensor | Float32Array>, lr: number, o: SgdSettings): void {
+  state.trainable.forEach((v, i) => {
+    tf.tidy(() => {
+      const gi = grads[i];
+      let g: tf.Tensor = tf.mul(gi instanceof Float32Array ? tf.tensor(gi, v.shape) : gi, lrMult(v));
+      if (!isBias(v) && o.weightDecay > 0) g = tf.add(g, tf.mul(o.weightDecay, v));
+      const vNew = tf.add(tf.mul(o.momentum, state.velocity[i]), tf.mul(lr, g));
+      state.velocity[i].assign(vNew);
+      v.assign(tf.sub(v, vNew));
+    });
   });
-  const v = loss.dataSync()[0];
-  loss.dispose();
-  return v;
+}
+
+/** One SGD step on one batch in a single thread (lossGradients, then applySgd): returns the loss. */
+export function trainStep(net: CaffeNet, state: SgdState, x: tf.Tensor4D, labels: Int32Array, lr: number, o: SgdSettings): number {
+  const { loss, grads } = lossGradients(net, x, labels, state.trainable);
+  applySgd(state, grads, lr, o);
+  tf.dispose(grads);
+  return loss;
 }

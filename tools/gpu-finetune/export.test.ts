@@ -4,12 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { makeDataset } from '../../src/cli/train/testDataset';
-import { exportSyntheticData } from './testData';
+import { readVocDataset, splitVocDataset } from '../../src/cli/dataset';
+import { exportSyntheticData, type ExportMeta } from './testData';
+import { FINE_TUNE_RECIPE } from '../../src/model/finetune/recipe';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -91,6 +93,39 @@ describe('tools/gpu-finetune/export.ts', () => {
       total += e.proposalCount;
     }
     expect(props.length).toBe(4 * total);
+
+    // Stage 1's recipe travels with the data, so finetune.py trains with rcnn train's constants.
+    expect(meta.recipe).toEqual(JSON.parse(JSON.stringify(FINE_TUNE_RECIPE)));
+  });
+
+  it('adds every --extra photo to the training split and none to validation, which stays the --data split', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'gpu-export-extra-'));
+    const data = join(tmp, 'data');
+    const extra = join(tmp, 'extra');
+    makeDataset(data, 8);
+    makeDataset(extra, 3);
+    // The extra folder's own ids (augment.py writes aug_*), distinct from the dataset's img_*.
+    for (let i = 0; i < 3; i++) {
+      renameSync(join(extra, 'JPEGImages', `img_${i}.jpg`), join(extra, 'JPEGImages', `aug_${i}.jpg`));
+      renameSync(join(extra, 'Annotations', `img_${i}.xml`), join(extra, 'Annotations', `aug_${i}.xml`));
+    }
+    writeFileSync(join(extra, 'ImageSets/Main/trainval.txt'), 'aug_0\naug_1\naug_2\n');
+    const out = join(tmp, 'out');
+    execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/export.ts', '--data', data, '--out', out, '--val-fraction', '0.3', '--cache', join(tmp, 'cache'), '--proposals', '20', '--extra', extra], { cwd: ROOT, stdio: 'pipe' });
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as ExportMeta & { extraImages: number };
+    // The split export.ts makes without --extra (rcnn train's): seed 1, a 0.3 validation fraction.
+    const split = splitVocDataset(readVocDataset(data), { valFraction: 0.3, seed: 1 });
+    expect(meta.extraImages).toBe(3);
+    expect(meta.trainImages).toBe(split.train.length + 3);
+    const ids = meta.images.map((im) => im.id);
+    expect(ids.slice(0, split.train.length).sort()).toEqual([...split.train].sort());
+    expect(ids.slice(split.train.length, meta.trainImages)).toEqual(['aug_0', 'aug_1', 'aug_2']);
+    expect(meta.valEval.map((e) => e.id).sort()).toEqual([...split.val].sort());
+    expect(meta.trainEval.map((e) => e.id)).toContain('aug_2');
+    const u16 = (f: string) => { const b = readFileSync(join(out, f)); return new Uint16Array(b.buffer, b.byteOffset, b.byteLength / 2); };
+    const trainImage = u16('train-image.u16');
+    for (let i = split.train.length; i < meta.trainImages; i++) expect(trainImage.includes(i), `windows of ${ids[i]}`).toBe(true);
+    expect(u16('val-image.u16').every((i) => i >= meta.trainImages)).toBe(true);
   });
 
   it('appends --probe photos after the validation images, labels matched to the dataset classes by name', () => {

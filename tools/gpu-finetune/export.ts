@@ -6,14 +6,19 @@
  *   - the same windows with the same labels (buildWindows: ground truth + proposals, IoU >= 0.5
  *     positive of the best-overlapping class, else background);
  *   - the same fixed validation sample (256 positive + 768 background windows, seed + 99);
+ *   - stage 1's recipe (src/model/finetune/recipe.ts: batch, SGD, learning-rate schedule, warp
+ *     padding, augmentation ranges) as meta.recipe, which finetune.py trains with;
  *   - for each validation image its first N proposals and its ground truth, for a softmax mAP;
  *   - each training image's ground truth (meta.trainEval; its proposals are its windows after the
  *     ground truth), for heads.py (the SVMs and box regressors of docs/algorithm.md sections 5-6
  *     on a GPU);
  *   - optionally (--probe DIR, a VOC folder) out-of-domain photos with their proposals and boxes,
- *     which finetune.py only reports on (never trains or selects on by itself).
+ *     which finetune.py only reports on (never trains or selects on by itself);
+ *   - optionally (--extra DIR, a VOC folder such as tools/augment/augment.py writes from the
+ *     training split) more training photos: all of them join the training split, none the
+ *     validation split, which stays the seed-S split of --data.
  * Usage: tsx tools/gpu-finetune/export.ts --data DIR --out DIR [--seed 1] [--val-fraction 0.15]
- *        [--quality 90] [--proposals 2000] [--cache .cache/rcnn] [--probe DIR]
+ *        [--quality 90] [--proposals 2000] [--cache .cache/rcnn] [--probe DIR] [--extra DIR] [--threads 2]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -22,6 +27,7 @@ import jpeg from 'jpeg-js';
 import { readVocDataset, splitVocDataset } from '../../src/cli/dataset';
 import { loadDatasetImages, toRaster, type DatasetImage } from '../../src/cli/train/data';
 import { buildWindows, validationSample } from '../../src/cli/train/finetune';
+import { FINE_TUNE_RECIPE } from '../../src/model/finetune/recipe';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +39,9 @@ const { values } = parseArgs({
     proposals: { type: 'string', default: '2000' },
     cache: { type: 'string', default: '.cache/rcnn' },
     probe: { type: 'string' },
+    extra: { type: 'string' },
+    // Selective-search workers for photos without cached proposals (1: in this thread).
+    threads: { type: 'string', default: '2' },
   },
 });
 if (!values.data || !values.out) throw new Error('--data and --out are required');
@@ -44,9 +53,10 @@ const dataset = readVocDataset(resolve(values.data));
 const classes = dataset.classes;
 const split = splitVocDataset(dataset, { valFraction: Number(values['val-fraction']), seed });
 const load = (ids: string[], from = dataset) =>
-  loadDatasetImages(from.images.filter((r) => ids.includes(r.id)), { cacheDir: resolve(values.cache!), threads: 2 });
-// Same order as rcnn train: the dataset's order within each split.
-const train = await load(split.train);
+  loadDatasetImages(from.images.filter((r) => ids.includes(r.id)), { cacheDir: resolve(values.cache!), threads: Number(values.threads) });
+// Same order as rcnn train: the dataset's order within each split; --extra's photos after the training split's.
+const extraSet = values.extra ? readVocDataset(resolve(values.extra), { classes }) : null;
+const train = [...(await load(split.train)), ...(extraSet ? await load(extraSet.images.map((r) => r.id), extraSet) : [])];
 const val = await load(split.val);
 // Probe photos: their own VOC folder, classes matched to the dataset's by name.
 const probeSet = values.probe ? readVocDataset(resolve(values.probe)) : null;
@@ -150,11 +160,16 @@ writeFileSync(
   JSON.stringify(
     {
       createdBy: 'tools/gpu-finetune/export.ts',
+      // Stage 1's constants as rcnn train uses them (src/model/finetune/recipe.ts): finetune.py and
+      // heads.py read them from here instead of keeping their own copies.
+      recipe: FINE_TUNE_RECIPE,
       data: values.data,
       seed,
       valFraction: Number(values['val-fraction']),
       classes: ['background', ...classes],
       trainImages: train.length,
+      extra: values.extra ?? null,
+      extraImages: extraSet ? extraSet.images.length : 0,
       valImages: val.length,
       trainWindows: trainWin.count,
       trainPositives: trainWin.fg.length,

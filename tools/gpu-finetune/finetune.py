@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stage 1 of R-CNN training (docs/algorithm.md section 4) on a CUDA GPU with PyTorch.
 
-The same recipe as `rcnn train --stages cnn` (src/cli/train/finetune.ts, cnnWorker.ts,
+The same recipe as `rcnn train --stages cnn` (src/cli/train/finetune.ts, trainerWorker.ts,
 src/model/finetune/cpuWarp.ts), for a machine with a GPU, where the wasm trainer's 1.75 s per
 iteration becomes milliseconds:
   - windows, labels, split and validation sample come from tools/gpu-finetune/export.ts, which
@@ -12,9 +12,11 @@ iteration becomes milliseconds:
     augmentation: mirror, per-channel gain 0.92-1.08, offset +-8, and with --augment colour the
     hue +-15 deg / saturation 0.7-1.3 / brightness 0.85-1.15 matrix on RGB before the mean;
   - Caffe's SGD: V = m V + lr (mult g + decay W), W -= V; lr_mult 2 for biases, weight decay
-    0.0005 on weights only, conv1's weight lr_mult 1/60^2 (cnnWorker.ts lrMult); multistep lr
+    0.0005 on weights only, conv1's weight lr_mult 1/60^2 (model/training.ts lrMult); multistep lr
     (x0.1 at 60 % and 85 % of the iterations) with a linear warm-up from lr/10;
   - dropout 0.5 on fc6 and fc7 while training.
+The numbers above are not defined here: export.ts writes src/model/finetune/recipe.ts (the one
+definition, which rcnn train uses) into meta.json as "recipe", and `Recipe` reads them from there.
 It reads and writes the project's model package layout (model.json + cnn.bin, float32, tfjs
 HWIO conv and [in, out] fc layouts); tools/gpu-finetune/import.ts turns its cnn.bin into a
 package for `rcnn train --init DIR --stages svm,bbox`.
@@ -36,10 +38,30 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-INPUT_STD = 60.0
-SIZE = 227
-PADDING = 16
-COLOUR = dict(hue=15.0, saturation=(0.7, 1.3), brightness=(0.85, 1.15))  # cpuWarp.ts COLOUR_AUGMENT
+SIZE = 227  # CaffeNet's input (the architecture's inputHeight / inputWidth)
+
+
+class Recipe:
+    """Stage 1's constants as the TypeScript trainer defines them (src/model/finetune/recipe.ts,
+    written into meta.json by export.ts): the batch, Caffe's SGD, the learning-rate schedule, the
+    warp's context and the augmentation ranges. Nothing here has a default of its own, so the two
+    trainers cannot drift apart."""
+
+    def __init__(self, meta, where):
+        r = meta.get("recipe")
+        if not r:
+            raise SystemExit(f"{where}: meta.json has no 'recipe' (exported before the recipe was shared): export the data again with tools/gpu-finetune/export.ts")
+        a = r["augment"]
+        self.positives, self.background = r["positivesPerBatch"], r["backgroundPerBatch"]
+        self.momentum, self.weight_decay = r["momentum"], r["weightDecay"]
+        self.base_lr, self.init_lr = r["baseLr"], r["initLr"]
+        self.lr_steps, self.lr_step_factor = list(r["lrSteps"]), r["lrStepFactor"]
+        self.warmup, self.warmup_start = r["warmup"], r["warmupStart"]
+        self.bias_lr_mult, self.input_std = r["biasLrMult"], float(r["inputStd"])
+        self.padding = r["warpPadding"]
+        self.mirror, self.gain_jitter, self.offset = a["mirror"], a["gainJitter"], a["offset"]
+        self.colour = dict(hue=float(a["colour"]["hueDegrees"]), saturation=tuple(a["colour"]["saturation"]), brightness=tuple(a["colour"]["brightness"]))
+        self.blur_max_sigma, self.blur_radius = a["blurMaxSigma"], a["blurRadius"]
 
 
 def autocast(enabled):
@@ -72,8 +94,8 @@ def load_package(model_dir):
     return meta, weights
 
 
-def he_init(arch, seed):
-    """cnnWorker.ts: randomWeights(arch, {scheme: 'he'}), N(0, 2 / fan_in) weights and zero biases, conv1 / INPUT_STD."""
+def he_init(arch, seed, input_std):
+    """trainerWorker.ts: randomWeights(arch, {scheme: 'he'}), N(0, 2 / fan_in) weights and zero biases, conv1 / the recipe's inputStd."""
     g = np.random.default_rng(seed)
     shapes = weight_shapes(arch)
     out = {}
@@ -82,7 +104,7 @@ def he_init(arch, seed):
             fan_in = shape[0] * shape[1] * shape[2] if len(shape) == 4 else shape[0]
             w = g.standard_normal(shape) * math.sqrt(2.0 / fan_in)
             if name == "conv1.weight":
-                w /= INPUT_STD  # cnnWorker.ts: conv1 sees 0..255 inputs (see the lr_mult below)
+                w /= input_std  # trainerWorker.ts: conv1 sees 0..255 inputs (see the lr_mult below)
             out[name] = w.astype(np.float32)
         else:
             out[name] = np.zeros(shape, np.float32)
@@ -203,6 +225,7 @@ class Data:
     def __init__(self, data_dir, device):
         self.meta = json.load(open(os.path.join(data_dir, "meta.json")))
         m = self.meta
+        self.recipe = Recipe(m, data_dir)
         chunks, offs, ws, hs = [], [], [], []
         off = 0
         for im in m["images"]:
@@ -229,6 +252,10 @@ class Data:
         self.val = windows("val")
         self.fg = torch.nonzero(self.train[2] > 0).flatten()
         self.bg = torch.nonzero(self.train[2] == 0).flatten()
+        # export.ts --extra puts the extra (augmented) photos last among the training images.
+        first_extra = m["trainImages"] - m.get("extraImages", 0)
+        self.fg_split = (self.fg[self.train[1][self.fg] < first_extra], self.fg[self.train[1][self.fg] >= first_extra])
+        self.bg_split = (self.bg[self.train[1][self.bg] < first_extra], self.bg[self.train[1][self.bg] >= first_extra])
         vs = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-sample.i32"), dtype="<i4").astype(np.int64)).to(device)
         self.val_sample = (self.val[0][vs], self.val[1][vs], self.val[2][vs])
         self.val_props = torch.from_numpy(np.fromfile(os.path.join(data_dir, "val-proposals.f32"), dtype="<f4").reshape(-1, 4).copy()).to(device)
@@ -247,12 +274,12 @@ def axis_tables(lo, length, n):
     return i0.long(), i1.long(), w, inside
 
 
-def colour_matrices(B, gen, device):
+def colour_matrices(B, gen, device, colour):
     """randomColourMatrix / colourMatrix (cpuWarp.ts): hue rotation about grey, saturation, brightness."""
     r = torch.rand(B, 3, generator=gen, device=device)
-    hue = (COLOUR["hue"] * (2 * r[:, 0] - 1)) * math.pi / 180
-    sat = COLOUR["saturation"][0] + (COLOUR["saturation"][1] - COLOUR["saturation"][0]) * r[:, 1]
-    bri = COLOUR["brightness"][0] + (COLOUR["brightness"][1] - COLOUR["brightness"][0]) * r[:, 2]
+    hue = (colour["hue"] * (2 * r[:, 0] - 1)) * math.pi / 180
+    sat = colour["saturation"][0] + (colour["saturation"][1] - colour["saturation"][0]) * r[:, 1]
+    bri = colour["brightness"][0] + (colour["brightness"][1] - colour["brightness"][0]) * r[:, 2]
     c, s, t = torch.cos(hue), torch.sin(hue) / math.sqrt(3), (1 - torch.cos(hue)) / 3
     H = torch.stack([c + t, t - s, t + s, t + s, c + t, t - s, t - s, t + s, c + t], 1).view(B, 3, 3)
     luma = torch.tensor([0.299, 0.587, 0.114], device=device)
@@ -260,10 +287,9 @@ def colour_matrices(B, gen, device):
     return bri[:, None, None] * (S @ H)
 
 
-def blur_crops(bgr, sigma):
-    """Separable Gaussian blur of crops [B, v, u, 3], one sigma per crop (0: unchanged)."""
+def blur_crops(bgr, sigma, r):
+    """Separable Gaussian blur of crops [B, v, u, 3], one sigma per crop (0: unchanged), radius r."""
     B = bgr.shape[0]
-    r = 4
     t = torch.arange(-r, r + 1, device=bgr.device, dtype=torch.float32)
     k = torch.exp(-0.5 * (t[None, :] / sigma.clamp(min=1e-3)[:, None]) ** 2)
     k = torch.where(sigma[:, None] > 0, k, (t[None, :] == 0).float())
@@ -274,13 +300,64 @@ def blur_crops(bgr, sigma):
     return x.reshape(B, 3, SIZE, SIZE).permute(0, 2, 3, 1)
 
 
-def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=0.08, blur=0.0):
+PER_CROP_ON_CPU = True  # warp_per_crop on the CPU; False: the batched path there too (tests compare the two)
+
+
+def warp_per_crop(data, image, tables, mean_bgr, M, gain, offset, sigma, flip, blur_radius):
+    """warp() on the CPU, one crop at a time from sampling to the mirror, so each crop's
+    intermediates (227 x 227 x 3 floats) stay in the cache. The batched GPU path's gather builds
+    int64 index tensors of B x 227 x 227 x 3 and each of its elementwise steps streams the whole
+    batch through memory: over a minute per 128-window batch on one shared CPU thread. The
+    arithmetic is the same, in cpuWarp.ts's order (along the row, then between rows; colour
+    matrix, mean, gain and offset, the mean outside the image, blur, mirror)."""
+    xi0, xi1, xw, xin, yi0, yi1, yw, yin = tables
+    B = image.shape[0]
+    mean = torch.tensor(mean_bgr, dtype=torch.float32)
+    out = torch.empty(B, 3, SIZE, SIZE)
+    for b in range(B):
+        i = int(image[b])
+        h, w = int(data.h[i]), int(data.w[i])
+        o = int(data.off[i])
+        img = data.flat[o : o + h * w * 3].view(h, w, 3)
+        cells = img.index_select(0, torch.cat([yi0[b], yi1[b]])).index_select(1, torch.cat([xi0[b], xi1[b]])).float()
+        ax, ay = xw[b][None, :, None], yw[b][:, None, None]
+        top = cells[:SIZE, :SIZE] * (1 - ax) + cells[:SIZE, SIZE:] * ax
+        bottom = cells[SIZE:, :SIZE] * (1 - ax) + cells[SIZE:, SIZE:] * ax
+        rgb = top * (1 - ay) + bottom * ay
+        if M is not None:
+            rgb = torch.clamp(torch.einsum("rk,vuk->vur", M[b], rgb), 0, 255)
+        bgr = rgb.flip(-1) - mean
+        if gain is not None:
+            bgr = bgr * gain[b] + offset[b]
+        bgr = bgr * (yin[b][:, None, None] & xin[b][None, :, None])
+        if sigma is not None and sigma[b] > 0:
+            bgr = blur_crops(bgr[None], sigma[b : b + 1], blur_radius)[0]
+        if flip is not None and flip[b]:
+            bgr = bgr.flip(1)
+        out[b] = bgr.permute(2, 0, 1)
+    return out
+
+
+def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=None, blur=0.0):
     """Warped, mean-subtracted BGR crops [B, 3, 227, 227] (warpBoxInto), optionally augmented.
-    wb: half-range of the per-channel gain (0.08: the window layer's 0.92-1.08; larger values
-    imitate colour casts); blur: the fraction of crops blurred with a Gaussian of sigma uniform in [0, 2) px."""
+    wb: half-range of the per-channel gain (None: the recipe's, the window layer's 0.92-1.08;
+    larger values imitate colour casts); blur: the fraction of crops blurred with a Gaussian of
+    sigma uniform in [0, blurMaxSigma) px. The random draws come first, in one order on every
+    device (colour matrices, gains, offsets, blur, mirror), so CPU and GPU crops agree."""
+    rc = data.recipe
+    wb = rc.gain_jitter if wb is None else wb
     B = boxes.shape[0]
     dev = boxes.device
-    s = SIZE / (SIZE - 2 * PADDING)
+    M = colour_matrices(B, gen, dev, rc.colour) if augment == "colour" else None
+    gain = offset = sigma = flip = None
+    if augment is not None:
+        gain = 1 - wb + 2 * wb * torch.rand(B, 3, generator=gen, device=dev)
+        offset = (torch.rand(B, generator=gen, device=dev) - 0.5) * 2 * rc.offset
+        if blur > 0:
+            u = torch.rand(B, 2, generator=gen, device=dev)
+            sigma = torch.where(u[:, 0] < blur, rc.blur_max_sigma * u[:, 1], torch.zeros((), device=dev))
+        flip = torch.rand(B, generator=gen, device=dev) < rc.mirror
+    s = SIZE / (SIZE - 2 * rc.padding)
     cx = 0.5 * (boxes[:, 0] + boxes[:, 2])
     cy = 0.5 * (boxes[:, 1] + boxes[:, 3])
     w = (boxes[:, 2] - boxes[:, 0]) * s
@@ -288,6 +365,8 @@ def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=0.08, blur=0.0
     W, H = data.w[image], data.h[image]
     xi0, xi1, xw, xin = axis_tables(cx - w / 2, w, W)
     yi0, yi1, yw, yin = axis_tables(cy - h / 2, h, H)
+    if dev.type == "cpu" and PER_CROP_ON_CPU:
+        return warp_per_crop(data, image, (xi0, xi1, xw, xin, yi0, yi1, yw, yin), mean_bgr, M, gain, offset, sigma, flip, rc.blur_radius)
     Wl = W.long()[:, None, None]
     base = data.off[image][:, None, None]
     r0, r1 = yi0[:, :, None] * Wl, yi1[:, :, None] * Wl
@@ -299,21 +378,16 @@ def warp(data, boxes, image, mean_bgr, augment=None, gen=None, wb=0.08, blur=0.0
 
     ax, ay = xw[:, None, :, None], yw[:, :, None, None]
     rgb = (px(r0, c0) * (1 - ax) + px(r0, c1) * ax) * (1 - ay) + (px(r1, c0) * (1 - ax) + px(r1, c1) * ax) * ay  # [B, v, u, 3]
-    if augment == "colour":
-        M = colour_matrices(B, gen, dev)
+    if M is not None:
         rgb = torch.clamp(torch.einsum("brk,bvuk->bvur", M, rgb), 0, 255)
     bgr = rgb.flip(-1) - torch.tensor(mean_bgr, device=dev, dtype=torch.float32)
-    if augment is not None:
-        gain = 1 - wb + 2 * wb * torch.rand(B, 3, generator=gen, device=dev)
-        offset = (torch.rand(B, generator=gen, device=dev) - 0.5) * 16
+    if gain is not None:
         bgr = bgr * gain[:, None, None, :] + offset[:, None, None, None]
     inside = (yin[:, :, None] & xin[:, None, :])[..., None]
     bgr = torch.where(inside, bgr, torch.zeros((), device=dev))
-    if augment is not None and blur > 0:
-        u = torch.rand(B, 2, generator=gen, device=dev)
-        bgr = blur_crops(bgr, torch.where(u[:, 0] < blur, 2 * u[:, 1], torch.zeros((), device=dev)))
-    if augment is not None:
-        flip = torch.rand(B, generator=gen, device=dev) < 0.5
+    if sigma is not None:
+        bgr = blur_crops(bgr, sigma, rc.blur_radius)
+    if flip is not None:
         bgr = torch.where(flip[:, None, None, None], bgr.flip(2), bgr)
     return bgr.permute(0, 3, 1, 2).contiguous()
 
@@ -481,13 +555,14 @@ def val_metrics(net, data, mean, amp=False):
 # Training
 
 
-def learning_rate(base, it, iterations, steps, warmup):
+def learning_rate(base, it, iterations, rc, warmup):
+    """finetune.ts learningRate: multistep at the recipe's lrSteps, linear warm-up from warmupStart x lr."""
     lr = base
-    for s in steps:
+    for s in rc.lr_steps:
         if it >= math.floor(s * iterations):
-            lr *= 0.1
+            lr *= rc.lr_step_factor
     if it < warmup:
-        lr *= 0.1 + 0.9 * it / warmup
+        lr *= rc.warmup_start + (1 - rc.warmup_start) * it / warmup
     return lr
 
 
@@ -505,18 +580,29 @@ def main():
     ap.add_argument("--eval-only", action="store_true", help="only evaluate --init (validation sample and softmax mAP)")
     ap.add_argument("--lr", type=float)
     ap.add_argument("--warmup", type=int)
-    ap.add_argument("--weight-decay", type=float, default=0.0005, help="L2 decay on weights (Caffe's 0.0005)")
+    ap.add_argument("--weight-decay", type=float, help="L2 decay on weights (default: the recipe's, Caffe's 0.0005)")
     ap.add_argument("--augment", choices=["window", "colour", "none"], default="window")
-    ap.add_argument("--wb", type=float, default=0.08, help="half-range of the per-channel gain jitter (0.08: the window layer's)")
+    ap.add_argument("--wb", type=float, help="half-range of the per-channel gain jitter (default: the recipe's 0.08, the window layer's)")
     ap.add_argument("--blur", type=float, default=0.0, help="fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px")
+    ap.add_argument("--extra-share", type=float, help="with export.ts --extra: this share of each mini-batch's positives and of its background windows comes from the extra photos, the rest from the dataset's (default: all training windows drawn uniformly)")
+    ap.add_argument("--stop-after", type=int, default=0, help="with --checkpoint-every: stop after this iteration, checkpoint saved, to go on in a later session")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads of PyTorch (0: its default); with --device cpu on a shared machine, 1")
+    ap.add_argument("--checkpoint-every", type=int, default=0, help="save weights, momentum, random state and log to OUT/checkpoint.pt every N iterations (needs --iterations); a rerun with the same arguments resumes there and draws the same mini-batches as an uninterrupted run")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eval-every", type=int, default=1000)
     ap.add_argument("--map-images", type=int, default=0, help="softmax mAP on the first K validation images only (0: all)")
+    ap.add_argument("--skip-map", action="store_true", help="no softmax mAP at the end (on a CPU the validation images' proposals cost as much as a hundred iterations; rcnn train's heads measure the CNN anyway)")
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (not used for the bundled model)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--parity", type=int, default=0, help="only write fc8 and the warped crops [N, 3, 227, 227] of the first N validation-sample windows (no training)")
     args = ap.parse_args()
     t_start = time.time()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    if args.stop_after and not args.checkpoint_every:
+        raise SystemExit("--stop-after needs --checkpoint-every: without a checkpoint the stopped run would be lost")
+    if args.checkpoint_every and (args.seconds or not args.iterations):
+        raise SystemExit("--checkpoint-every needs a fixed --iterations (a time budget, --seconds, would choose another length on resuming)")
     torch.manual_seed(args.seed)
     dev = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
@@ -527,6 +613,11 @@ def main():
 
     data = Data(args.data, dev)
     classes = data.meta["classes"]
+    if args.extra_share is not None:
+        if not 0 <= args.extra_share <= 1:
+            raise SystemExit(f"--extra-share {args.extra_share}: give a share between 0 and 1")
+        if not (len(data.fg_split[1]) and len(data.bg_split[1]) and len(data.fg_split[0]) and len(data.bg_split[0])):
+            raise SystemExit(f"--extra-share needs positive and background windows in both the dataset's and the extra photos ({args.data} was exported {'without --extra' if not data.meta.get('extraImages') else 'with extra photos lacking some'})")
     if args.init and (args.conv_filters or args.fc):
         raise SystemExit("--conv-filters and --fc change the layout of a network trained from scratch (--arch-from), not --init's")
     if args.init:
@@ -548,7 +639,7 @@ def main():
                     raise SystemExit(f"--conv-filters: {prev} and {c} must be multiples of {c}'s group {g}")
         if args.fc:
             meta["architecture"]["fc6"] = meta["architecture"]["fc7"] = args.fc
-        weights = he_init(meta["architecture"], args.seed)
+        weights = he_init(meta["architecture"], args.seed, data.recipe.input_std)
     arch = meta["architecture"]
     mean = arch["mean"]
     net = CaffeNet(arch, weights).to(dev)
@@ -573,21 +664,32 @@ def main():
         json.dump(dict(init=args.init, val=v, softmaxAp=aps, softmaxMap=m, probe=probe), open(os.path.join(args.out, "eval.json"), "w"))
         return
 
-    base_lr = args.lr if args.lr is not None else (0.001 if args.init else 0.01)
+    rc = data.recipe
+    base_lr = args.lr if args.lr is not None else (rc.init_lr if args.init else rc.base_lr)
+    weight_decay = rc.weight_decay if args.weight_decay is None else args.weight_decay
+    wb = rc.gain_jitter if args.wb is None else args.wb
     params = list(net.params.items())
     mults = []
     for name, p in params:
         bias = name.endswith("_bias")
-        mults.append((2.0 if bias else 1.0) / (INPUT_STD * INPUT_STD if name == "conv1_weight" else 1.0))
+        # model/training.ts lrMult: biases x biasLrMult; conv1's weights / inputStd^2 (they see 0..255 inputs).
+        mults.append((rc.bias_lr_mult if bias else 1.0) / (rc.input_std * rc.input_std if name == "conv1_weight" else 1.0))
     velocity = [torch.zeros_like(p) for _, p in params]
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
 
     def step(lr):
-        fi = data.fg[torch.randint(len(data.fg), (32,), generator=gen, device=dev)]
-        bi = data.bg[torch.randint(len(data.bg), (96,), generator=gen, device=dev)]
-        idx = torch.cat([fi, bi])
-        x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen, wb=args.wb, blur=args.blur)
+        if args.extra_share is None:
+            fi = data.fg[torch.randint(len(data.fg), (rc.positives,), generator=gen, device=dev)]
+            bi = data.bg[torch.randint(len(data.bg), (rc.background,), generator=gen, device=dev)]
+            idx = torch.cat([fi, bi])
+        else:
+            parts = []
+            for (real, extra), n in ((data.fg_split, rc.positives), (data.bg_split, rc.background)):
+                k = round(args.extra_share * n)
+                parts += [real[torch.randint(len(real), (n - k,), generator=gen, device=dev)], extra[torch.randint(len(extra), (k,), generator=gen, device=dev)]]
+            idx = torch.cat(parts)
+        x = warp(data, data.train[0][idx], data.train[1][idx], mean, augment=None if args.augment == "none" else args.augment, gen=gen, wb=wb, blur=args.blur)
         y = data.train[2][idx]
         with autocast(args.amp):
             logits = net(x).float()
@@ -599,8 +701,8 @@ def main():
             for (name, p), v, m in zip(params, velocity, mults):
                 g = p.grad * m
                 if not name.endswith("_bias"):
-                    g = g + args.weight_decay * p
-                v.mul_(0.9).add_(g, alpha=lr)
+                    g = g + weight_decay * p
+                v.mul_(rc.momentum).add_(g, alpha=lr)
                 p.sub_(v)
         return loss.detach(), (logits.argmax(1) == y).float().mean().detach()
 
@@ -628,22 +730,60 @@ def main():
         fit = max(100, int(left / (per * 1.15)) // 100 * 100)
         log(f"measured {per * 1000:.1f} ms per iteration: {fit} iterations fit in the time budget")
         iterations = min(iterations, fit) if iterations > 0 else fit
-    warmup = args.warmup if args.warmup is not None else (0 if args.init else min(200, iterations // 10))
-    steps = [0.6, 0.85]
-    per_epoch = math.ceil(len(data.fg) / 32)
-    log(f"fine-tuning {iterations} iterations ({iterations / per_epoch:.1f} epochs of {per_epoch}), lr {base_lr}, warm-up {warmup}, augment {args.augment}")
+    warmup = args.warmup if args.warmup is not None else (0 if args.init else min(rc.warmup, iterations // 10))
+    steps = rc.lr_steps
+    per_epoch = math.ceil(len(data.fg) / rc.positives)
     entries = []
-    t0 = time.time()
     run_loss = run_acc = None
     stopped = None
-    for it in range(iterations):
-        lr = learning_rate(base_lr, it, iterations, steps, warmup)
+    start, trained_before = 0, 0.0
+    ck_path = os.path.join(args.out, "checkpoint.pt")
+    # Everything that changes the mini-batches or the updates: a checkpoint made with other values is not resumed.
+    ck_key = dict(extra_share=args.extra_share, data=os.path.abspath(args.data), init=args.init, arch_from=args.arch_from, conv_filters=args.conv_filters, fc=args.fc, iterations=iterations, lr=base_lr, warmup=warmup, weight_decay=weight_decay, augment=args.augment, wb=wb, blur=args.blur, seed=args.seed, amp=args.amp, recipe=data.meta["recipe"])
+    if args.checkpoint_every and os.path.exists(ck_path):
+        ck = torch.load(ck_path, map_location="cpu")
+        if ck["key"] == ck_key:
+            with torch.no_grad():
+                for (name, p), v in zip(params, velocity):
+                    p.copy_(ck["params"][name])
+                    v.copy_(ck["velocity"][name])
+            gen.set_state(ck["gen"])
+            torch.set_rng_state(ck["rng"])
+            start, entries, trained_before = ck["iteration"], ck["log"], ck["trainSeconds"]
+            run_loss, run_acc = torch.tensor(ck["runLoss"]), torch.tensor(ck["runAccuracy"])
+            log(f"resuming from the checkpoint at iteration {start} of {iterations}")
+        else:
+            log("a checkpoint exists but was made with other arguments: starting over")
+
+    def save_checkpoint(it, t0):
+        tmp = ck_path + ".tmp"
+        torch.save(
+            dict(
+                key=ck_key,
+                iteration=it,
+                params={name: p.detach().cpu() for name, p in params},
+                velocity={name: v.detach().cpu() for (name, _), v in zip(params, velocity)},
+                gen=gen.get_state(),
+                rng=torch.get_rng_state(),
+                log=entries,
+                runLoss=run_loss.item(),
+                runAccuracy=run_acc.item(),
+                trainSeconds=trained_before + time.time() - t0,
+            ),
+            tmp,
+        )
+        os.replace(tmp, ck_path)  # atomic: an interrupted save leaves the previous checkpoint
+
+    log(f"fine-tuning {iterations} iterations ({iterations / per_epoch:.1f} epochs of {per_epoch}), lr {base_lr}, warm-up {warmup}, weight decay {weight_decay}, augment {args.augment}")
+    t0 = time.time()
+    for it in range(start, iterations):
+        lr = learning_rate(base_lr, it, iterations, rc, warmup)
         loss, acc = step(lr)
         run_loss = loss if run_loss is None else run_loss * 0.98 + loss * 0.02
         run_acc = acc if run_acc is None else run_acc * 0.98 + acc * 0.02
         last = it + 1 == iterations
         if (it + 1) % 100 == 0 or last:
-            e = dict(iteration=it + 1, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / (it + 1))
+            e = dict(iteration=it + 1, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / (it + 1 - start))
             if not math.isfinite(e["loss"]):
                 raise SystemExit(f"diverged at iteration {it + 1}")
             if (it + 1) % args.eval_every == 0 or last:
@@ -651,14 +791,21 @@ def main():
                 v = e["val"]
                 log(f"cnn {it + 1}/{iterations} lr {lr:.1e} loss {e['loss']:.3f} acc {100 * e['accuracy']:.1f}% | val loss {v['loss']:.3f} acc {100 * v['accuracy']:.1f}% fg recall {100 * v['foregroundRecall']:.1f}% precision {100 * v['foregroundPrecision']:.1f}% | {e['msPerIteration']:.1f} ms/it")
             entries.append(e)
+        if args.checkpoint_every and ((it + 1) % args.checkpoint_every == 0 or last or it + 1 == args.stop_after):
+            save_checkpoint(it + 1, t0)
+        if it + 1 == args.stop_after and not last:
+            log(f"stopping after iteration {it + 1} of {iterations} as asked (--stop-after): the same command without it resumes from {ck_path}")
+            return
         if args.seconds and time.time() - t_start > args.seconds - args.reserve and not last:
             stopped = it + 1
             log(f"time budget reached: stopping at iteration {stopped} of {iterations}")
-            entries.append(dict(iteration=stopped, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / stopped, val=val_metrics(net, data, mean, args.amp)))
+            entries.append(dict(iteration=stopped, lr=lr, loss=run_loss.item(), accuracy=run_acc.item(), msPerIteration=(time.time() - t0) * 1000 / (stopped - start), val=val_metrics(net, data, mean, args.amp)))
             break
-    train_s = time.time() - t0
-    aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
-    log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
+    train_s = trained_before + time.time() - t0
+    aps, m = None, None
+    if not args.skip_map:
+        aps, m = softmax_map(net, data, mean, args.amp, args.map_images)
+        log("softmax mAP on the validation images: " + " ".join(f"{k} {100 * v:.1f}" for k, v in aps.items()) + f" | mAP {100 * m:.1f}")
     probe = probe_report(net, data, mean, args.amp)
     if probe:
         log("probe: " + probe_line(probe))
@@ -673,10 +820,12 @@ def main():
             stoppedAt=stopped,
             baseLr=base_lr,
             warmup=warmup,
-            weightDecay=args.weight_decay,
+            weightDecay=weight_decay,
             lrSteps=steps,
             augment=args.augment,
-            wb=args.wb,
+            extraShare=args.extra_share,
+            extraImages=data.meta.get("extraImages", 0),
+            wb=wb,
             blur=args.blur,
             seed=args.seed,
             init=args.init,

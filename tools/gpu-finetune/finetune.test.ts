@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,6 +55,15 @@ describe('tools/gpu-finetune/finetune.py on the CPU', () => {
     for (const l of losses) expect(Number.isFinite(l)).toBe(true);
     expect(log.softmaxMap).toBeGreaterThanOrEqual(0);
 
+    // 1b. The same run stopped after iteration 2 (checkpoint) and resumed by the same command:
+    //     it draws the same mini-batches and dropout masks, so it ends on the same bytes.
+    const resumed = join(tmp, 'resumed');
+    const again = ['tools/gpu-finetune/finetune.py', '--data', data, '--arch-from', layout, '--out', resumed, '--iterations', '4', '--eval-every', '4', '--device', 'cpu', '--seed', '3', '--checkpoint-every', '2'];
+    expect(python([...again, '--stop-after', '2'])).toContain('stopping after iteration 2 of 4');
+    expect(existsSync(join(resumed, 'cnn.bin'))).toBe(false);
+    expect(python(again)).toContain('resuming from the checkpoint at iteration 2 of 4');
+    expect(readFileSync(join(resumed, 'cnn.bin')).equals(readFileSync(join(run, 'cnn.bin')))).toBe(true);
+
     // 2. import.ts: a package for the data's classes that the app's loader accepts.
     const pkgDir = join(tmp, 'pkg');
     execFileSync('node', ['--import', 'tsx', 'tools/gpu-finetune/import.ts', run, layout, pkgDir], { cwd: ROOT, stdio: 'pipe' });
@@ -86,9 +95,17 @@ describe('tools/gpu-finetune/finetune.py on the CPU', () => {
     expect(() => python(['tools/gpu-finetune/finetune.py', '--data', data, '--init', pkgDir, '--out', join(tmp, 'x'), '--fc', '32', '--device', 'cpu'])).toThrow(/--arch-from/);
     expect(() => python(['tools/gpu-finetune/finetune.py', '--data', data, '--arch-from', layout, '--out', join(tmp, 'y'), '--conv-filters', '12,15,24,24,16', '--device', 'cpu'])).toThrow(/multiples of conv2's group 2/);
 
-    // 3. Parity on 8 validation windows: PyTorch's crops and fc8 against the app's.
+    // 3. Parity on 8 validation windows: PyTorch's crops and fc8 against the app's. The warp's context
+    //    comes from the exported recipe (here changed from 16 to 8 px, on both sides), not from
+    //    finetune.py; without a recipe it refuses to run.
     const N = 8;
     const par = join(tmp, 'parity');
+    const metaPath = join(data, 'meta.json');
+    const exported = JSON.parse(readFileSync(metaPath, 'utf8'));
+    const PADDING = 8;
+    writeFileSync(metaPath, JSON.stringify({ ...exported, recipe: undefined }));
+    expect(() => python(['tools/gpu-finetune/finetune.py', '--data', data, '--init', pkgDir, '--out', par, '--parity', String(N), '--device', 'cpu'])).toThrow(/no 'recipe'.*export the data again/);
+    writeFileSync(metaPath, JSON.stringify({ ...exported, recipe: { ...exported.recipe, warpPadding: PADDING } }));
     python(['tools/gpu-finetune/finetune.py', '--data', data, '--init', pkgDir, '--out', par, '--parity', String(N), '--device', 'cpu']);
     const crops = parseNpy(readFileSync(join(par, 'parity-crop.npy')));
     const fc8Torch = parseNpy(readFileSync(join(par, 'parity-fc8.npy')));
@@ -121,7 +138,7 @@ describe('tools/gpu-finetune/finetune.py on the CPU', () => {
     const theirs = new Float32Array(N * S * S * 3); // PyTorch's NCHW crops as NHWC
     for (let k = 0; k < N; k++) {
       const w = sample[k];
-      warpBoxInto(pixels(image[w]), Array.from(boxes.subarray(4 * w, 4 * w + 4), (v) => v / 8), arch.mean as [number, number, number], mine, k * S * S * 3, S, 16);
+      warpBoxInto(pixels(image[w]), Array.from(boxes.subarray(4 * w, 4 * w + 4), (v) => v / 8), arch.mean as [number, number, number], mine, k * S * S * 3, S, PADDING);
       for (let c = 0; c < 3; c++)
         for (let p = 0; p < S * S; p++) theirs[(k * S * S + p) * 3 + c] = crops.data[(k * 3 + c) * S * S + p];
     }

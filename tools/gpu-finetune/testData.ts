@@ -40,6 +40,8 @@ export interface ExportMeta {
   valEval: Array<GroundTruthEntry & { proposalOffset: number; proposalCount: number }>;
   probeEval: Array<GroundTruthEntry & { proposalOffset: number; proposalCount: number }>;
   trainEval: GroundTruthEntry[];
+  /** Stage 1's constants (src/model/finetune/recipe.ts), which finetune.py trains with. */
+  recipe: unknown;
 }
 
 export function exportSyntheticData(prefix: string, images: number, proposals: number, extraArgs: string[] = []): SyntheticExport {

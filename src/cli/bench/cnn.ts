@@ -150,15 +150,15 @@ export const cnnBench: BenchTarget = {
 
 /**
  * `--train`: what a width costs to run and to train with tfjs-wasm in this process (1 thread):
- * forward conv1..fc7, and one SGD step (forward to fc8, softmax loss with weight decay, backward,
- * momentum update; dropout on), both at batch 32 by default.
+ * forward conv1..fc7, and one step of rcnn train's SGD (model/training.ts: forward to fc8 with
+ * dropout, softmax loss, backward, Caffe's momentum update with weight decay), both at batch 32 by default.
  */
 async function trainTable(options: Record<string, string | boolean>, stdout: (t: string) => void, stderr: (t: string) => void): Promise<number> {
   const tf = await import('@tensorflow/tfjs-core');
-  const tfjs = await import('@tensorflow/tfjs');
   const { useNodeBackend } = await import('../../model/node');
   const { createCaffeNet } = await import('../../model/caffenet');
-  const { trainStep } = await import('../../model/training');
+  const { createSgdState, trainStep } = await import('../../model/training');
+  const { FINE_TUNE_RECIPE } = await import('../../model/finetune/recipe');
   const widths = benchNumbers(options, 'widths', '1,0.5,0.375,0.25', { min: 0.05, max: 2 });
   const batch = benchNumber(options, 'batch', 32, { min: 1, max: 1024, integer: true });
   const reps = benchNumber(options, 'rounds', 2, { min: 1, integer: true });
@@ -179,12 +179,14 @@ async function trainTable(options: Record<string, string | boolean>, stdout: (t:
       await o.fc7!.data();
       o.fc7!.dispose();
     });
-    const opt = tfjs.train.momentum(0.001, 0.9);
-    const labels = Array.from({ length: batch }, (_, i) => i % 21);
-    const trn = await time(async () => void trainStep(net, opt, x, labels, { weightDecay: 0.0005 }));
+    // rcnn train's own step (Caffe's SGD, the recipe's momentum and decay) at the fine-tuning learning rate.
+    const sgd = createSgdState(net.variables);
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 21);
+    const sgdSettings = { momentum: FINE_TUNE_RECIPE.momentum, weightDecay: FINE_TUNE_RECIPE.weightDecay };
+    const trn = await time(async () => void trainStep(net, sgd, x, labels, FINE_TUNE_RECIPE.initLr, sgdSettings));
     rows.push([width, Object.values(arch.conv).map((c) => c.filters).join('/'), arch.fc6, totalMacs(arch) / 1e9, fwd, trn, 128 / trn]);
     stderr(`width ${width}: forward ${fwd.toFixed(1)}, train ${trn.toFixed(1)} crops/s\n`);
-    opt.dispose();
+    tf.dispose(sgd.velocity);
     x.dispose();
     net.dispose();
   }

@@ -6,6 +6,7 @@ import { CliError, numberOption, stringOption, type Command, type CommandContext
 import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
 import { loadDatasetImages, type DatasetImage } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
+import { FINE_TUNE_RECIPE } from '../../model/finetune/recipe';
 import { trainHeads, type HeadOptions, type SvmCandidate, type BoxRegressorCandidate } from '../../pipeline/train/heads';
 import { evaluateModels, EVAL_DEFAULTS, type EvalResult } from '../train/evaluate';
 import { BBOX_LAMBDA_DEFAULT } from '../../core/learn/bboxRegression';
@@ -43,7 +44,7 @@ export const trainCommand: Command = {
     '  --width W         CaffeNet width multiplier for a new network (default 1 = full CaffeNet)',
     '  --epochs E        fine-tuning length in passes over the positive windows (32 per mini-batch); default 6',
     '  --iterations N    fine-tuning length in mini-batches of 128 (overrides --epochs)',
-    '  --lr LR           base learning rate (default 0.01 from scratch, 0.001 with --init)',
+    `  --lr LR           base learning rate (default ${FINE_TUNE_RECIPE.baseLr} from scratch, ${FINE_TUNE_RECIPE.initLr} with --init)`,
     `  --weight-decay D  L2 decay on the CNN's weights, not biases (default ${FINE_TUNE_DEFAULTS.weightDecay}, Caffe's)`,
     '  --strategy S      all | upper (conv3-5 + fc) | fc (fc layers only); default all',
     '  --augment A       window (mirror + small colour jitter, Caffe\'s window layer; default) | colour',
@@ -247,7 +248,7 @@ async function loadStartingModel(o: TrainOptions, values: CommandContext['values
   if (o.init) initPkg = await loadModelForCli(o.init, '--init');
   const existing = !o.stages.has('cnn') && !initPkg && existsSync(join(o.outDir, 'model.json')) ? await loadModelForCli(o.outDir, '--out') : null;
   const base = initPkg ?? existing;
-  const baseLr = numberOption(values, 'lr', base ? 0.001 : 0.01, { min: 0 });
+  const baseLr = numberOption(values, 'lr', base ? FINE_TUNE_RECIPE.initLr : FINE_TUNE_RECIPE.baseLr, { min: 0 });
   if ((o.refit || o.bboxLambda.length > 1) && !o.stages.has('svm') && !existing?.svm) {
     throw new CliError(`${o.refit ? '--refit' : 'several --bbox-lambda values'} need${o.refit ? 's' : ''} the validation pass, which scores with SVMs: add svm to --stages, or train into an --out folder whose model has them`, 2);
   }

@@ -18,6 +18,7 @@ import type { CaffeNetArch } from '../../model/architecture';
 import type { NamedWeights } from '../../model/caffenet';
 import { savePackageDir, loadPackageDir } from '../../model/packageNode';
 import type { ModelPackage } from '../../model/package';
+import { FINE_TUNE_RECIPE as R } from '../../model/finetune/recipe';
 
 export interface FineTuneOptions {
   iterations: number;
@@ -42,22 +43,23 @@ export interface FineTuneOptions {
   blur: number;
 }
 
+/** The recipe's constants (src/model/finetune/recipe.ts, shared with tools/gpu-finetune) and the run's defaults. */
 export const FINE_TUNE_DEFAULTS: FineTuneOptions = {
   iterations: 4000,
-  baseLr: 0.01,
-  lrSteps: [0.6, 0.85],
-  warmup: 200,
-  positivesPerBatch: 32,
-  backgroundPerBatch: 96,
-  weightDecay: 0.0005,
-  momentum: 0.9,
+  baseLr: R.baseLr,
+  lrSteps: [...R.lrSteps],
+  warmup: R.warmup,
+  positivesPerBatch: R.positivesPerBatch,
+  backgroundPerBatch: R.backgroundPerBatch,
+  weightDecay: R.weightDecay,
+  momentum: R.momentum,
   strategy: 'all',
   seed: 1,
   threads: 2,
   checkpointEvery: 200,
   evalEvery: 200,
   augment: 'window',
-  gainJitter: 0.08,
+  gainJitter: R.augment.gainJitter,
   blur: 0,
 };
 
@@ -103,15 +105,16 @@ export function buildWindows(images: readonly DatasetImage[], numClasses: number
  */
 export function validationSample(val: { count: number; fg: Int32Array; bg: Int32Array }, seed: number): Int32Array {
   if (val.count === 0) return new Int32Array(0);
-  const r = mulberry32(seed + 99);
+  const { positives, background, seedOffset } = R.validationSample;
+  const r = mulberry32(seed + seedOffset);
   const draw = (list: Int32Array, k: number) => Array.from({ length: Math.min(k, list.length) }, () => list[Math.floor(r() * list.length)]);
-  return Int32Array.from([...draw(val.fg, 256), ...draw(val.bg, 768)]);
+  return Int32Array.from([...draw(val.fg, positives), ...draw(val.bg, background)]);
 }
 
 export function learningRate(o: FineTuneOptions, it: number): number {
   let lr = o.baseLr;
-  for (const s of o.lrSteps) if (it >= Math.floor(s * o.iterations)) lr *= 0.1;
-  if (it < o.warmup) lr *= 0.1 + (0.9 * it) / o.warmup;
+  for (const s of o.lrSteps) if (it >= Math.floor(s * o.iterations)) lr *= R.lrStepFactor;
+  if (it < o.warmup) lr *= R.warmupStart + ((1 - R.warmupStart) * it) / o.warmup;
   return lr;
 }
 

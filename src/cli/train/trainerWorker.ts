@@ -10,6 +10,8 @@ import { useNodeBackend } from '../../model/node';
 import { CaffeNet, randomWeights, flattenChw } from '../../model/caffenet';
 import { createWarpSource, warpProposals } from '../../model/warp';
 import { randomAugment, warpBoxInto, type WarpAugment } from '../../model/finetune/cpuWarp';
+import { FINE_TUNE_RECIPE } from '../../model/finetune/recipe';
+import { applySgd, createSgdState, layerOf, lossGradients, type SgdState } from '../../model/training';
 import { mulberry32 } from '../../core/learn/random';
 import type { RgbImage } from '../../core/image/raster';
 import type { FeatureAugment, InitRequest, WorkerRequest, WorkerResponse } from './protocol';
@@ -23,8 +25,7 @@ const send = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.postMessa
 
 let net: CaffeNet | null = null;
 let init: InitRequest | null = null;
-let trainable: tf.Variable[] = [];
-let velocity: tf.Variable[] = [];
+let sgd: SgdState = { trainable: [], velocity: [] };
 let offsets: number[] = []; // flat offset of each trainable variable
 let flatLength = 0;
 let rasters: RgbImage[] = [];
@@ -39,19 +40,14 @@ async function onInit(req: InitRequest): Promise<void> {
   init = req;
   net = new CaffeNet(req.arch, req.weights ?? scratchWeights(req.arch, req.seed));
   const layers = new Set(req.trainableLayers);
-  trainable = net.variables.filter((v) => layers.has(layerOf(v)));
+  const trainable = net.variables.filter((v) => layers.has(layerOf(v)));
   offsets = [];
   flatLength = 0;
   for (const v of trainable) {
     offsets.push(flatLength);
     flatLength += v.size;
   }
-  velocity = trainable.map((v, i) => {
-    const init0 = req.velocity ? tf.tensor(req.velocity.subarray(offsets[i], offsets[i] + v.size), v.shape) : tf.zerosLike(v);
-    const vv = tf.variable(init0, false);
-    init0.dispose();
-    return vv;
-  });
+  sgd = createSgdState(trainable, req.velocity);
   rasters = req.rasters.offsets.map((o, i) => ({
     width: req.rasters.widths[i],
     height: req.rasters.heights[i],
@@ -68,26 +64,16 @@ async function onInit(req: InitRequest): Promise<void> {
 /**
  * He initialisation assumes unit-variance inputs, but Caffe-style inputs are mean-subtracted
  * 0..255 values (standard deviation about 60 on natural images): conv1's weights are scaled down
- * by that much so every layer starts near unit variance. Without it the first iterations from
- * scratch produce logits in the hundreds and diverge.
+ * by that much so every layer starts near unit variance (and its lr_mult matches: training.ts
+ * `lrMult`). Without it the first iterations from scratch produce logits in the hundreds and diverge.
  */
-export const INPUT_STD = 60;
+export const INPUT_STD = FINE_TUNE_RECIPE.inputStd;
 
 function scratchWeights(arch: InitRequest['arch'], seed: number) {
   const w = randomWeights(arch, { scheme: 'he', seed });
   const c1 = w['conv1.weight']!;
   for (let i = 0; i < c1.data.length; i++) c1.data[i] /= INPUT_STD;
   return w;
-}
-
-/** "caffenet3/conv2.weight.g1" -> "conv2" */
-function layerOf(v: tf.Variable): string {
-  const name = v.name.split('/').pop() ?? v.name;
-  return name.split('.')[0];
-}
-
-function isBias(v: tf.Variable): boolean {
-  return v.name.includes('.bias');
 }
 
 /** Warps n boxes into one NHWC batch (cpuWarp, the fine-tuning warp), each with its own augmentation. */
@@ -98,7 +84,7 @@ function warpBatch(n: number, boxOf: (k: number) => { img: RgbImage; box: ArrayL
   const mean = arch.mean as [number, number, number];
   for (let k = 0; k < n; k++) {
     const { img, box } = boxOf(k);
-    warpBoxInto(img, box, mean, data, k * S * S * 3, S, 16, augOf());
+    warpBoxInto(img, box, mean, data, k * S * S * 3, S, FINE_TUNE_RECIPE.warpPadding, augOf());
   }
   return tf.tensor4d(data, [n, S, S, 3]);
 }
@@ -117,57 +103,27 @@ function onGrad(id: number, windows: Int32Array, iteration: number): void {
   const rand = init!.augment !== 'none' ? mulberry32((init!.seed * 7919 + iteration * 104729 + init!.workerIndex * 15485863) >>> 0) : null;
   const labels = Int32Array.from(windows, (w) => winLabel[w]);
   const x = buildBatch(windows, rand);
-  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), init!.arch.fc8);
-  let correct = 0;
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = net!.forward(x, { outputs: ['fc8'], training: true }).fc8 as tf.Tensor2D;
-    const pred = tf.argMax(logits, 1).dataSync();
-    for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
-    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-  }, trainable);
+  const { loss, correct, grads } = lossGradients(net!, x, labels, sgd.trainable);
   const slot = new Float32Array(init!.gradSlots[init!.workerIndex]);
-  trainable.forEach((v, i) => {
-    const g = grads[v.name];
-    slot.set(g.dataSync() as Float32Array, offsets[i]);
-  });
-  const loss = value.dataSync()[0];
-  tf.dispose([x, y, value, ...Object.values(grads)]);
+  grads.forEach((g, i) => slot.set(g.dataSync() as Float32Array, offsets[i]));
+  tf.dispose([x, ...grads]);
   send({ type: 'grad', id, loss, correct, n: windows.length, ms: performance.now() - t0 });
 }
 
-/**
- * Caffe's SGD with momentum: V = m V + lr * (mult * g + decay * W); W -= V, with lr_mult 1 for
- * weights and 2 for biases and weight decay on weights only (CaffeNet's solver settings).
- * conv1 sees 0..255-scale inputs, so its weight gradients are INPUT_STD times larger and its
- * weights INPUT_STD times smaller than those of a unit-scale layer: its lr_mult is 1/INPUT_STD^2,
- * which makes training identical to feeding unit-variance inputs (the reparametrisation
- * w' = INPUT_STD w) while the network keeps CaffeNet's input convention.
- */
-function lrMult(v: tf.Variable): number {
-  const base = isBias(v) ? 2 : 1;
-  return layerOf(v) === 'conv1' && !isBias(v) ? base / (INPUT_STD * INPUT_STD) : base;
-}
-
+/** Averages the workers' gradient slots and applies Caffe's SGD (training.ts `applySgd`), the same in every replica. */
 function onApply(id: number, lr: number, slots: number): void {
   const views = init!.gradSlots.slice(0, slots).map((b) => new Float32Array(b));
-  const m = init!.momentum;
-  const decay = init!.weightDecay;
-  trainable.forEach((v, i) => {
+  const inv = 1 / views.length;
+  const grads = sgd.trainable.map((v, i) => {
     const avg = new Float32Array(v.size);
     for (const s of views) {
       const part = s.subarray(offsets[i], offsets[i] + v.size);
       for (let k = 0; k < avg.length; k++) avg[k] += part[k];
     }
-    const inv = 1 / views.length;
     for (let k = 0; k < avg.length; k++) avg[k] *= inv;
-    tf.tidy(() => {
-      let g: tf.Tensor = tf.mul(tf.tensor(avg, v.shape), lrMult(v));
-      if (!isBias(v) && decay > 0) g = tf.add(g, tf.mul(decay, v));
-      const vNew = tf.add(tf.mul(m, velocity[i]), tf.mul(lr, g));
-      velocity[i].assign(vNew);
-      v.assign(tf.sub(v, vNew));
-    });
+    return avg;
   });
+  applySgd(sgd, grads, lr, { momentum: init!.momentum, weightDecay: init!.weightDecay });
   send({ type: 'applied', id });
 }
 
@@ -277,7 +233,7 @@ async function onRoiFeatures(id: number, image: number, boxes: Float32Array, poo
 async function onState(id: number): Promise<void> {
   const weights = await net!.getWeights();
   const vel = new Float32Array(flatLength);
-  velocity.forEach((v, i) => vel.set(v.dataSync() as Float32Array, offsets[i]));
+  sgd.velocity.forEach((v, i) => vel.set(v.dataSync() as Float32Array, offsets[i]));
   send({ type: 'state', id, weights, velocity: vel });
 }
 

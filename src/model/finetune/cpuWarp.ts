@@ -9,6 +9,9 @@
  * a Gaussian blur of the crop.
  */
 import type { RgbImage } from '../../core/image/raster';
+import { FINE_TUNE_RECIPE } from './recipe';
+
+const AUGMENT = FINE_TUNE_RECIPE.augment;
 
 export interface WarpAugment {
   /** Mirror the crop left-right (Caffe window layer: mirror: true). */
@@ -24,10 +27,10 @@ export interface WarpAugment {
 }
 
 /** Radius of the blur kernel (9 taps: sigma up to 2 px keeps > 95 % of the weight). */
-export const BLUR_RADIUS = 4;
+export const BLUR_RADIUS = AUGMENT.blurRadius;
 
 /** `--augment colour`'s ranges, each drawn uniformly per training window. */
-export const COLOUR_AUGMENT = { hueDegrees: 15, saturation: [0.7, 1.3], brightness: [0.85, 1.15] } as const;
+export const COLOUR_AUGMENT = AUGMENT.colour;
 
 /** One random draw of `--augment colour` (hue, then saturation, then brightness from `rand`). */
 export function randomColourMatrix(rand: () => number): Float32Array {
@@ -40,17 +43,17 @@ export function randomColourMatrix(rand: () => number): Float32Array {
  * channel gains (1 +- gainJitter), the brightness offset (+-8), the colour matrix (`colour` only),
  * then, only when blur > 0, whether to blur (probability `blur`) and sigma (uniform in [0, 2) px).
  */
-export function randomAugment(rand: () => number, mode: 'window' | 'colour', gainJitter = 0.08, blur = 0): WarpAugment {
+export function randomAugment(rand: () => number, mode: 'window' | 'colour', gainJitter: number = AUGMENT.gainJitter, blur = 0): WarpAugment {
   const g = () => 1 - gainJitter + 2 * gainJitter * rand();
   const aug: WarpAugment = {
-    flip: rand() < 0.5,
+    flip: rand() < AUGMENT.mirror,
     channelGain: [g(), g(), g()],
-    offset: (rand() - 0.5) * 16,
+    offset: (rand() - 0.5) * 2 * AUGMENT.offset,
     rgbMatrix: mode === 'colour' ? randomColourMatrix(rand) : undefined,
   };
   if (blur > 0) {
     const on = rand() < blur;
-    const sigma = 2 * rand();
+    const sigma = AUGMENT.blurMaxSigma * rand();
     if (on) aug.blurSigma = sigma;
   }
   return aug;
@@ -128,7 +131,7 @@ export function warpBoxInto(
   out: Float32Array,
   offset: number,
   size = 227,
-  padding = 16,
+  padding: number = FINE_TUNE_RECIPE.warpPadding,
   aug: WarpAugment = {},
 ): void {
   ensureTables(size);
