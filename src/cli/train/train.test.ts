@@ -4,11 +4,12 @@
  * stages produce heads, and the resulting package works with `rcnn eval` and `rcnn detect`.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDataset } from './testDataset';
+import { main } from '../main';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/rcnn.mjs');
@@ -32,6 +33,17 @@ function runCli(args: string[], killOn?: string): Promise<{ code: number | null;
   });
 }
 
+/**
+ * The CLI in this process (its `main`, with stdout and stderr captured): the same code as the
+ * child process, without a Node start and a TypeScript load per command (4 s each here).
+ */
+async function inProcess(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => ((stdout += t), true), stderr: (t) => ((stderr += t), true) });
+  return { code, stdout, stderr };
+}
+
 describe('rcnn train on a tiny dataset', () => {
   it('resumes after an interruption, trains the heads, and the model evaluates and detects', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'rcnn-train-'));
@@ -46,7 +58,7 @@ describe('rcnn train on a tiny dataset', () => {
     expect(existsSync(join(out, 'checkpoint', 'state.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8')).iteration).toBe(2);
 
-    const second = await runCli(args);
+    const second = await inProcess(args);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain('resuming fine-tuning from the checkpoint at iteration 2');
     expect(second.stderr).toMatch(/cnn 6\/6/);
@@ -68,12 +80,14 @@ describe('rcnn train on a tiny dataset', () => {
     expect(pairs).toBeLessThanOrEqual(2 * log.split.train);
     expect(existsSync(join(out, 'loss-curve.svg'))).toBe(true);
 
-    const ev = execFileSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const plainEval = await inProcess(['eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache')]);
+    expect(plainEval.code, plainEval.stderr).toBe(0);
+    const ev = plainEval.stdout;
     // With a feature cache: the same report, and a second run reads every feature instead of computing it.
-    const evalCached = () => spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--count-at', '0'], { cwd: ROOT, encoding: 'utf8' });
-    const cold = evalCached();
-    const warm = evalCached();
-    expect(cold.status, cold.stderr).toBe(0);
+    const evalCached = () => inProcess(['eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--count-at', '0']);
+    const cold = await evalCached();
+    const warm = await evalCached();
+    expect(cold.code, cold.stderr).toBe(0);
     expect(cold.stdout).toBe(ev);
     expect(warm.stdout).toBe(ev);
     expect(cold.stderr).toMatch(/feature cache .*: 0 requests read, [1-9]\d* computed and stored/);
@@ -93,8 +107,8 @@ describe('rcnn train on a tiny dataset', () => {
     const manifestPath = join(out, 'model.json');
     const manifestText = readFileSync(manifestPath, 'utf8');
     writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(manifestText), detection: { nmsThreshold: 0.45 } }));
-    expect(evalCached().stderr).toMatch(/NMS 0\.45 \(the model's\), /);
-    const forced = spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--nms', '0.3'], { cwd: ROOT, encoding: 'utf8' });
+    expect((await evalCached()).stderr).toMatch(/NMS 0\.45 \(the model's\), /);
+    const forced = await inProcess(['eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--feature-cache', join(tmp, 'features'), '--nms', '0.3']);
     expect(forced.stderr).toMatch(/NMS 0\.3, /);
     expect(forced.stdout).toBe(ev);
     writeFileSync(manifestPath, manifestText);
@@ -102,8 +116,8 @@ describe('rcnn train on a tiny dataset', () => {
     expect(lines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
     for (const l of lines) expect(l).toMatch(/^(AP \w+|mAP) (\d\.\d{4}|nan)$/);
     // The fine-tuned softmax as the scorer (appendix B): the same report, from fc8.
-    const soft = spawnSync('node', [CLI, 'eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--scorer', 'softmax'], { cwd: ROOT, encoding: 'utf8' });
-    expect(soft.status, soft.stderr).toBe(0);
+    const soft = await inProcess(['eval', '--data', data, '--model', out, '--split', join(out, 'val.txt'), '--proposals', '60', '--threads', '1', '--cache', join(tmp, 'cache'), '--scorer', 'softmax']);
+    expect(soft.code, soft.stderr).toBe(0);
     expect(soft.stderr).toContain('softmax scores');
     const softLines = soft.stdout.trim().split('\n');
     expect(softLines.map((l) => l.split(' ').slice(0, -1).join(' '))).toEqual(['AP blue', 'AP red', 'mAP']);
@@ -116,7 +130,7 @@ describe('rcnn train on a tiny dataset', () => {
     expect(gtPositives.every((n) => n > 0)).toBe(true);
     const negatives03 = (log.svm as Array<{ candidateNegatives: number }>).map((s) => s.candidateNegatives);
     expect(negatives03.every((n) => n > 0)).toBe(true);
-    const svmOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'svm', '--svm-c', '0.001,0.1', '--svm-proposals', '60', '--eval-proposals', '60',
+    const svmOnly = await inProcess(['train', '--data', data, '--out', out, '--stages', 'svm', '--svm-c', '0.001,0.1', '--svm-proposals', '60', '--eval-proposals', '60',
       '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--svm-aug', '2', '--augment', 'colour', '--wb', '0.2', '--blur', '0.5', '--svm-neg-iou', '0.5', '--hard-epochs', '2']);
     expect(svmOnly.code, svmOnly.stderr).toBe(0);
     expect(svmOnly.stderr).toContain('SVM positives (ground-truth boxes and 2 augmented copies of each (colour, gains 1 +- 0.2, blur 0.5))');
@@ -145,7 +159,7 @@ describe('rcnn train on a tiny dataset', () => {
 
     // The box regressors alone, on the existing SVMs: no SVM positives are computed. Two values of
     // lambda are solved on the same pairs and chosen between on validation.
-    const bboxOnly = await runCli(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
+    const bboxOnly = await inProcess(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
       '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4', '--bbox-lambda', '1,1000']);
     expect(bboxOnly.code, bboxOnly.stderr).toBe(0);
     expect(bboxOnly.stderr).not.toContain('SVM positives');
@@ -166,7 +180,7 @@ describe('rcnn train on a tiny dataset', () => {
     // --refit: the same choice, then the box regressors solved once more on train + val (more pairs,
     // other weights); the validation mAP reported stays the one measured before the refit.
     const headsBefore = readFileSync(join(out, 'heads.bin'));
-    const refit = await runCli(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
+    const refit = await inProcess(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
       '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4', '--bbox-lambda', '1,1000', '--refit']);
     expect(refit.code, refit.stderr).toBe(0);
     const images = bboxLog.split.train + bboxLog.split.val;
@@ -180,12 +194,14 @@ describe('rcnn train on a tiny dataset', () => {
     expect(afterRefit.provenance.metrics['heads trained on']).toBe(`${images} images (train + val), after choosing on val`);
     expect(readFileSync(join(out, 'heads.bin')).equals(headsBefore)).toBe(false);
     // Without SVMs there is no validation pass to choose or refit with: refused, not silently skipped.
-    const noSvm = await runCli(['train', '--data', data, '--out', join(tmp, 'no-svm'), '--init', out, '--stages', 'bbox', '--refit', '--svm-proposals', '60',
+    const noSvm = await inProcess(['train', '--data', data, '--out', join(tmp, 'no-svm'), '--init', out, '--stages', 'bbox', '--refit', '--svm-proposals', '60',
       '--eval-proposals', '60', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3']);
     expect(noSvm.code, noSvm.stderr).toBe(2);
     expect(noSvm.stderr).toContain('--refit needs the validation pass, which scores with SVMs');
 
-    const det = JSON.parse(execFileSync('node', [CLI, 'detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const detected = await inProcess(['detect', join(data, 'JPEGImages', 'img_2.jpg'), '--model', out, '--proposals', '40', '--score-threshold', '-5']);
+    expect(detected.code, detected.stderr).toBe(0);
+    const det = JSON.parse(detected.stdout);
     expect(det.image).toEqual({ width: 160, height: 120 });
     expect(det.detections.length).toBeGreaterThan(0);
     for (const d of det.detections) {
