@@ -95,6 +95,29 @@ function clamp(v: number, hi: number): number {
 }
 
 /**
+ * Every bin of RoIs [first, first + count) from roiBinBounds' bounds: `visit(k, cell, hs, he, ws,
+ * we)` with k counted from `first`, cell = ph * P + pw, and the bin's map rows [hs, he) and
+ * columns [ws, we) (empty when he <= hs or we <= ws: rule 5). The one walk of the CPU loop below
+ * and of the tfjs gather (model/roiPoolTf.ts).
+ */
+export function forEachRoiBin(
+  bounds: Int32Array,
+  P: number,
+  first: number,
+  count: number,
+  visit: (k: number, cell: number, hs: number, he: number, ws: number, we: number) => void,
+): void {
+  for (let k = 0; k < count; k++) {
+    const b = (first + k) * 4 * P;
+    for (let ph = 0; ph < P; ph++) {
+      const hs = bounds[b + ph];
+      const he = bounds[b + P + ph];
+      for (let pw = 0; pw < P; pw++) visit(k, ph * P + pw, hs, he, bounds[b + 2 * P + pw], bounds[b + 3 * P + pw]);
+    }
+  }
+}
+
+/**
  * RoI max pooling of RoIs [first, first + count) on an NHWC map (one image: height x width x C,
  * channels innermost, as tfjs holds conv5) into `out` (count x C*P*P, Caffe C,H,W order), from
  * bin bounds of roiBinBounds. Channels are the inner loop, so each cell's C values are read
@@ -116,35 +139,25 @@ export function roiMaxPoolNhwc(
   const PP = P * P;
   const D = C * PP;
   const m = new Float32Array(C);
-  for (let k = 0; k < count; k++) {
-    const b = (first + k) * 4 * P;
+  forEachRoiBin(bounds, P, first, count, (k, cell, hs, he, ws, we) => {
     const o = k * D;
-    for (let ph = 0; ph < P; ph++) {
-      const hs = bounds[b + ph];
-      const he = bounds[b + P + ph];
-      for (let pw = 0; pw < P; pw++) {
-        const ws = bounds[b + 2 * P + pw];
-        const we = bounds[b + 3 * P + pw];
-        const cell = ph * P + pw;
-        if (he <= hs || we <= ws) {
-          for (let c = 0; c < C; c++) out[o + c * PP + cell] = 0;
-          continue;
+    if (he <= hs || we <= ws) {
+      for (let c = 0; c < C; c++) out[o + c * PP + cell] = 0;
+      return;
+    }
+    m.fill(-Infinity);
+    for (let h = hs; h < he; h++) {
+      let idx = (h * width + ws) * C;
+      for (let w = ws; w < we; w++) {
+        for (let c = 0; c < C; c++) {
+          const v = map[idx + c];
+          if (v > m[c]) m[c] = v;
         }
-        m.fill(-Infinity);
-        for (let h = hs; h < he; h++) {
-          let idx = (h * width + ws) * C;
-          for (let w = ws; w < we; w++) {
-            for (let c = 0; c < C; c++) {
-              const v = map[idx + c];
-              if (v > m[c]) m[c] = v;
-            }
-            idx += C;
-          }
-        }
-        for (let c = 0; c < C; c++) out[o + c * PP + cell] = m[c];
+        idx += C;
       }
     }
-  }
+    for (let c = 0; c < C; c++) out[o + c * PP + cell] = m[c];
+  });
   return out;
 }
 

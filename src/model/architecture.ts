@@ -25,6 +25,23 @@ export const LAYER_NAMES: readonly LayerName[] = [
   'conv1', 'pool1', 'norm1', 'conv2', 'pool2', 'norm2', 'conv3', 'conv4', 'conv5', 'pool5', 'fc6', 'fc7', 'fc8', 'prob',
 ];
 
+/** A layer of the convolutional trunk (conv1 .. pool5). */
+export type TrunkLayer = ConvName | 'pool1' | 'norm1' | 'pool2' | 'norm2' | 'pool5';
+
+/**
+ * The trunk's layers in the order they run: after conv1 and conv2, pooling then LRN (CaffeNet)
+ * or LRN then pooling (AlexNet), as `normOrder` says. One walk for every reader of the layout
+ * (describeArch, the ONNX exporter).
+ */
+export function trunkLayers(a: Pick<CaffeNetArch, 'normOrder'>): TrunkLayer[] {
+  const block = (i: 1 | 2): TrunkLayer[] => {
+    const pool = i === 1 ? 'pool1' : 'pool2';
+    const norm = i === 1 ? 'norm1' : 'norm2';
+    return a.normOrder === 'pool-then-lrn' ? [pool, norm] : [norm, pool];
+  };
+  return ['conv1', ...block(1), 'conv2', ...block(2), 'conv3', 'conv4', 'conv5', 'pool5'];
+}
+
 /** Pads as ONNX lists them for 2-D: [top, left, bottom, right]. */
 export type Pads4 = [top: number, left: number, bottom: number, right: number];
 
@@ -204,27 +221,11 @@ export function describeArch(a: CaffeNetArch): LayerInfo[] {
       detail: s ? `LRN size ${s.size}, alpha ${s.alpha}, beta ${s.beta}, k ${s.k}` : 'none (identity)',
     });
   };
-  const block = (i: 1 | 2) => {
-    const poolName = `pool${i}` as LayerName;
-    const normName = `norm${i}` as LayerName;
-    const ps = i === 1 ? a.pool1 : a.pool2;
-    const ns = i === 1 ? a.norm1 : a.norm2;
-    if (a.normOrder === 'pool-then-lrn') {
-      pool(poolName, ps);
-      norm(normName, ns);
-    } else {
-      norm(normName, ns);
-      pool(poolName, ps);
-    }
-  };
-  conv('conv1');
-  block(1);
-  conv('conv2');
-  block(2);
-  conv('conv3');
-  conv('conv4');
-  conv('conv5');
-  pool('pool5', a.pool5);
+  for (const l of trunkLayers(a)) {
+    if (l === 'pool1' || l === 'pool2' || l === 'pool5') pool(l, a[l]);
+    else if (l === 'norm1' || l === 'norm2') norm(l, a[l]);
+    else conv(l);
+  }
   let d = c * h * w;
   const fc = (name: FcName, n: number, relu: boolean) => {
     out.push({ name, kind: 'fc', shape: [n], params: d * n + n, macs: d * n, detail: `${d} -> ${n}${relu ? `, ReLU, dropout ${a.dropout} (training)` : ''}` });

@@ -9,6 +9,7 @@ import {
   type Pads4,
   type PoolSpec,
   LAYER_NAMES,
+  trunkLayers,
   describeArch,
   pool5Length,
   validateArch,
@@ -280,31 +281,17 @@ export class CaffeNet {
         if (LAYER_NAMES.indexOf(name) >= last) done = true;
         return parts;
       };
-      const block = (i: 1 | 2) => {
-        const p = i === 1 ? a.pool1 : a.pool2;
-        const n = i === 1 ? a.norm1 : a.norm2;
-        const norm = (parts: tf.Tensor4D[]) => (n ? [lrn(whole(parts), n)] : parts);
-        if (a.normOrder === 'pool-then-lrn') {
-          h = emit(`pool${i}`, h.map((t) => maxPool(t, p)));
-          if (!done) h = emit(`norm${i}`, norm(h));
-        } else {
-          h = emit(`norm${i}`, norm(h));
-          if (!done) h = emit(`pool${i}`, h.map((t) => maxPool(t, p)));
-        }
-      };
-      const steps: Array<() => void> = [
-        () => (h = emit('conv1', this.conv('conv1', h))),
-        () => block(1),
-        () => (h = emit('conv2', this.conv('conv2', h))),
-        () => block(2),
-        () => (h = emit('conv3', this.conv('conv3', h))),
-        () => (h = emit('conv4', this.conv('conv4', h))),
-        () => (h = emit('conv5', this.conv('conv5', h))),
-        () => (h = emit('pool5', h.map((t) => maxPool(t, a.pool5)))),
-      ];
-      for (const s of steps) {
+      for (const l of trunkLayers(a)) {
         if (done) break;
-        s();
+        if (l === 'pool1' || l === 'pool2' || l === 'pool5') {
+          const p = a[l];
+          h = emit(l, h.map((t) => maxPool(t, p)));
+        } else if (l === 'norm1' || l === 'norm2') {
+          const n = a[l];
+          h = emit(l, n ? [lrn(whole(h), n)] : h);
+        } else {
+          h = emit(l, this.conv(l, h));
+        }
       }
       if (!done) Object.assign(out, this.fcLayers(flattenChw(whole(h)), wanted, last, training));
       return out as Record<string, tf.Tensor>;

@@ -110,6 +110,20 @@ function abortError(): Error {
 }
 
 /**
+ * Which outputs a request asks for, on either path: pool5 and fc7 unless turned off, the heads'
+ * outputs when the model has them; asking outright for a head the model lacks is an error.
+ */
+export function wantedOutputs(model: Pick<RcnnModel, 'heads' | 'name'>, req: FeatureRequest): { wantPool5: boolean; wantFc7: boolean; wantScores: boolean; wantDeltas: boolean } {
+  const wantPool5 = req.pool5 ?? true;
+  const wantFc7 = req.fc7 ?? true;
+  const wantScores = (req.svmScores ?? true) && model.heads.hasScorer;
+  const wantDeltas = (req.bboxDeltas ?? true) && model.heads.hasBoxRegressor;
+  if (req.svmScores && !model.heads.hasScorer) throw new Error(`model ${model.name} has no SVM head`);
+  if (req.bboxDeltas && !model.heads.hasBoxRegressor) throw new Error(`model ${model.name} has no box regressor`);
+  return { wantPool5, wantFc7, wantScores, wantDeltas };
+}
+
+/**
  * Streams features for an image's proposals batch by batch. Accepts a raster (converted once)
  * or a prepared WarpSource (kept by the caller across requests).
  */
@@ -123,12 +137,7 @@ export async function* extractFeatures(model: RcnnModel, image: RgbImage | WarpS
   const total = req.boxes.length >> 2;
   const warp: WarpOptions = { size: a.inputHeight, padding: 16, ...req.warp };
   if (a.inputHeight !== a.inputWidth || warp.size !== a.inputHeight) throw new Error(`warp size ${warp.size} does not match the network input ${a.inputHeight}x${a.inputWidth}`);
-  const wantPool5 = req.pool5 ?? true;
-  const wantFc7 = req.fc7 ?? true;
-  const wantScores = (req.svmScores ?? true) && model.heads.hasScorer;
-  const wantDeltas = (req.bboxDeltas ?? true) && model.heads.hasBoxRegressor;
-  if (req.svmScores && !model.heads.hasScorer) throw new Error(`model ${model.name} has no SVM head`);
-  if (req.bboxDeltas && !model.heads.hasBoxRegressor) throw new Error(`model ${model.name} has no box regressor`);
+  const { wantPool5, wantFc7, wantScores, wantDeltas } = wantedOutputs(model, req);
   const extra = req.layers ?? [];
   const outputs = new Set<LayerName>(extra);
   if (wantPool5 || wantDeltas) outputs.add('pool5');

@@ -9,6 +9,7 @@
  * RoIs x P^2 x K x C floats: the batch is sized for it (sharedConv.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { forEachRoiBin } from '../core/roiPool';
 
 const NEG_FLT_MAX = -3.4028234663852886e38;
 
@@ -24,21 +25,12 @@ export function roiPoolGather(map: tf.Tensor4D, bounds: Int32Array, P: number, f
   const pad = H * W;
   const idx = new Int32Array(count * PP * k).fill(pad);
   const keep = new Float32Array(count * PP);
-  for (let r = 0; r < count; r++) {
-    const b = (first + r) * 4 * P;
-    for (let ph = 0; ph < P; ph++) {
-      const hs = bounds[b + ph];
-      const he = bounds[b + P + ph];
-      for (let pw = 0; pw < P; pw++) {
-        const ws = bounds[b + 2 * P + pw];
-        const we = bounds[b + 3 * P + pw];
-        const bin = (r * PP + ph * P + pw);
-        let o = bin * k;
-        if (he > hs && we > ws) keep[bin] = 1;
-        for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) idx[o++] = h * W + w;
-      }
-    }
-  }
+  forEachRoiBin(bounds, P, first, count, (r, cell, hs, he, ws, we) => {
+    const bin = r * PP + cell;
+    let o = bin * k;
+    if (he > hs && we > ws) keep[bin] = 1;
+    for (let h = hs; h < he; h++) for (let w = ws; w < we; w++) idx[o++] = h * W + w;
+  });
   return tf.tidy(() => {
     const flat = tf.concat([tf.reshape(map, [H * W, C]), tf.fill([1, C], NEG_FLT_MAX)], 0);
     const cells = tf.gather(flat, tf.tensor1d(idx, 'int32'));

@@ -21,7 +21,7 @@ import { describeArch } from './architecture';
 import { DEFAULT_ROI_SCALE, type RoiScale, roiImageSizes, roiLevels } from './roiGeometry';
 
 export * from './roiGeometry';
-import { type FeatureBatch, type FeatureRequest, OutOfMemoryError, headOutputs, isOutOfMemory, readBack } from './extract';
+import { type FeatureBatch, type FeatureRequest, OutOfMemoryError, headOutputs, isOutOfMemory, readBack, wantedOutputs } from './extract';
 import type { RcnnModel } from './rcnnModel';
 import { roiPoolGather } from './roiPoolTf';
 
@@ -194,12 +194,7 @@ function abortError(): Error {
 export async function* extractRoiFeatures(model: RoiModel, image: RgbImage | ConvMap, req: FeatureRequest): AsyncGenerator<FeatureBatch> {
   if (req.crops || req.layers?.length) throw new Error('crops and per-crop layers exist only on the warp path (features: "warp")');
   const total = req.boxes.length >> 2;
-  const wantPool5 = req.pool5 ?? true;
-  const wantFc7 = req.fc7 ?? true;
-  const wantScores = (req.svmScores ?? true) && model.heads.hasScorer;
-  const wantDeltas = (req.bboxDeltas ?? true) && model.heads.hasBoxRegressor;
-  if (req.svmScores && !model.heads.hasScorer) throw new Error(`model ${model.name} has no SVM head`);
-  if (req.bboxDeltas && !model.heads.hasBoxRegressor) throw new Error(`model ${model.name} has no box regressor`);
+  const { wantPool5, wantFc7, wantScores, wantDeltas } = wantedOutputs(model, req);
   const own = !('channels' in image);
   if (req.signal?.aborted) throw abortError();
   const map = own ? await computeConvMap(model, image as RgbImage, req.roi) : (image as ConvMap);

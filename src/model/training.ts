@@ -143,7 +143,7 @@ export function registerWasmTrainingKernels(): void {
 }
 
 /**
- * Caffe's SGD, the one `rcnn train`'s CNN workers (src/cli/train/cnnWorker.ts) fine-tune with and
+ * Caffe's SGD, the one `rcnn train`'s CNN workers (src/cli/train/trainerWorker.ts) fine-tune with and
  * `rcnn bench cnn --train` times: the trainable variables and one momentum buffer each.
  */
 export interface SgdState {

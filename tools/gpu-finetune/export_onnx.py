@@ -8,7 +8,7 @@
   (src/model/onnx/torchLrn.ts). --lrn op writes the ONNX LRN op instead (a torch.autograd.Function
   with a symbolic); --lrn none drops the LRN layers.
 The graph's input is "data" (N x 3 x 227 x 227, BGR, mean subtracted), its output "fc8".
-Used by tools/gpu-finetune/torchOnnx.test.ts and e2e/features.spec.ts as an ONNX file written by
+Used by tools/gpu-finetune/torchOnnx.test.ts and e2e/tools/pytorch-onnx.spec.ts as an ONNX file written by
 another producer than the project's own exporter.
 """
 import argparse

@@ -24,6 +24,9 @@ package for `rcnn train --init DIR --stages svm,bbox`.
 Besides the training log, it reports the softmax mAP of the validation images (every proposal
 scored by the fine-tuned CNN's softmax, per-class NMS at IoU 0.3, VOC all-point AP at IoU 0.5,
 difficult boxes ignored): the paper's "fine-tuned softmax" detector, used here to compare runs.
+
+Tested by finetune.test.ts on the CPU on a tiny synthetic dataset, part of `npm run test:tools`
+(not `npm test`: it needs Python 3 with PyTorch, NumPy and Pillow).
 """
 import argparse
 import contextlib

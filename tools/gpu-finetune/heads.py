@@ -7,14 +7,14 @@ points lower once `rcnn train` had fitted SVMs to them, and that stage costs an 
 
 Same data as finetune.py (export.ts also writes the training images' ground truth; their proposals are
 their fine-tuning windows after it),
-same warp, same CNN; the heads follow src/cli/train/heads.ts and the evaluation
-src/cli/train/evaluate.ts:
+same warp, same CNN; the heads follow src/pipeline/train/heads.ts and the evaluation
+src/pipeline/train/evaluate.ts (what rcnn train and the app's Train view both run):
   - features of the ground truth + first N proposals of every training image; fc7 and pool5
     scaled to a mean L2 norm of 20, the factor measured on 200 images x 40 random windows;
   - per class a linear SVM on fc7: the ground-truth boxes of the class positive, every window under
     0.3 IoU with every instance of the class negative; loss weight C (x2 on positives), bias
     feature 10, the objective of src/core/learn/svm.ts. What differs: heads.ts mines hard negatives
-    in one pass over the images (the release's cache, retrains and evictions), which approximates
+    in passes over the images (one by default, --hard-epochs) (the release's cache, retrains and evictions), which approximates
     the SVM on all negatives; here the SVM on all negatives is solved directly (the GPU holds them
     all) by L-BFGS on the hinge smoothed over the last `--huber` of margin, and the reported
     objective is the true hinge objective of that solution;

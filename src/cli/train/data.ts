@@ -9,13 +9,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from '
 import { join } from 'node:path';
 import type { RgbImage } from '../../core/image/raster';
 import { fitWithin, resizeRgb } from '../../core/image/resize';
-import type { GroundTruth } from '../../core/dataset/groundTruth';
 import { DEFAULT_MAX_BOXES, DEFAULT_SEED, selectiveSearch, type SearchMode } from '../../core/selectiveSearch/index';
 import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
 import type { VocImageRecord } from '../dataset';
 import { touchEntry } from './cacheStore';
-import { TRAIN_RASTER_MAX_SIDE } from '../../pipeline/train/source';
+import { TRAIN_RASTER_MAX_SIDE, type TrainImage } from '../../pipeline/train/source';
 
 export interface ProposalParams {
   mode: SearchMode;
@@ -28,19 +27,11 @@ export const DEFAULT_PROPOSAL_PARAMS: ProposalParams = { mode: 'fast', maxBoxes:
 /** Bumped whenever selective search's output for the same parameters may change. */
 const PROPOSAL_CACHE_VERSION = 1;
 
-export interface DatasetImage {
-  id: string;
+/** A VOC image as `rcnn train` holds it: what the shared trainer reads, plus its record and raster. */
+export interface DatasetImage extends TrainImage {
   record: VocImageRecord;
   /** Raster the CNN warps from (at most maxSide px); original px = raster px x (sx, sy). */
   raster: RgbImage;
-  sx: number;
-  sy: number;
-  /** Upright original size (what boxes refer to). */
-  width: number;
-  height: number;
-  /** Selective-search proposals in original pixels, best-ranked first. */
-  proposals: Float32Array;
-  gt: GroundTruth;
 }
 
 export interface LoadImagesOptions {

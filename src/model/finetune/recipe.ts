@@ -2,7 +2,7 @@
  * Stage 1 of R-CNN training, fine-tuning the CNN on warped proposals (docs/algorithm.md section 4):
  * its constants, defined once.
  *
- * `rcnn train` reads them here (src/cli/train/finetune.ts's FINE_TUNE_DEFAULTS, cnnWorker.ts's
+ * `rcnn train` reads them here (src/cli/train/finetune.ts's FINE_TUNE_DEFAULTS, trainerWorker.ts's
  * initialisation and SGD, cpuWarp.ts's warp augmentation). tools/gpu-finetune/export.ts writes
  * this object into the exported data folder's meta.json as "recipe", and
  * tools/gpu-finetune/finetune.py (the PyTorch port for a GPU) and heads.py read it from there
@@ -38,7 +38,7 @@ export const FINE_TUNE_RECIPE = {
   /**
    * Standard deviation of CaffeNet's mean-subtracted 0..255 inputs on natural images: He
    * initialisation divides conv1's weights by it, and conv1's weight lr_mult is 1 / inputStd^2,
-   * which trains as if the inputs had unit variance (cnnWorker.ts, `lrMult`).
+   * which trains as if the inputs had unit variance (trainerWorker.ts; `lrMult` in model/training.ts).
    */
   inputStd: 60,
   /** Context around each window, in warped pixels (docs/algorithm.md section 2). */

@@ -5,7 +5,7 @@
  * onnxruntime for the benchmark, and for `rcnn export`-style interchange. zooReplica.ts sets the
  * options that reproduce the published rcnn-ilsvrc13 file's exact layout.
  */
-import { type ConvName, type LayerName, pool5Length, withCaffeCeilPools } from '../architecture';
+import { type ConvName, type LayerName, pool5Length, trunkLayers, withCaffeCeilPools } from '../architecture';
 import type { ModelPackage } from '../package';
 import { hwioToOihw } from '../cpuReference';
 import { type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo, OnnxDataType, attr, encodeOnnxModel, floatTensor, int64Tensor } from './proto';
@@ -126,23 +126,11 @@ export function exportOnnx(pkg: ModelPackage, opts: ExportOptions = {}): ExportR
     }
     layerValues[name] = cur;
   };
-  const block = (i: 1 | 2) => {
-    if (a.normOrder === 'pool-then-lrn') {
-      pool(i === 1 ? 'pool1' : 'pool2');
-      norm(i === 1 ? 'norm1' : 'norm2');
-    } else {
-      norm(i === 1 ? 'norm1' : 'norm2');
-      pool(i === 1 ? 'pool1' : 'pool2');
-    }
-  };
-  conv('conv1');
-  block(1);
-  conv('conv2');
-  block(2);
-  conv('conv3');
-  conv('conv4');
-  conv('conv5');
-  pool('pool5');
+  for (const l of trunkLayers(a)) {
+    if (l === 'pool1' || l === 'pool2' || l === 'pool5') pool(l);
+    else if (l === 'norm1' || l === 'norm2') norm(l);
+    else conv(l);
+  }
   const d5 = pool5Length(a);
   if (opts.flatten === 'flatten') {
     cur = node('Flatten', 'flatten', [cur], ['pool5_flat'], [attr.int('axis', 1)]);

@@ -1,6 +1,6 @@
 /**
- * The numbers the side-by-side comparison shows, from the store's runs (pure: tested in
- * compare.test.ts): each path's measured time, and its multiply-adds per photo from the
+ * The numbers the side-by-side comparison shows, from the store's runs (pure, no React):
+ * each path's measured time, and its multiply-adds per photo from the
  * architecture (model/roiGeometry.ts).
  */
 import type { FeaturesResult } from '../../runner/cnnActions';
