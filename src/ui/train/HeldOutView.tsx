@@ -62,6 +62,9 @@ function PhotoRules() {
   const classes = useMemo(() => [...new Set(photos.flatMap((p) => p.boxes.map((b) => b.label)))].sort(), [photos]);
   const [proposals, setProposals] = useState<Float32Array | null>(null);
   const [svmClass, setSvmClass] = useState(0);
+  // A run that ends has searched the photos: look again (the photo shown may have been selected,
+  // with nothing in the cache yet, before the run started).
+  const runStatus = useStore((s) => s.train.run?.status ?? null);
   const url = usePhotoUrl(selected?.id ?? null);
   const [img, setImg] = useState<HTMLImageElement | null>(null);
   useEffect(() => {
@@ -72,7 +75,7 @@ function PhotoRules() {
     return () => {
       live = false;
     };
-  }, [selected?.id]);
+  }, [selected?.id, runStatus]);
   useEffect(() => {
     if (!url) return;
     const i = new Image();
