@@ -61,7 +61,7 @@ test.describe('long work can be cancelled, and a new image cancels the old run',
     await expect(runAll).toHaveAttribute('aria-disabled', 'false');
     expect(errors).toEqual([]);
   });
-  test('a second and third run (another photo, then the first again) leave the CNN workers holding the same tensors', async ({ page }) => {
+  test('a second and third run (another photo, then the first again) leave the CNN workers holding the same tensors', { tag: '@slow' }, async ({ page }) => {
     test.setTimeout(300_000);
     const errors = collectConsoleErrors(page);
     await page.goto('/');

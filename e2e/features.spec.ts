@@ -165,7 +165,7 @@ test.describe('CNN features stage', () => {
     expect(errors).toEqual([]);
   });
 
-  test('WebGPU (SwiftShader) gives the same fc7 as wasm, switched in the Model & backend dialog', async ({ page }) => {
+  test('WebGPU (SwiftShader) gives the same fc7 as wasm, switched in the Model & backend dialog', { tag: '@slow' }, async ({ page }) => {
     test.setTimeout(400_000);
     const errors = collectConsoleErrors(page);
     await page.goto('/');

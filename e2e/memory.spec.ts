@@ -27,7 +27,7 @@ async function imageCacheMB(browser: Browser): Promise<number> {
   return mb;
 }
 
-test('runs on new photos do not grow the compositor image cache', async ({ page, browser }) => {
+test('runs on new photos do not grow the compositor image cache', { tag: '@slow' }, async ({ page, browser }) => {
   test.setTimeout(240_000);
   const errors = collectConsoleErrors(page);
   await page.goto('/');

@@ -63,7 +63,7 @@ function expectSameDetections(a: Array<{ class: string; score: number; box: numb
   }
 }
 
-test('trains in the browser as rcnn train does: same held-out AP, a .rcnn that detects the same in the app and in rcnn detect', async ({ page }) => {
+test('trains in the browser as rcnn train does: same held-out AP, a .rcnn that detects the same in the app and in rcnn detect', { tag: '@slow' }, async ({ page }) => {
   test.setTimeout(1_800_000);
   const errors = collectConsoleErrors(page);
   const root = datasetRoot();

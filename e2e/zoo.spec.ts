@@ -112,7 +112,7 @@ function opfsEntries(page: Page): Promise<string[]> {
   });
 }
 
-test('the original R-CNN: one click, progress, Cancel, resume after a dropped connection, checksum and test-data parity, detections with ILSVRC13 names, a reload offline from the store, Remove', async ({ page }) => {
+test('the original R-CNN: one click, progress, Cancel, resume after a dropped connection, checksum and test-data parity, detections with ILSVRC13 names, a reload offline from the store, Remove', { tag: '@slow' }, async ({ page }) => {
   test.setTimeout(240_000);
   const errors = collectConsoleErrors(page);
   const served = await startServer(replica.bytes);
