@@ -23,7 +23,7 @@ export default defineConfig({
     // `npm test`: Node, npm and Chromium only, within 8 minutes on a 2-core machine.
     { name: 'app', testIgnore: 'tools/**', grepInvert: /@slow/ },
     // `npm run test:slow`: the long end-to-end checks (tagged @slow): training in the browser against
-    // rcnn train, the zoo download with resume, WebGPU parity on SwiftShader, memory over repeated runs.
+    // rcnn train on 30 photos, WebGPU parity on SwiftShader, memory and tensors over repeated runs.
     { name: 'slow', testIgnore: 'tools/**', grep: /@slow/ },
     // `npm run test:tools`: checks that need Python and PyTorch (tools/gpu-finetune).
     { name: 'tools', testMatch: 'tools/**/*.spec.ts' },

@@ -15,6 +15,9 @@ export function collectConsoleErrors(page: Page): string[] {
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
+  // Pictures for people, not assertions: only when asked (E2E_SCREENSHOTS=1), as the 30 of them
+  // cost npm test about 10 s. Playwright keeps its own screenshot of any failing test.
+  if (!process.env.E2E_SCREENSHOTS) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
 }
