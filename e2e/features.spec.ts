@@ -1,8 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caffeNetArch, describeArch } from '../src/model/architecture';
-import { ARTIFACTS, bundledArch, collectConsoleErrors, computeFewProposals, openModelDialog as openDialog, relativeDifference, screenshot, waitForImage } from './helpers';
+import { bundledArch, collectConsoleErrors, computeFewProposals, openModelDialog as openDialog, relativeDifference, screenshot, waitForImage } from './helpers';
 import { writeFixture } from './fixtures';
 
 
@@ -200,7 +200,6 @@ test.describe('CNN features stage', () => {
       worst = Math.max(worst, relativeDifference(wasm[k], gpu));
     }
     console.log(`fc7 webgpu vs wasm: max |difference| / max |fc7| = ${worst.toExponential(2)} over ${picks.length} crops`);
-    writeFileSync(join(ARTIFACTS, 'fc7-webgpu-vs-wasm.txt'), `max relative difference ${worst}\n`);
     expect(worst).toBeLessThan(1e-4);
     expect(errors).toEqual([]);
   });
