@@ -1,39 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ExpectedFile, type StoreBackend, beginDownload, listStored, markVerified, readEntry, removeStored, restartDownload, storeIdFor, storedBytes } from './modelStore';
-
-/** The store's files in a Map: what OPFS holds, without a browser (workers/opfsStore.ts is the real one). */
-class MemoryBackend implements StoreBackend {
-  readonly meta = new Map<string, string>();
-  readonly data = new Map<string, Uint8Array>();
-  async ids() {
-    return [...new Set([...this.meta.keys(), ...this.data.keys()])];
-  }
-  async readMeta(id: string) {
-    return this.meta.get(id) ?? null;
-  }
-  async writeMeta(id: string, json: string) {
-    this.meta.set(id, json);
-  }
-  async dataSize(id: string) {
-    return this.data.get(id)?.length ?? null;
-  }
-  async truncateData(id: string, size: number) {
-    const d = this.data.get(id) ?? new Uint8Array(0);
-    const out = new Uint8Array(size);
-    out.set(d.subarray(0, size));
-    this.data.set(id, out);
-  }
-  async remove(id: string) {
-    this.meta.delete(id);
-    this.data.delete(id);
-  }
-  append(id: string, n: number) {
-    const d = this.data.get(id) ?? new Uint8Array(0);
-    const out = new Uint8Array(d.length + n);
-    out.set(d);
-    this.data.set(id, out);
-  }
-}
+import { MemoryBackend } from './modelStoreMemory';
+import { type ExpectedFile, beginDownload, listStored, markVerified, readEntry, removeStored, restartDownload, storeIdFor, storedBytes } from './modelStore';
 
 const FILE: ExpectedFile = { name: 'rcnn-ilsvrc13-9.tar.gz', kind: 'tar.gz', bytes: 1000, sha256: 'ef3f40805e4257213440401536e28ad3aa6404ebce5a6cf9d7fcdb44fee09f37', opset: 9 };
 const URL1 = 'https://media.example/rcnn-ilsvrc13-9.tar.gz';

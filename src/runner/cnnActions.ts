@@ -3,6 +3,7 @@
  * the loaded model, and feature extraction for the current proposals, streamed into the store
  * batch by batch so the SVM-score and regression panels fill in as the network runs.
  */
+import { saveFile } from './saveFile';
 import { CnnWorkerPool } from './cnnWorkerPool';
 import { useStore } from '../state/store';
 import type { ProposalsResult } from './proposalActions';
@@ -334,14 +335,7 @@ export async function modelWeights(names: WeightName[]) {
 export async function downloadModelBundle(): Promise<{ name: string; bytes: number }> {
   const pool = await ensureCnn();
   const { bytes, name } = await pool.clients[0].exportBundle();
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveFile(bytes, name);
   return { name, bytes: bytes.byteLength };
 }
 

@@ -3,6 +3,7 @@
  * VOC zips), edit boxes, export a VOC zip. Every change is written through to IndexedDB (a failed
  * write says so), so what the user sees is what a reload brings back.
  */
+import { saveFile } from './saveFile';
 import { useStore } from '../state/store';
 import { DEFAULT_TRAIN_SETTINGS, type TrainSettings, type TrainState } from '../state/trainSlice';
 import {
@@ -218,18 +219,6 @@ export async function setBoxClass(boxClass: string): Promise<void> {
   await datasetStore().setMeta('boxClass', boxClass).catch(() => undefined);
 }
 
-/** Saves bytes as a download (the page's only way to write a file). */
-export function download(bytes: Uint8Array | ArrayBuffer, name: string, type = 'application/octet-stream'): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 /** The dataset as a PASCAL VOC zip (JPEGImages/, Annotations/, ImageSets/Main/trainval.txt), downloaded. */
 export async function exportDataset(): Promise<{ name: string; bytes: number } | null> {
   const photos = t().photos;
@@ -237,7 +226,7 @@ export async function exportDataset(): Promise<{ name: string; bytes: number } |
   setTrain({ busy: { label: 'Writing the VOC zip', done: 0, total: 1, startedAt: performance.now() } });
   try {
     const zip = await writeZip(await vocFiles(photos, (id) => datasetStore().bytes(id)));
-    download(zip, 'rcnn-dataset-voc.zip', 'application/zip');
+    saveFile(zip, 'rcnn-dataset-voc.zip', 'application/zip');
     return { name: 'rcnn-dataset-voc.zip', bytes: zip.length };
   } catch (e) {
     fail('The dataset could not be exported', e);

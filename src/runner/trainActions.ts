@@ -12,7 +12,8 @@ import type { TrainPhase, TrainPhaseId, TrainRun } from './trainRun';
 import { ensureCnn, loadUserModel } from './cnnActions';
 import { proposalEngine } from './proposalActions';
 import { beginTask, endTask } from './tasks';
-import { datasetStore, download } from './datasetActions';
+import { datasetStore } from './datasetActions';
+import { saveFile } from './saveFile';
 import type { CnnWorkerPool } from './cnnWorkerPool';
 
 export const PHASES: ReadonlyArray<{ id: TrainPhaseId; label: string }> = [
@@ -315,10 +316,10 @@ export function modelFileName(name: string): string {
 
 export function saveTrainedModel(): void {
   const m = useStore.getState().train.run?.model;
-  if (m) download(m.bytes, modelFileName(m.name));
+  if (m) saveFile(m.bytes, modelFileName(m.name));
 }
 
 export function saveModelCard(): void {
   const m = useStore.getState().train.run?.model;
-  if (m) download(new TextEncoder().encode(m.card), 'MODEL_CARD.md', 'text/markdown');
+  if (m) saveFile(new TextEncoder().encode(m.card), 'MODEL_CARD.md', 'text/markdown');
 }

@@ -3,35 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listStored } from '../core/modelStore';
+import { MemoryBackend } from '../core/modelStoreMemory';
 import type { PublishedFile } from '../model/zoo';
 import { type ZooReplica, buildZooReplica } from '../model/onnx/zooReplicaNode';
 import type { DownloadResponse, ZooLoaded } from './downloadProtocol';
 import type { DataAppender } from './opfsStore';
 import { ZooHost, type ZooStore } from './zooHost';
 
-/** The store's files in memory (OPFS is the browser's; core/modelStore.test.ts tests the logic). */
-class MemoryStore implements ZooStore {
-  readonly meta = new Map<string, string>();
-  readonly data = new Map<string, Uint8Array>();
-  async ids() {
-    return [...new Set([...this.meta.keys(), ...this.data.keys()])];
-  }
-  async readMeta(id: string) {
-    return this.meta.get(id) ?? null;
-  }
-  async writeMeta(id: string, json: string) {
-    this.meta.set(id, json);
-  }
-  async dataSize(id: string) {
-    return this.data.get(id)?.length ?? null;
-  }
-  async truncateData(id: string, size: number) {
-    this.data.set(id, (this.data.get(id) ?? new Uint8Array(0)).slice(0, size));
-  }
-  async remove(id: string) {
-    this.meta.delete(id);
-    this.data.delete(id);
-  }
+/** The store's files in memory, with the reads and appends the download worker makes (OPFS is the browser's; core/modelStore.test.ts tests the logic). */
+class MemoryStore extends MemoryBackend implements ZooStore {
   async readData(id: string) {
     return new Blob([this.data.get(id)!.slice()]);
   }

@@ -1,3 +1,4 @@
+import { saveFile } from '../../../runner/saveFile';
 import { useCallback, useMemo, useState } from 'react';
 import { useStore } from '../../../state/store';
 import { computeNms, useNms, useRegressedBoxes } from '../../../state/derived';
@@ -78,16 +79,6 @@ export function useDetectionsOverlay() {
     [nms, other, match, hovered],
   );
   return { draw, key: [nms, other, hovered, match] };
-}
-
-function download(name: string, blob: Blob): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 function baseName(name: string): string {
@@ -213,7 +204,7 @@ export function DetectionsStage() {
         backend: features.backend,
       },
     );
-    download(`${baseName(image.name)}-detections.json`, new Blob([JSON.stringify(json, null, 1)], { type: 'application/json' }));
+    saveFile(new Blob([JSON.stringify(json, null, 1)], { type: 'application/json' }), `${baseName(image.name)}-detections.json`);
   };
   const exportPng = async () => {
     setExporting(true);
@@ -227,7 +218,7 @@ export function DetectionsStage() {
       const scale = 800 / Math.max(800, c.width);
       drawDetections(ctx, { scale, width: c.width * scale, height: c.height * scale }, dets, match, null);
       const blob = await new Promise<Blob | null>((r) => c.toBlob(r, 'image/png'));
-      if (blob) download(`${baseName(image.name)}-detections.png`, blob);
+      if (blob) saveFile(blob, `${baseName(image.name)}-detections.png`);
     } finally {
       setExporting(false);
     }
