@@ -53,6 +53,9 @@ export const trainCommand: Command = {
     '                    the window layer\'s 0.92-1.08)',
     '  --blur P          fraction of training crops given a Gaussian blur, sigma uniform in [0, 2) px (default 0)',
     '  --val-fraction F  held-out validation share of the images, stratified by class (default 0.15)',
+    '  --extra DIR       more training photos (a VOC folder, e.g. tools/augment\'s output made from the training',
+    '                    split): added to the training side of every stage, never to validation; its classes',
+    '                    must be among --data\'s',
     '  --svm-proposals N proposals per image for hard-negative mining (default 2000)',
     '  --svm-c LIST      SVM regularisation C (default 0.001, the paper\'s); several values (0.001,0.01) mine one set of',
     '                    SVMs each in the same pass and keep the one with the best validation mAP',
@@ -100,6 +103,7 @@ export const trainCommand: Command = {
     'weight-decay': { type: 'string' },
     strategy: { type: 'string' },
     'val-fraction': { type: 'string' },
+    extra: { type: 'string' },
     'svm-proposals': { type: 'string' },
     'svm-c': { type: 'string' },
     'feature-cache': { type: 'string' },
@@ -127,11 +131,11 @@ export const trainCommand: Command = {
     mkdirSync(o.outDir, { recursive: true });
     const tStart = performance.now();
     const timings: Record<string, number> = {};
-    const { classes, trainIds, valIds, train, val } = await loadTrainingData(o, say, timings);
+    const { classes, trainIds, valIds, train, val, extraCount } = await loadTrainingData(o, say, timings);
     const numOut = classes.length + 1;
     const arch = base ? { ...base.architecture, fc8: numOut } : caffeNetArch({ width: o.width, numClasses: numOut });
     let weights = await startingWeights(base, arch, classes, o, say);
-    const log: Record<string, unknown> = { command: ['rcnn', 'train', ...process.argv.slice(3)].join(' '), classes, split: { train: trainIds.size, val: valIds.size, seed: o.seed } };
+    const log: Record<string, unknown> = { command: ['rcnn', 'train', ...process.argv.slice(3)].join(' '), classes, split: { train: trainIds.size, val: valIds.size, seed: o.seed, ...(o.extraDir ? { extra: extraCount, extraDir: o.extraDir } : {}) } };
     const r: TrainRun = { o, say, classes, train, val, arch, log, timings };
     let finetuneLog: unknown = null;
     if (o.stages.has('cnn')) ({ weights, finetuneLog } = await fineTuneStage(r, base, baseLr, weights));
@@ -162,6 +166,8 @@ interface TrainOptions {
   threads: number;
   width: number;
   valFraction: number;
+  /** --extra: a VOC folder of more training-only photos. */
+  extraDir: string | null;
   strategy: FineTuneStrategy;
   cacheDir: string;
   svmC: number[];
@@ -202,6 +208,7 @@ function readTrainOptions(values: CommandContext['values']): TrainOptions {
   const threads = numberOption(values, 'threads', availableParallelism(), { min: 1, max: 64, integer: true });
   const width = numberOption(values, 'width', 1, { min: 0.05, max: 2 });
   const valFraction = numberOption(values, 'val-fraction', 0.15, { min: 0, max: 0.9 });
+  const extraDir = values.extra === undefined ? null : resolve(String(values.extra));
   const strategy = stringOption<FineTuneStrategy>(values, 'strategy', 'all', ['all', 'upper', 'fc']);
   const cacheDir = resolve(String(values.cache ?? '.cache/rcnn'));
   const svmC = parseSvmC(values['svm-c']);
@@ -231,7 +238,7 @@ function readTrainOptions(values: CommandContext['values']): TrainOptions {
   const bboxSamples = numberOption(values, 'bbox-samples', 32, { min: 0, integer: true });
   const evalProposals = numberOption(values, 'eval-proposals', 2000, { min: 1, integer: true });
   return {
-    dataDir, outDir, stages, seed, threads, width, valFraction, strategy, cacheDir, svmC, bboxLambda, augmentation, svmAug, svmNegativeIou, hardEpochs, refit, feat,
+    dataDir, outDir, stages, seed, threads, width, valFraction, extraDir, strategy, cacheDir, svmC, bboxLambda, augmentation, svmAug, svmNegativeIou, hardEpochs, refit, feat,
     maxImages, iterations, epochs, weightDecay, checkpointEvery, svmProposals, bboxSamples, evalProposals,
     evalEvery: values['checkpoint-every'] !== undefined ? checkpointEvery : FINE_TUNE_DEFAULTS.evalEvery,
     init: values.init === undefined ? undefined : String(values.init),
@@ -276,8 +283,29 @@ async function loadTrainingData(o: TrainOptions, say: (line: string) => void, ti
     );
   const train = await load(trainIds, 'train');
   const val = await load(valIds, 'val');
+  const extra = o.extraDir ? await loadExtra(o, dataset.classes, trainIds, valIds, say) : [];
   timings.proposalsSeconds = (performance.now() - t1) / 1000;
-  return { classes: dataset.classes, trainIds, valIds, train, val };
+  return { classes: dataset.classes, trainIds, valIds, train: [...train, ...extra], val, extraCount: extra.length };
+}
+
+/**
+ * --extra: more photos for the training side only (tools/augment writes them from the training
+ * split), in --data's class order. A class --data does not have, or an id that is also one of
+ * --data's validation photos, is refused: either would make the validation number a lie.
+ */
+async function loadExtra(o: TrainOptions, classes: string[], trainIds: Set<string>, valIds: Set<string>, say: (line: string) => void): Promise<DatasetImage[]> {
+  const extraDir = o.extraDir as string;
+  const extra = readVocDataset(extraDir, { classes, onProgress: (d, t) => d % 100 === 0 && say(`reading --extra: ${d}/${t}`) });
+  say(formatVocReport(extra.report, extraDir));
+  const unknown = Object.keys(extra.report.unknownClasses);
+  if (unknown.length) throw new CliError(`--extra ${extraDir}: classes that --data does not have (${unknown.join(', ')}); give a folder made for these classes (${classes.join(', ')})`, 2);
+  const clash = extra.images.filter((r) => valIds.has(r.id) || trainIds.has(r.id)).map((r) => r.id);
+  if (clash.length) throw new CliError(`--extra ${extraDir}: ${clash.length} image id(s) also in --data (${clash.slice(0, 3).join(', ')}${clash.length > 3 ? ', ...' : ''}); the extra photos need their own ids`, 2);
+  if (extra.images.length === 0) throw new CliError(`--extra ${extraDir}: no images could be read`, 2);
+  say(`--extra: ${extra.images.length} more training images (never validation)`);
+  return loadDatasetImages(extra.images, {
+    cacheDir: o.cacheDir, threads: o.threads, log: say, onProgress: (d, t) => (d % 25 === 0 || d === t) && say(`extra images and proposals: ${d}/${t}`),
+  });
 }
 
 /** The starting model's weights, with a new fc8 when its classes are not the dataset's; null from scratch. */

@@ -25,13 +25,14 @@ function makeImage(seed: number): { png: Uint8Array; objects: Array<{ name: stri
   return { png: encodePng({ width: W, height: H, data, channels: 3 }), objects };
 }
 
-export function makeDataset(dir: string, n: number): void {
+/** `n` images named `${prefix}_0` ...; `firstSeed` makes a different set of pictures. */
+export function makeDataset(dir: string, n: number, { prefix = 'img', firstSeed = 0 } = {}): void {
   for (const d of ['JPEGImages', 'Annotations', 'ImageSets/Main']) mkdirSync(join(dir, d), { recursive: true });
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const id = `img_${i}`;
+    const id = `${prefix}_${i}`;
     ids.push(id);
-    const { png, objects } = makeImage(i);
+    const { png, objects } = makeImage(firstSeed + i);
     // PNG bytes under a .jpg name, and a 0 x 0 size, as in the real dataset.
     writeFileSync(join(dir, 'JPEGImages', `${id}.jpg`), png);
     writeFileSync(

@@ -209,5 +209,23 @@ describe('rcnn train on a tiny dataset', () => {
       expect(d.box[0]).toBeGreaterThanOrEqual(0);
       expect(d.box[2]).toBeLessThanOrEqual(160);
     }
+
+    // --extra: more photos on the training side only (the split and validation stay the same),
+    // each adding its own regression pairs; a folder whose ids are --data's is refused.
+    const extra = join(tmp, 'extra');
+    makeDataset(extra, 3, { prefix: 'aug', firstSeed: 20 });
+    const withExtra = await inProcess(['train', '--data', data, '--out', out, '--stages', 'bbox', '--svm-proposals', '60', '--eval-proposals', '60',
+      '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--bbox-samples', '4', '--bbox-lambda', '1000', '--extra', extra]);
+    expect(withExtra.code, withExtra.stderr).toBe(0);
+    expect(withExtra.stderr).toContain('--extra: 3 more training images (never validation)');
+    const extraLog = JSON.parse(readFileSync(join(out, 'train-log.json'), 'utf8'));
+    expect(extraLog.split).toMatchObject({ train: bboxLog.split.train, val: bboxLog.split.val, extra: 3 });
+    expect(readFileSync(join(out, 'val.txt'), 'utf8')).not.toContain('aug_');
+    expect(sumPairs(extraLog)).toBeGreaterThan(sumPairs(bboxLog));
+    const same = join(tmp, 'same-ids');
+    makeDataset(same, 2);
+    const clash = await inProcess(['train', '--data', data, '--out', out, '--stages', 'bbox', '--threads', '1', '--val-fraction', '0.25', '--cache', join(tmp, 'cache'), '--seed', '3', '--extra', same]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toContain('2 image id(s) also in --data (img_0, img_1)');
   }, 600_000);
 });
