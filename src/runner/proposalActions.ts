@@ -131,3 +131,17 @@ export async function computeProposals(): Promise<ProposalsResult | null> {
     endTask(ctl);
   }
 }
+
+/**
+ * Selective search on the current photo in the app's worker pool with the current settings, the
+ * result dropped: `rcnn bench app`'s peer for the stage (what the pool itself takes, without the
+ * store and the panels). `runMs`: the runs' own time inside the workers, summed, to compare with
+ * the CLI pool's on the same photo (the same code; a gap there is the engine, not the app).
+ */
+export async function benchSearchOnly(): Promise<{ ms: number; runMs: number }> {
+  const s = useStore.getState();
+  if (!s.image) throw new Error('no photo loaded');
+  const opts = searchOptions(s.proposalParams);
+  const r = await proposalEngine.propose(s.image.image, opts, { labelsFor: firstPerSegmentation(opts) });
+  return { ms: r.ms, runMs: r.runs.reduce((t, run) => t + run.timings.totalMs, 0) };
+}

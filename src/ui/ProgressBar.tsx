@@ -45,6 +45,15 @@ function formatSeconds(s: number): string {
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+/**
+ * The fill's style for `done` of `total`: a scale of a full-width bar, so that an update changes
+ * no layout (see .progress-fill in styles.css for the measured reason).
+ */
+export function progressFillStyle(done: number, total: number): { transform: string } {
+  const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  return { transform: `scaleX(${frac.toFixed(3)})` };
+}
+
 /** Progress of the running stage with elapsed time, ETA and a cancel button. */
 export function ProgressBar({ onCancel }: { onCancel: () => void }) {
   const p = useStore((s) => s.progress);
@@ -77,7 +86,7 @@ export function ProgressBar({ onCancel }: { onCancel: () => void }) {
           aria-valuenow={p.done}
           aria-valuetext={`${p.done} of ${p.total}`}
         >
-          <div className="progress-fill" style={{ width: `${(100 * frac).toFixed(1)}%` }} />
+          <div className="progress-fill" style={progressFillStyle(p.done, p.total)} />
         </div>
         <button className="btn" onClick={onCancel} data-testid="cancel" aria-keyshortcuts="Escape" title="Cancel (Esc)">
           Cancel

@@ -8,7 +8,9 @@
  *     and averaged, so load from other processes hits both alike;
  *   - the app's selective search against the CLI's (`rcnn proposals`: the same ProposalPool of
  *     worker threads, as many as the app's Web Workers, warmed up) on the same photo, run right
- *     after it.
+ *     after it; then the app's pool alone (no store, no panels) on the same photo, and the runs'
+ *     own time inside the workers of both pools, which tells the app's overhead (stage against
+ *     pool alone) from the engine's (the same code in Chromium's workers against Node's).
  * Each photo runs --reps times (medians reported): the CNN stage again on the same proposals, and
  * selective search again with another ranking seed (the same work). The first run of the first
  * photo is a cold start (the page just opened: workers start, the model loads).
@@ -72,7 +74,10 @@ interface StoreSnapshot {
 
 type BenchWindow = {
   __rcnnStore: { getState: () => Record<string, unknown> };
-  __rcnnBench: { forwardOnly: (batch: number, ms: number) => Promise<{ cropsPerSecond: number; workers: number }> };
+  __rcnnBench: {
+    forwardOnly: (batch: number, ms: number) => Promise<{ cropsPerSecond: number; workers: number }>;
+    searchOnly: () => Promise<{ ms: number; runMs: number }>;
+  };
 };
 
 export const appBench: BenchTarget = {
@@ -96,7 +101,7 @@ export const appBench: BenchTarget = {
     const browser = await chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: !options.headed });
     const cliPool = createNodeProposalPool();
     cliPool.warmUp();
-    const rows: Array<Array<string | number>> = [['photo', 'start', 'proposals', 'search app ms', 'search CLI ms', 'app / CLI', 'CNN stage ms', 'app crops/s', 'forward-only crops/s', 'app / forward-only', 'where the workers spent it (ms)']];
+    const rows: Array<Array<string | number>> = [['photo', 'start', 'proposals', 'search app ms', 'search CLI ms', 'app / CLI', 'app pool alone ms', 'in-worker app / CLI', 'CNN stage ms', 'app crops/s', 'forward-only crops/s', 'app / forward-only', 'where the workers spent it (ms)']];
     const notes: string[] = [];
     const perRun: string[] = [];
     try {
@@ -126,7 +131,7 @@ export const appBench: BenchTarget = {
           [nProposals, mode] as const,
         );
         const img = loadImageFile(join(REPO_ROOT, 'public/samples', photo));
-        const search: Array<{ app: number; cli: number }> = [];
+        const search: Array<{ app: number; cli: number; pool: number; runRatio: number }> = [];
         const cnn: Array<{ ms: number; cps: number; peer: number; stageMs: Record<string, number> }> = [];
         let snap: StoreSnapshot | null = null;
         for (let rep = 0; rep < reps; rep++) {
@@ -171,7 +176,9 @@ export const appBench: BenchTarget = {
           }
           const appMs = await page.evaluate(() => ((window as unknown as BenchWindow).__rcnnStore.getState() as { proposals: { ms: number } }).proposals.ms);
           const cli = await cliPool.run(img.image, { mode: 'fast', maxBoxes: nProposals });
-          search.push({ app: appMs, cli: cli.ms });
+          const only = await page.evaluate(() => (window as unknown as BenchWindow).__rcnnBench.searchOnly());
+          const cliRunMs = cli.runs.reduce((t, r) => t + r.timings.totalMs, 0);
+          search.push({ app: appMs, cli: cli.ms, pool: only.ms, runRatio: only.runMs / cliRunMs });
         }
         const s = snap!;
         const parts = Object.keys(cnn[0].stageMs).map((p) => `${p} ${Math.round(median(cnn.map((c) => c.stageMs[p] ?? 0)))}`).join(', ');
@@ -182,6 +189,8 @@ export const appBench: BenchTarget = {
           median(search.map((x) => x.app)),
           median(search.map((x) => x.cli)),
           `${median(search.map((x) => x.app / x.cli)).toFixed(2)}x`,
+          median(search.map((x) => x.pool)),
+          `${median(search.map((x) => x.runRatio)).toFixed(2)}x`,
           median(cnn.map((c) => c.ms)),
           median(cnn.map((c) => c.cps)),
           median(cnn.map((c) => c.peer)),
@@ -201,7 +210,7 @@ export const appBench: BenchTarget = {
     notes.push(
       'CNN stage ms: the store\'s features.ms (every proposal warped, through the CNN and the heads, results back on the page); app crops/s = proposals / that time; forward-only crops/s: the same workers and model, conv1..fc7 on a fixed batch of 16 (the app\'s batch on wasm), fc7 read back, all workers at once, ' +
         `${forwardMs} ms right before and right after each run (after only on the cold start), averaged; medians over ${reps} runs per photo, the first of the first photo a cold start`,
-      'search app ms: the store\'s proposals.ms (the app\'s pool of Web Workers, from the request to the boxes on the page); search CLI ms: `rcnn proposals`\'s pool of worker threads on the same decoded photo, run right after; "where the workers spent it": FeatureBatch.timing summed over batches and workers',
+      'search app ms: the store\'s proposals.ms (the app\'s pool of Web Workers, from the request to the boxes on the page); search CLI ms: `rcnn proposals`\'s pool of worker threads on the same decoded photo, run right after; app pool alone ms: the app\'s pool on the same photo and settings without the store and panels, run after that; in-worker app / CLI: the runs\' own time inside the workers (RunResult.timings, summed), app pool alone against the CLI pool, the same code, so what is left when it is above 1 is the engine (Chromium\'s workers against Node\'s), not the app; "where the workers spent it": FeatureBatch.timing summed over batches and workers',
       'targets (issue 24): app / forward-only >= 80 %, search app / CLI <= 1.3x',
     );
     stdout(notes.map((n) => `- ${n}`).join('\n') + '\n');

@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { progressFillStyle } from './ProgressBar';
+
+describe('progress bar fill', () => {
+  it('is a scale of the fraction done, not a width (an update then changes no layout)', () => {
+    expect(progressFillStyle(500, 2000)).toEqual({ transform: 'scaleX(0.250)' });
+    expect(progressFillStyle(3, 2)).toEqual({ transform: 'scaleX(1.000)' });
+    expect(progressFillStyle(0, 0)).toEqual({ transform: 'scaleX(0.000)' });
+  });
+
+  it('is not animated: a transition restarted by every update kept the main thread painting', () => {
+    const css = readFileSync(new URL('./styles.css', import.meta.url), 'utf8');
+    const rule = /\.progress-fill\s*\{([^}]*)\}/.exec(css)?.[1] ?? '';
+    expect(rule).toContain('transform-origin');
+    expect(rule).not.toMatch(/transition|animation/);
+  });
+});
