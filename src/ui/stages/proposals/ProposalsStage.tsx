@@ -255,10 +255,12 @@ export function ProposalsStage() {
   const setView = (v: Partial<ProposalsView>) => useStore.getState().setView('proposalsView', v);
   const hovered = useStore((s) => s.hoveredProposal);
   const setHovered = useStore((s) => s.setHoveredProposal);
-  const progress = useStore((s) => s.progress);
+  // Only whether selective search is running: the progress object changes at every finished run,
+  // and re-rendering this whole panel (its canvases) for each took main-thread time from the two
+  // selective-search workers on a 2-core machine (issue 24).
+  const running = useStore((s) => s.progress?.stage === 'proposals');
   const fresh = !!proposals && !!image && proposals.imageKey === image.key && JSON.stringify(proposals.params) === JSON.stringify(params);
   const customEmpty = params.mode === 'custom' && (!params.custom.colorSpaces.length || !params.custom.ks.length || !params.custom.similarities.length);
-  const running = progress?.stage === 'proposals';
   const count = proposals ? proposals.boxes.length / 4 : 0;
   const run = proposals?.runs[view.selectedRun];
 
