@@ -50,8 +50,12 @@ function formatSeconds(s: number): string {
  * no layout (see .progress-fill in styles.css for the measured reason).
  */
 export function progressFillStyle(done: number, total: number): { transform: string } {
-  const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
-  return { transform: `scaleX(${frac.toFixed(3)})` };
+  return { transform: `scaleX(${progressFraction(done, total).toFixed(3)})` };
+}
+
+/** The fraction done, clamped to [0, 1] (0 while the total is unknown). */
+function progressFraction(done: number, total: number): number {
+  return total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
 }
 
 /** Progress of the running stage with elapsed time, ETA and a cancel button. */
@@ -64,7 +68,7 @@ export function ProgressBar({ onCancel }: { onCancel: () => void }) {
     return () => clearInterval(t);
   }, [p]);
   if (!p) return null;
-  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  const frac = progressFraction(p.done, p.total);
   const elapsed = (performance.now() - p.startedAt) / 1000;
   const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
   return (

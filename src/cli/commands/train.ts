@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { CliError, numberOption, stringOption, type Command, type CommandContext } from '../command';
-import { readVocDataset, splitVocDataset, formatVocReport } from '../dataset';
+import { readVocDataset, splitVocDataset, formatVocReport, type VocDataset } from '../dataset';
 import { loadDatasetImages, type DatasetImage } from '../train/data';
 import { fineTune, FINE_TUNE_DEFAULTS, buildWindows, type FineTuneOptions } from '../train/finetune';
 import { FINE_TUNE_RECIPE } from '../../model/finetune/recipe';
@@ -276,11 +276,7 @@ async function loadTrainingData(o: TrainOptions, say: (line: string) => void, ti
   say(`split (seed ${seed}): ${trainIds.size} train, ${valIds.size} val images (ids in ${outDir}/train.txt, val.txt)`);
 
   const t1 = performance.now();
-  const load = (ids: Set<string>, what: string) =>
-    loadDatasetImages(
-      dataset.images.filter((r) => ids.has(r.id)),
-      { cacheDir: o.cacheDir, threads: o.threads, log: say, onProgress: (d, t) => (d % 25 === 0 || d === t) && say(`${what} images and proposals: ${d}/${t}`) },
-    );
+  const load = (ids: Set<string>, what: string) => loadImages(o, dataset.images.filter((r) => ids.has(r.id)), what, say);
   const train = await load(trainIds, 'train');
   const val = await load(valIds, 'val');
   const extra = o.extraDir ? await loadExtra(o, dataset.classes, trainIds, valIds, say) : [];
@@ -303,8 +299,13 @@ async function loadExtra(o: TrainOptions, classes: string[], trainIds: Set<strin
   if (clash.length) throw new CliError(`--extra ${extraDir}: ${clash.length} image id(s) also in --data (${clash.slice(0, 3).join(', ')}${clash.length > 3 ? ', ...' : ''}); the extra photos need their own ids`, 2);
   if (extra.images.length === 0) throw new CliError(`--extra ${extraDir}: no images could be read`, 2);
   say(`--extra: ${extra.images.length} more training images (never validation)`);
-  return loadDatasetImages(extra.images, {
-    cacheDir: o.cacheDir, threads: o.threads, log: say, onProgress: (d, t) => (d % 25 === 0 || d === t) && say(`extra images and proposals: ${d}/${t}`),
+  return loadImages(o, extra.images, 'extra', say);
+}
+
+/** Decode `records` and compute (or read from --cache) their proposals, reporting every 25 images. */
+function loadImages(o: TrainOptions, records: VocDataset['images'], what: string, say: (line: string) => void): Promise<DatasetImage[]> {
+  return loadDatasetImages(records, {
+    cacheDir: o.cacheDir, threads: o.threads, log: say, onProgress: (d, t) => (d % 25 === 0 || d === t) && say(`${what} images and proposals: ${d}/${t}`),
   });
 }
 
