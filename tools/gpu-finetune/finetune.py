@@ -174,8 +174,15 @@ class CaffeNet(torch.nn.Module):
         return out
 
     def forward(self, x, outputs=("fc8",)):
-        a = self.arch
         res = {}
+        x = self.convs(x, res)
+        x = self.fcs(x.flatten(1), res)
+        return res if len(outputs) > 1 else res[outputs[0]]
+
+    def convs(self, x, res=None, pool5=True):
+        """conv1..conv5 (with their ReLUs, pools and LRNs); without pool5 when pool5 is False (conv5
+        after its ReLU, what RoI pooling reads: roi_finetune.py). res gets "pool5" when pooled."""
+        a = self.arch
         for i, c in enumerate(["conv1", "conv2", "conv3", "conv4", "conv5"], 1):
             s = a["conv"][c]
             pt, pb, pl, pr = s["pads"]
@@ -184,7 +191,7 @@ class CaffeNet(torch.nn.Module):
             else:
                 x = F.conv2d(F.pad(x, (pl, pr, pt, pb)), self.p(f"{c}.weight"), self.p(f"{c}.bias"), stride=tuple(s["stride"]), groups=s["group"])
             x = F.relu(x)
-            pool = a.get(f"pool{i}")
+            pool = a.get(f"pool{i}") if (pool5 or i < 5) else None
             norm = a.get(f"norm{i}")
 
             def do_pool(x, pool=pool):
@@ -206,9 +213,13 @@ class CaffeNet(torch.nn.Module):
                     x = do_norm(x)
                 if pool:
                     x = do_pool(x)
-            if i == 5:
+            if i == 5 and pool5 and res is not None:
                 res["pool5"] = x
-        x = x.flatten(1)
+        return x
+
+    def fcs(self, x, res):
+        """fc6, fc7 (ReLU, dropout while training) and fc8 on flattened pool5 [N, C*6*6]; fills res."""
+        a = self.arch
         for f in ["fc6", "fc7", "fc8"]:
             x = F.linear(x, self.p(f"{f}.weight"), self.p(f"{f}.bias"))
             if f != "fc8":
@@ -216,12 +227,22 @@ class CaffeNet(torch.nn.Module):
                 res[f] = x
                 if self.training and a.get("dropout", 0) > 0:
                     x = F.dropout(x, a["dropout"], training=True)
+                res[f + "Out"] = x  # after dropout while training: what the next layer saw
         res["fc8"] = x
-        return res if len(outputs) > 1 else res[outputs[0]]
+        return x
 
 
 # ---------------------------------------------------------------------------------------------
 # Data: rasters on the GPU as one flat uint8 buffer, windows, warp
+
+
+def load_windows(data_dir, name, device):
+    """export.ts's fine-tuning windows of a split ("train" or "val"): boxes [N, 4] in photo pixels
+    (stored in eighths), the photo index and the label (0 background) of each."""
+    boxes = np.fromfile(os.path.join(data_dir, f"{name}-boxes.u16"), dtype="<u2").astype(np.float32).reshape(-1, 4) / 8
+    image = np.fromfile(os.path.join(data_dir, f"{name}-image.u16"), dtype="<u2").astype(np.int64)
+    label = np.fromfile(os.path.join(data_dir, f"{name}-label.u8"), dtype=np.uint8).astype(np.int64)
+    return torch.from_numpy(boxes).to(device), torch.from_numpy(image).to(device), torch.from_numpy(label).to(device)
 
 
 class Data:
@@ -245,14 +266,8 @@ class Data:
         self.w = torch.tensor(ws, dtype=torch.float32, device=device)
         self.h = torch.tensor(hs, dtype=torch.float32, device=device)
 
-        def windows(name):
-            boxes = np.fromfile(os.path.join(data_dir, f"{name}-boxes.u16"), dtype="<u2").astype(np.float32).reshape(-1, 4) / 8
-            image = np.fromfile(os.path.join(data_dir, f"{name}-image.u16"), dtype="<u2").astype(np.int64)
-            label = np.fromfile(os.path.join(data_dir, f"{name}-label.u8"), dtype=np.uint8).astype(np.int64)
-            return torch.from_numpy(boxes).to(device), torch.from_numpy(image).to(device), torch.from_numpy(label).to(device)
-
-        self.train = windows("train")
-        self.val = windows("val")
+        self.train = load_windows(data_dir, "train", device)
+        self.val = load_windows(data_dir, "val", device)
         self.fg = torch.nonzero(self.train[2] > 0).flatten()
         self.bg = torch.nonzero(self.train[2] == 0).flatten()
         # export.ts --extra puts the extra (augmented) photos last among the training images.
@@ -558,6 +573,19 @@ def val_metrics(net, data, mean, amp=False):
 # Training
 
 
+def write_run(out, net, script, fields):
+    """A run's output, which import.ts packages: cnn.bin (float32, the package's tfjs layouts, in
+    CNN_NAMES order) and finetune-log.json (`fields`, plus the command, torch version, layout and
+    shapes that import.ts checks)."""
+    w = net.export()
+    with open(os.path.join(out, "cnn.bin"), "wb") as f:
+        for name in CNN_NAMES:
+            f.write(np.ascontiguousarray(w[name], dtype="<f4").tobytes())
+    head = dict(command=" ".join(["python3", f"tools/gpu-finetune/{script}"] + sys.argv[1:]))
+    tail = dict(torch=torch.__version__, architecture=net.arch, shapes={n: list(w[n].shape) for n in CNN_NAMES})
+    json.dump({**head, **fields, **tail}, open(os.path.join(out, "finetune-log.json"), "w"))
+
+
 def learning_rate(base, it, iterations, rc, warmup):
     """finetune.ts learningRate: multistep at the recipe's lrSteps, linear warm-up from warmupStart x lr."""
     lr = base
@@ -812,13 +840,11 @@ def main():
     probe = probe_report(net, data, mean, args.amp)
     if probe:
         log("probe: " + probe_line(probe))
-    w = net.export()
-    with open(os.path.join(args.out, "cnn.bin"), "wb") as f:
-        for name in CNN_NAMES:
-            f.write(np.ascontiguousarray(w[name], dtype="<f4").tobytes())
-    json.dump(
+    write_run(
+        args.out,
+        net,
+        "finetune.py",
         dict(
-            command=" ".join(["python3", "tools/gpu-finetune/finetune.py"] + sys.argv[1:]),
             iterations=iterations,
             stoppedAt=stopped,
             baseLr=base_lr,
@@ -835,15 +861,11 @@ def main():
             classes=classes,
             trainSeconds=train_s,
             device=torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
-            torch=torch.__version__,
             softmaxAp=aps,
             softmaxMap=m,
             probe=probe,
-            architecture=arch,
-            shapes={n: list(w[n].shape) for n in CNN_NAMES},
             log=entries,
         ),
-        open(os.path.join(args.out, "finetune-log.json"), "w"),
     )
     log(f"wrote {args.out}/cnn.bin and finetune-log.json ({train_s:.0f} s training)")
 

@@ -42,9 +42,13 @@ await savePackageDir(
     provenance: {
       createdBy: 'tools/gpu-finetune (finetune.py, then import.ts)',
       createdAt: new Date().toISOString(),
-      notes: [`${run.command} (${run.iterations} iterations on ${run.device}, torch ${run.torch}; softmax mAP on the validation images ${(100 * run.softmaxMap).toFixed(1)} %)`],
+      notes: [
+        run.kind === 'roi'
+          ? `${run.command} (Fast R-CNN fine-tuning through RoI pooling: ${run.iterations} iterations on ${run.device}, torch ${run.torch}; its own softmax + box-layer detector on the validation images: mAP ${(100 * run.fastRcnnDetector.withRegression.map).toFixed(1)} %, ${(100 * run.fastRcnnDetector.withoutRegression.map).toFixed(1)} % without the box layer)`
+          : `${run.command} (${run.iterations} iterations on ${run.device}, torch ${run.torch}; softmax mAP on the validation images ${(100 * run.softmaxMap).toFixed(1)} %)`,
+      ],
     },
   },
   outDir,
 );
-console.log(`wrote ${outDir}: fine-tuned CNN of ${run.iterations} iterations (${run.device}), no SVMs or box regressors yet`);
+console.log(`wrote ${outDir}: ${run.kind === 'roi' ? 'CNN fine-tuned through RoI pooling' : 'fine-tuned CNN'} of ${run.iterations} iterations (${run.device}), no SVMs or box regressors yet`);
