@@ -33,8 +33,32 @@ interface Props {
   /** Extra layers (e.g. an SVG of interactive boxes) positioned over the photo. */
   children?: (view: ViewTransform) => ReactNode;
   label: string;
-  /** Redraw trigger for the overlay. */
+  /**
+   * Redraw trigger for the overlay: a value, or an array of values compared element by element
+   * (see sameOverlayKey).
+   */
   overlayKey?: unknown;
+}
+
+/**
+ * Whether two overlay keys ask for the same picture: equal values, or arrays of the same length
+ * whose elements are identical. The stages build their key as a fresh array at every render
+ * (`[view, rule, hovered]`), which as an effect dependency redrew the whole canvas whenever the
+ * App re-rendered, e.g. when a search starts and the stepper shows it running: 15-50 ms of
+ * main-thread time (draw, canvas commit, raster) taken from the selective-search workers on a
+ * 2-core machine (issue 24; scripts/profile-search.mjs).
+ */
+export function sameOverlayKey(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  return a.every((x, i) => Object.is(x, b[i]));
+}
+
+/** The previous key while the new one is the same (sameOverlayKey), so that effects keyed on it do not re-run. */
+function useStableKey(key: unknown): unknown {
+  const ref = useRef(key);
+  if (!sameOverlayKey(ref.current, key)) ref.current = key;
+  return ref.current;
 }
 
 const bitmapCache = new WeakMap<RgbImage, HTMLCanvasElement>();
@@ -62,6 +86,7 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart,
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [box, setBox] = useState(lastBox);
+  const stableOverlayKey = useStableKey(overlayKey);
 
   useEffect(() => {
     const el = wrapRef.current;
@@ -104,7 +129,7 @@ export function ImageCanvas({ image, drawOverlay, onHover, onClick, onDragStart,
     canvas.dataset.drawnBoxes = drawn ? JSON.stringify(drawn.map((b) => Array.from(b, r1))) : '';
     canvas.dataset.labels = JSON.stringify(labels.map((l) => ({ text: l.text, rect: [r1(l.rect.x), r1(l.rect.y), r1(l.rect.w), r1(l.rect.h)] })));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [image, view.width, view.height, drawOverlay, overlayKey]);
+  }, [image, view.width, view.height, drawOverlay, stableOverlayKey]);
 
   const toImage = (e: React.PointerEvent | React.MouseEvent) => {
     const r = (e.currentTarget as HTMLElement).getBoundingClientRect();

@@ -16,3 +16,14 @@ describe('progress bar fill', () => {
     expect(rule).not.toMatch(/transition|animation/);
   });
 });
+
+describe('progress bar placement', () => {
+  it('takes no room in the wide layout: showing it does not resize the viewer (which redraws the photo)', () => {
+    const css = readFileSync(new URL('./styles.css', import.meta.url), 'utf8');
+    const wide = css.split('@media')[0];
+    const rule = /\.app-footer > \.progress\s*\{([^}]*)\}/.exec(wide)?.[1] ?? '';
+    expect(rule).toMatch(/position:\s*absolute/);
+    expect(rule).toMatch(/bottom:\s*100%/);
+    expect(/\.app-footer\s*\{([^}]*)\}/.exec(wide)?.[1] ?? '').toMatch(/position:\s*relative/);
+  });
+});
