@@ -67,12 +67,31 @@ export function appDetector(p: CnnWorkerPool, model: ModelInfo): Detector {
   );
 }
 
-/** The model the app opens with (trained by `rcnn train`, see public/models/fruit-animals/MODEL_CARD.md). */
-export function bundledModelUrl(): string {
-  // Absolute: the worker resolves relative URLs against its own script, not the page.
-  return new URL(`${import.meta.env.BASE_URL}models/fruit-animals/`, document.baseURI).href;
+/**
+ * The models shipped in public/models, each trained by this project's own code (their
+ * MODEL_CARD.md says how). The first is the one the app opens with.
+ */
+export const BUNDLED_MODELS = [
+  {
+    dir: 'fruit-animals',
+    label: 'bundled fruit-animals model',
+    title: 'R-CNN',
+    summary: 'fine-tuned on warped proposals; SVMs and box regressors on warped-crop features (the R-CNN path)',
+  },
+  {
+    dir: 'fruit-animals-fast-rcnn',
+    label: 'bundled fruit-animals Fast R-CNN model',
+    title: 'Fast R-CNN fine-tuned',
+    summary: 'the same network fine-tuned further through RoI pooling; SVMs and box regressors on its RoI-pooled features (the shared-convolution path)',
+  },
+] as const;
+export type BundledModel = (typeof BUNDLED_MODELS)[number];
+
+/** A bundled model's folder as an absolute URL (the worker resolves relative URLs against its own script, not the page). */
+export function bundledModelUrl(dir: string = BUNDLED_MODELS[0].dir): string {
+  return new URL(`${import.meta.env.BASE_URL}models/${dir}/`, document.baseURI).href;
 }
-export const BUNDLED_MODEL_LABEL = 'bundled fruit-animals model';
+export const BUNDLED_MODEL_LABEL = BUNDLED_MODELS[0].label;
 
 let pool: CnnWorkerPool | null = null;
 let ready: Promise<CnnWorkerPool> | null = null;
