@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { collectConsoleErrors, computeFewProposals, screenshot, waitForImage } from './helpers';
+import { collectConsoleErrors, computeFewProposals, openModelDialog, screenshot, waitForImage } from './helpers';
 
 type Run = { mode: string; ms: number; complete: boolean; imageKey: string };
 type StoreWindow = { __rcnnStore: { getState: () => { features: Run | null; otherFeatures: Run | null; featureMode: string } } };
@@ -87,6 +87,33 @@ test.describe('R-CNN vs shared convolution (wasm backend)', () => {
     await page.getByText('Multiply-adds per layer').click();
     await expect(page.getByTestId('macs-table')).toContainText('once, whole photo');
     await screenshot(page, 'shared-conv-features');
+
+    // The bundled Fast R-CNN model (the network fine-tuned through RoI pooling, heads on its RoI
+    // features) one click away: it loads, the switch moves to its path, the runs of the other model
+    // are dropped, and the shared path runs on it; then the R-CNN model is offered back.
+    await expect(page.getByTestId('other-bundled-model')).toContainText('fine-tuned on warped crops only');
+    await page.getByTestId('use-other-bundled').click();
+    await expect(page.getByTestId('use-other-bundled')).toHaveText('Use the R-CNN model', { timeout: 60_000 });
+    const fast = await page.evaluate(() => {
+      const s = (window as unknown as { __rcnnStore: { getState: () => { model: { name: string; headFeatures: unknown } | null; modelSource: string; featureMode: string; features: unknown } } }).__rcnnStore.getState();
+      return { name: s.model?.name, headFeatures: s.model?.headFeatures, source: s.modelSource, mode: s.featureMode, features: s.features };
+    });
+    expect(fast).toEqual({ name: 'Fast R-CNN apple/banana/kangaroo/orange/raccoon', headFeatures: { mode: 'roi', roiScale: 'fast-rcnn' }, source: 'bundled fruit-animals Fast R-CNN model', mode: 'roi', features: null });
+    await expect(page.getByTestId('mode-roi')).toBeChecked();
+    await page.locator('[data-stage=detections]').click();
+    await page.getByTestId('run-all').click();
+    await expect(page.getByTestId('path-time-roi')).not.toHaveAttribute('data-ms', '', { timeout: 120_000 });
+    await expect(page.getByTestId('path-time-warp')).toHaveAttribute('data-ms', '');
+    await expect(page.getByTestId('other-bundled-model')).toContainText('fine-tuned through RoI pooling');
+    await screenshot(page, 'shared-conv-fast-rcnn');
+    // The Model dialog lists both bundled models and marks the loaded one; the R-CNN one loads back from there.
+    const dialog = await openModelDialog(page);
+    await expect(dialog.getByTestId('bundled-fruit-animals-fast-rcnn')).toBeDisabled();
+    await expect(dialog.getByTestId('bundled-fruit-animals-fast-rcnn')).toHaveText('Fast R-CNN fine-tuned (loaded)');
+    await dialog.getByTestId('bundled-fruit-animals').click();
+    await expect(dialog.getByTestId('model-load-ok')).toContainText('Loaded R-CNN apple/banana/kangaroo/orange/raccoon from bundled fruit-animals model.', { timeout: 60_000 });
+    await expect(dialog.getByTestId('bundled-fruit-animals')).toHaveText('R-CNN (loaded)');
+    await expect(page.getByTestId('mode-warp')).toBeChecked();
     expect(errors).toEqual([]);
   });
 });

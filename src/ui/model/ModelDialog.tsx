@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useStore } from '../../state/store';
-import { downloadModelBundle, ensureCnn, loadUserModel, switchBackend } from '../../runner/cnnActions';
+import { BUNDLED_MODELS, type BundledModel, bundledModelUrl, downloadModelBundle, ensureCnn, loadUserModel, switchBackend } from '../../runner/cnnActions';
 import { describeModelFiles, labelForUrl, MODEL_FILE_ACCEPT, modelSourceFromFiles, validateModelUrl } from '../../runner/modelSources';
 import { BACKEND_ORDER, type BackendName } from '../../model/backend';
 import { formatCount } from '../stages/features/ArchitectureView';
@@ -286,7 +286,33 @@ function useModelLoader() {
       return { source: { kind: 'url', url: u }, label: labelForUrl(u) };
     });
   };
-  return { busy, result, fromFiles, fromUrl };
+  const fromBundled = (m: BundledModel) => void load(async () => ({ source: { kind: 'url', url: bundledModelUrl(m.dir) }, label: m.label }));
+  return { busy, result, fromFiles, fromUrl, fromBundled };
+}
+
+/** The models shipped with the app (public/models), one button each; the loaded one is marked. */
+function BundledList({ loader }: { loader: Loader }) {
+  const source = useStore((s) => s.modelSource);
+  return (
+    <div data-testid="bundled-models">
+      <p className="small">Shipped with the app (no download), both trained by this project's own code on the same 450 photos:</p>
+      <ul className="bundled-list">
+        {BUNDLED_MODELS.map((m) => {
+          const loaded = source === m.label;
+          return (
+            <li key={m.dir}>
+              <button className="btn" onClick={() => loader.fromBundled(m)} disabled={!!loader.busy || loaded} data-testid={`bundled-${m.dir}`} aria-describedby={`bundled-${m.dir}-d`}>
+                {loaded ? `${m.title} (loaded)` : `Use ${m.title}`}
+              </button>{' '}
+              <span id={`bundled-${m.dir}-d`} className="small muted">
+                {m.summary}
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
 }
 
 function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }) {
@@ -305,6 +331,7 @@ function LoadSection({ loader, dragging }: { loader: Loader; dragging: boolean }
   return (
     <section aria-labelledby="md-load-h">
       <h3 id="md-load-h">Load another model</h3>
+      <BundledList loader={loader} />
       <div className={`drop-zone${dragging ? ' drop-zone-over' : ''}`} data-testid="model-drop-zone">
         <p className="small">
           {dragging ? (

@@ -1,5 +1,6 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { useStore } from '../../state/store';
+import { BUNDLED_MODELS, bundledModelUrl, loadUserModel } from '../../runner/cnnActions';
 import { DEFAULT_ROI_SCALE, ROI_SCALE_TEXT, roiImageSizes } from '../../model/roiGeometry';
 import { MODE_LABEL } from './FeatureModeSwitch';
 import { formatMacs, formatMs, macsSummary, runsByMode } from './compare';
@@ -90,6 +91,7 @@ export function PathComparison({ detailed }: { detailed: boolean }) {
           this model's, {heads}{model.headFeatures ? '' : ': on RoI features they score features unlike those they were trained on, so expect weaker detections (retrained heads: rcnn train --stages svm,bbox --features roi)'}.
         </p>
       )}
+      <OtherBundledModel />
       {detailed && macs && (
         <details>
           <summary>Multiply-adds per layer</summary>
@@ -119,8 +121,44 @@ export function PathComparison({ detailed }: { detailed: boolean }) {
       )}
       <p className="small muted">
         The papers, for scale (one K40 GPU, VGG16, proposals not counted): R-CNN took 47 s per image, Fast R-CNN 0.32 s, 146x faster at test time (Fast R-CNN, ICCV 2015, Table 4); SPPnet had
-        introduced pooling regions out of one conv5. Fast R-CNN also fine-tunes the network through RoI pooling, which this app does not (docs/fast-rcnn.md).
+        introduced pooling regions out of one conv5. Fast R-CNN also fine-tunes the network through RoI pooling, so that fc6 learns pooled features instead of warped crops (docs/fast-rcnn.md).
       </p>
     </section>
+  );
+}
+
+/**
+ * With one of the bundled models loaded, the other one a click away: the R-CNN model's heads were
+ * trained on warped crops, the Fast R-CNN model's network was fine-tuned through RoI pooling and
+ * its heads on RoI features, so each path is at its best with its own model.
+ */
+function OtherBundledModel() {
+  const source = useStore((s) => s.modelSource);
+  const [loading, setLoading] = useState(false);
+  const current = BUNDLED_MODELS.findIndex((m) => m.label === source);
+  if (current < 0) return null;
+  const other = BUNDLED_MODELS[1 - current];
+  const toFast = current === 0;
+  return (
+    <p className="small" data-testid="other-bundled-model">
+      {toFast
+        ? 'This network was fine-tuned on warped crops only. The bundled Fast R-CNN model is the same network fine-tuned further through RoI pooling, with SVMs and box regressors trained on its RoI features: the shared path at its own accuracy.'
+        : 'This network was fine-tuned through RoI pooling and its SVMs and box regressors were trained on RoI features, so the warp path scores features unlike those it learnt. The bundled R-CNN model is the one made for warped crops.'}{' '}
+      <button
+        className="btn"
+        disabled={loading}
+        onClick={async () => {
+          setLoading(true);
+          try {
+            await loadUserModel({ kind: 'url', url: bundledModelUrl(other.dir) }, other.label);
+          } finally {
+            setLoading(false);
+          }
+        }}
+        data-testid="use-other-bundled"
+      >
+        {loading ? `Loading the ${other.title} model…` : `Use the ${other.title} model`}
+      </button>
+    </p>
   );
 }

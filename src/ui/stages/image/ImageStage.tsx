@@ -1,5 +1,5 @@
 import { useStore } from '../../../state/store';
-import { BUNDLED_MODEL_LABEL } from '../../../runner/cnnActions';
+import { BUNDLED_MODELS } from '../../../runner/cnnActions';
 import { SampleGallery } from '../../ImageInput';
 import { GroundTruthEditor } from '../../GroundTruth';
 import { ZooOfferLine } from '../../model/Zoo';
@@ -20,7 +20,7 @@ export function ImageStage() {
   const image = useStore((s) => s.image);
   const loading = useStore((s) => s.imageLoading);
   // Until the CNN first runs no model is loaded, and the bundled one is what will be.
-  const bundled = useStore((s) => s.modelSource === null || s.modelSource === BUNDLED_MODEL_LABEL);
+  const bundled = useStore((s) => s.modelSource === null || BUNDLED_MODELS.some((m) => m.label === s.modelSource));
   return (
     <div className="stage-body">
       <p>
@@ -57,13 +57,13 @@ export function ImageStage() {
       <SampleGallery />
       {bundled && (
         <p className="muted small" data-testid="samples-model-note">
-          The bundled model knows five classes (apple, banana, orange, raccoon, kangaroo) and learnt them from scratch
-          from one small dataset of 530 photos. The three fruit samples are old scans unlike those photos, and on them it
-          mislabels or misses the fruit: a limit of that small training set, which its{' '}
+          The bundled models know five classes (apple, banana, orange, raccoon, kangaroo) and learnt them from scratch
+          from one small dataset of 530 photos. The three fruit samples are old scans unlike those photos, and on them they
+          mislabel or miss the fruit: a limit of that small training set, which the R-CNN model's{' '}
           <a href={`${import.meta.env.BASE_URL}models/fruit-animals/MODEL_CARD.md`} target="_blank" rel="noreferrer">
             model card
           </a>{' '}
-          measures. The other samples hold none of its classes: they show how proposals, warped crops and features look
+          measures. The other samples hold none of their classes: they show how proposals, warped crops and features look
           on any photo, and a model trained for their classes can be loaded under <strong>Model &amp; backend</strong>.
         </p>
       )}
