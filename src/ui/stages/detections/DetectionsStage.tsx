@@ -187,6 +187,7 @@ export function DetectionsStage() {
   const stageTimes: Array<[string, number | undefined]> = [
     ['Decode', image.decodeMs],
     ['Selective search', timings.proposals],
+    ...(timings.modelLoad ? ([['Loading the model (first run)', timings.modelLoad]] as Array<[string, number]>) : []),
     [features.mode === 'roi' ? 'conv once + RoI pooling + fc + SVM + regression' : 'Warp + CNN + SVM + regression', features.complete ? features.ms : timings.features],
     ['NMS', nms?.ms],
   ];
