@@ -62,7 +62,7 @@ export const detectBench: BenchTarget = {
     'R-CNN (warp every proposal) vs shared convolution (conv once, RoI pooling): per-photo ms by stage and validation mAP of both paths on the same photos and proposals, with the ratios.',
   optionsHelp:
     '--data DIR (default ../shared/datasets/fruit-animals)  --split FILE (default the bundled model\'s val.txt)  --images N (first N photos of the split, default 10; 0 = all)  ' +
-    '--proposals N (default 2000)  --model DIR (default bundled)  --roi-model DIR (the same CNN with heads retrained on RoI features: rcnn train --stages svm,bbox --features roi)  ' +
+    '--proposals N (default 2000)  --model DIR (default bundled)  --roi-model DIR (heads retrained on RoI features, rcnn train --stages svm,bbox --features roi, on the same CNN or on one fine-tuned through RoI pooling: public/models/fruit-animals-fast-rcnn)  ' +
     '--roi-scale fast-rcnn|search  --cache DIR (proposal cache, default .cache/rcnn)',
   async run({ options, stdout, stderr }) {
     const dataDir = resolve(String(options.data ?? defaultDataset()));
@@ -77,7 +77,7 @@ export const detectBench: BenchTarget = {
     const roiPkg: ModelPackage | null = options['roi-model'] ? await loadModelForCli(String(options['roi-model']), '--roi-model') : null;
     if (roiPkg) {
       if (JSON.stringify(roiPkg.architecture.conv) !== JSON.stringify(pkg.architecture.conv) || roiPkg.svm?.classes.join() !== pkg.svm.classes.join()) {
-        throw new CliError(`--roi-model ${roiPkg.name} is not ${pkg.name}'s CNN with other heads (other layers or classes)`, 2);
+        throw new CliError(`--roi-model ${roiPkg.name} does not have ${pkg.name}'s layers and classes`, 2);
       }
       if (roiPkg.headFeatures?.mode !== 'roi') stderr(`warning: --roi-model's heads are not marked as trained on RoI features (headFeatures)\n`);
     }
@@ -96,7 +96,15 @@ export const detectBench: BenchTarget = {
     const newPath = async (label: string, p: ModelPackage, features: 'warp' | 'roi'): Promise<Path> => ({ label, detector: await loadDetector(p), features, cnn: [], parts: {}, nms: [], withReg: [], without: [] });
     paths.push(await newPath('R-CNN: warp every proposal', pkg, 'warp'));
     paths.push(await newPath(`shared conv, ${roiPkg ? 'the R-CNN heads' : 'its heads'} (${pkg.headFeatures ? 'trained on RoI features' : 'trained on warped crops'})`, pkg, 'roi'));
-    if (roiPkg) paths.push(await newPath('shared conv, heads retrained on RoI features', roiPkg, 'roi'));
+    if (roiPkg) {
+      // The same CNN with retrained heads, or a CNN fine-tuned further through RoI pooling (tools/gpu-finetune/roi_finetune.py).
+      const sameCnn = (['conv5.weight', 'fc6.weight', 'fc7.weight'] as const).every((n) => {
+        const a = pkg.weights[n]?.data;
+        const b = roiPkg.weights[n]?.data;
+        return !!a && !!b && a.length === b.length && a.every((v, i) => v === b[i]);
+      });
+      paths.push(await newPath(sameCnn ? 'shared conv, heads retrained on RoI features' : 'Fast R-CNN: the CNN fine-tuned through RoI pooling, heads on its RoI features', roiPkg, 'roi'));
+    }
     const searchMs: number[] = [];
     const proposalCounts: number[] = [];
     try {
@@ -138,7 +146,7 @@ export const detectBench: BenchTarget = {
     const w = images[0].raster.width, h = images[0].raster.height;
     const shared = sharedConvMacs(pkg.architecture, w, h, n, roiScale);
     const notes = [
-      `median per photo over ${images.length} photos of ${split} with ${n} proposals (median), ${pkg.name}, tfjs-wasm in one thread, the same proposals and CNN on both paths; search = selective search (fast mode) on the photo, the same for both`,
+      `median per photo over ${images.length} photos of ${split} with ${n} proposals (median), ${pkg.name}, tfjs-wasm in one thread, the same proposals on every path${roiPkg ? `, ${pkg.name}'s CNN on the first two and --roi-model's (${roiPkg.name}) on the last` : ' and the same CNN'}; search = selective search (fast mode) on the photo, the same for all`,
       `multiply-adds per photo (conv1..fc7, first photo ${w} x ${h}): warp ${(n * perCrop / 1e9).toFixed(1)} G (${(perCrop / 1e6).toFixed(1)} M per crop) vs shared conv ${((shared.conv + shared.fc) / 1e9).toFixed(2)} G (conv ${(shared.conv / 1e9).toFixed(2)} G once at ${roiScale} scale, fc6 + fc7 ${(shared.fc / 1e9).toFixed(2)} G): ${(n * perCrop / (shared.conv + shared.fc)).toFixed(0)}x fewer`,
       `mAP: PASCAL VOC all-point AP at IoU 0.5 over these ${images.length} photos, NMS ${nms}, at most 100 detections per class and photo; mAP of the shared-conv path minus the R-CNN path: ${maps.slice(1).map((m, i) => `${paths[i + 1].label}: ${(100 * (m.withReg - maps[0].withReg)).toFixed(1)} points with box regression, ${(100 * (m.without - maps[0].without)).toFixed(1)} without`).join('; ')}`,
       'the papers, for scale (one K40 GPU, VGG16, proposals not included): R-CNN 47 s per image, Fast R-CNN 0.32 s, 146x at test time (213x with truncated SVD; Fast R-CNN, ICCV 2015, Table 4); SPPnet, the first to pool regions out of one conv5, reported 24-102x over R-CNN',
