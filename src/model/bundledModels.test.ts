@@ -17,8 +17,8 @@ import { extractRoiFeatures } from './sharedConv';
 import { BUNDLED_MODELS } from '../runner/cnnActions';
 import { readVocDataset } from '../cli/dataset';
 import { loadImageFile } from '../cli/io';
+import { defaultDataset } from '../cli/bench/shared';
 
-const DATA = '../shared/datasets/fruit-animals';
 
 let rcnn: ModelPackage;
 let fast: ModelPackage;
@@ -60,7 +60,7 @@ describe('the bundled models', () => {
 
   it('on the shared path its heads score validation ground truth higher than the R-CNN heads do', async () => {
     const ids = readFileSync('public/models/fruit-animals/val.txt', 'utf8').split(/\s+/).filter(Boolean).slice(0, 8);
-    const ds = readVocDataset(DATA, { classes: rcnn.svm!.classes, ids: new Set(ids) });
+    const ds = readVocDataset(defaultDataset(), { classes: rcnn.svm!.classes, ids: new Set(ids) });
     const margin = { rcnn: [] as number[], fast: [] as number[] };
     for (const [name, pkg] of [['rcnn', rcnn], ['fast', fast]] as const) {
       const model = new RcnnModel(pkg);
