@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useStore } from '../../state/store';
-import { BUNDLED_MODELS, bundledModelUrl, loadUserModel } from '../../runner/cnnActions';
+import { BUNDLED_MODELS, bundledModelUrl, computeFeatures, loadUserModel } from '../../runner/cnnActions';
 import { DEFAULT_ROI_SCALE, ROI_SCALE_TEXT, roiImageSizes } from '../../model/roiGeometry';
 import { MODE_LABEL } from './FeatureModeSwitch';
 import { formatMacs, formatMs, macsSummary, runsByMode } from './compare';
@@ -148,9 +148,13 @@ function OtherBundledModel() {
         className="btn"
         disabled={loading}
         onClick={async () => {
+          // A path that had run on this photo runs again on the new model (its path), as the user
+          // asked to see it; a new model drops the old one's runs.
+          const st = useStore.getState();
+          const ran = !!(st.features || st.otherFeatures);
           setLoading(true);
           try {
-            await loadUserModel({ kind: 'url', url: bundledModelUrl(other.dir) }, other.label);
+            if ((await loadUserModel({ kind: 'url', url: bundledModelUrl(other.dir) }, other.label)) && ran) void computeFeatures();
           } finally {
             setLoading(false);
           }
