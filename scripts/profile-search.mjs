@@ -5,7 +5,7 @@
  * from other processes on this shared machine hits both alike).
  *
  *   npx vite build --minify false --outDir /tmp/A   (one build per variant; unminified names)
- *   node scripts/profile-search.mjs --dirs A=/tmp/A,B=/tmp/B --photo fruits.jpg --reps 6 [--top 25]
+ *   npx tsx scripts/profile-search.mjs --dirs A=/tmp/A,B=/tmp/B --photo fruits.jpg --reps 6 [--top 25]
  *     [--warm 1] (untimed searches per build first)  [--trace 1] (one traced search per build and
  *     kind: self time per trace event on the main thread, busy time per thread)  [--count FILE]
  *     (an init script that fills window.__s24Counts, e.g. counts of canvas calls; printed per search)
@@ -16,10 +16,9 @@
  * right before the click and right when the result reaches the store, so the numbers cover the
  * search and not the drawing of its result. "main busy" is the sampled non-idle time in that window.
  */
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { serveStatic } from '../src/cli/bench/serveStatic.ts';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] && !all[i + 1].startsWith('--') ? all[i + 1] : 'true']] : acc), []),
@@ -30,23 +29,6 @@ const reps = Number(args.reps ?? 4);
 const top = Number(args.top ?? 20);
 const warm = Number(args.warm ?? 2);
 
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.jpg': 'image/jpeg', '.png': 'image/png', '.svg': 'image/svg+xml', '.xml': 'application/xml' };
-function serve(dir) {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(dir, path === '/' ? 'index.html' : path.slice(1)));
-    try {
-      if (!file.startsWith(dir)) throw new Error('outside');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` })));
-}
 
 /** Self and inclusive sampled time per function inside the marker window. */
 function analyse(profile) {
@@ -144,7 +126,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 const pages = [];
 try {
   for (const d of dirs) {
-    const { server, url } = await serve(d.dir);
+    const { server, url } = await serveStatic(d.dir);
     servers.push(server);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     if (args.count) await page.addInitScript({ path: args.count });

@@ -18,46 +18,16 @@
  * The app is built with Vite into a temporary folder and served as `vite preview` serves it
  * (no cross-origin isolation headers); nothing is fetched from the network.
  */
-import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { CliError } from '../command';
 import { CHROMIUM_ARGS, chromiumExecutable } from '../chromium';
 import { loadImageFile } from '../io';
 import { createNodeProposalPool } from '../ssPool';
 import { REPO_ROOT } from './shared';
+import { serveStatic } from './serveStatic';
 import { type BenchTarget, benchNumber, formatTable, median } from './types';
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.jpg': 'image/jpeg',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.xml': 'application/xml',
-};
-
-function serve(dir: string): Promise<{ server: Server; url: string }> {
-  const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(dir, path === '/' ? 'index.html' : path.slice(1)));
-    try {
-      if (!file.startsWith(dir)) throw new Error('outside');
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
-}
 
 interface StoreSnapshot {
   proposals: number;
@@ -96,7 +66,7 @@ export const appBench: BenchTarget = {
     stderr(`building the app into ${out}\n`);
     const { build } = await import('vite');
     await build({ root: REPO_ROOT, configFile: join(REPO_ROOT, 'vite.config.ts'), logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
-    const { server, url } = await serve(out);
+    const { server, url } = await serveStatic(out);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: !options.headed });
     const cliPool = createNodeProposalPool();
